@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Omega",
+    products: [
+        .library(name: "Omega", targets: ["Omega"]),
+        .executable(name: "omega", targets: ["OmegaCLI"]),
+        .executable(name: "omega-embed-demo", targets: ["EmbedDemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
+    ],
+    targets: [
+        // Turns stdlib/*.scm into a Swift source file at build time, so the
+        // `omega` binary carries its Scheme library and runs from anywhere.
+        .executableTarget(name: "EmbedScheme", path: "Sources/EmbedScheme"),
+        .plugin(name: "EmbedStdlib", capability: .buildTool(),
+                dependencies: ["EmbedScheme"], path: "Plugins/EmbedStdlib"),
+
+        // The embeddable interpreter: values, reader, compiler, VM, libraries.
+        .target(
+            name: "Omega",
+            dependencies: [.product(name: "BigInt", package: "BigInt")],
+            path: "Sources/Omega",
+            plugins: ["EmbedStdlib"]
+        ),
+        // The `omega` command.
+        .executableTarget(
+            name: "OmegaCLI",
+            dependencies: ["Omega", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/OmegaCLI"
+        ),
+        // A small host program showing the embedding API (examples/embedding).
+        .executableTarget(name: "EmbedDemo", dependencies: ["Omega"], path: "examples/embedding"),
+        .testTarget(name: "OmegaTests", dependencies: ["Omega"], path: "Tests/OmegaTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

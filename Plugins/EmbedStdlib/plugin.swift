@@ -1,0 +1,25 @@
+import Foundation
+import PackagePlugin
+
+/// Embeds every `stdlib/*.scm` file of the package into the `Omega` module as
+/// a Swift string table (`EmbeddedStdlib.sources`), in file-name order.
+@main
+struct EmbedStdlib: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let dir = context.package.directoryURL.appending(path: "stdlib")
+        let files = try FileManager.default
+            .contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "scm" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedStdlib.swift")
+        return [
+            .buildCommand(
+                displayName: "Embedding Scheme stdlib (\(files.count) files)",
+                executable: try context.tool(named: "EmbedScheme").url,
+                arguments: [output.path] + files.map(\.path),
+                inputFiles: files,
+                outputFiles: [output]
+            ),
+        ]
+    }
+}

@@ -1,0 +1,220 @@
+/// Emits bytecode (see `Opcode`) for one `LambdaNode`, recursively for the
+/// lambdas inside it.
+final class CodeGenerator {
+    private unowned let interp: Interpreter
+    private let lambda: LambdaNode
+    private var code: [UInt32] = []
+    private var constants: [Value] = []
+    private var constantIndex: [UInt64: Int] = [:]
+    private var locations: [(offset: Int32, location: SourceLocation)] = []
+    private var depth = 0
+    private var maxDepth = 0
+
+    private init(interp: Interpreter, lambda: LambdaNode) {
+        self.interp = interp
+        self.lambda = lambda
+    }
+
+    /// Compiles a lambda (and everything inside it) into a template.
+    static func generate(_ lambda: LambdaNode, interp: Interpreter) -> Template {
+        let g = CodeGenerator(interp: interp, lambda: lambda)
+        return g.run()
+    }
+
+    private func run() -> Template {
+        for v in lambda.params where v.isBoxed { emit(.makeBox, v.slot) }
+        if let r = lambda.rest, r.isBoxed { emit(.makeBox, r.slot) }
+        compile(lambda.body, tail: true)
+        let t = Template(code: code, constants: constants, requiredCount: lambda.params.count,
+                         hasRest: lambda.rest != nil, frameSize: lambda.slotCount, maxStack: maxDepth + 4,
+                         name: lambda.name, locations: locations, location: lambda.location)
+        interp.heap.register(t)
+        return t
+    }
+
+    // MARK: Emission
+
+    private func emit(_ op: Opcode, _ a: Int = 0) { code.append(instruction(op, a)) }
+
+    private func mark(_ loc: SourceLocation) {
+        if loc.isKnown { locations.append((Int32(code.count), loc)) }
+    }
+
+    private func constant(_ v: Value) -> Int {
+        if let i = constantIndex[v.raw] { return i }
+        constants.append(v)
+        constantIndex[v.raw] = constants.count - 1
+        return constants.count - 1
+    }
+
+    private func push() {
+        emit(.push)
+        depth += 1
+        maxDepth = max(maxDepth, depth)
+    }
+
+    private func returnIfTail(_ tail: Bool) { if tail { emit(.return) } }
+
+    // MARK: Nodes
+
+    private func compile(_ node: Node, tail: Bool) {
+        switch node {
+        case .constant(let v):
+            emit(.const, constant(v))
+            returnIfTail(tail)
+
+        case .local(let v, let loc):
+            loadVariable(v, loc)
+            returnIfTail(tail)
+
+        case .global(let cell, let loc):
+            mark(loc)
+            emit(.global, constant(Value(object: cell)))
+            returnIfTail(tail)
+
+        case .setLocal(let v, let value):
+            compile(value, tail: false)
+            storeVariable(v)
+            emit(.const, constant(.unspecified))
+            returnIfTail(tail)
+
+        case .setGlobal(let cell, let value, let loc):
+            compile(value, tail: false)
+            mark(loc)
+            emit(.setGlobal, constant(Value(object: cell)))
+            emit(.const, constant(.unspecified))
+            returnIfTail(tail)
+
+        case .defineGlobal(let cell, let value):
+            compile(value, tail: false)
+            emit(.defineGlobal, constant(Value(object: cell)))
+            returnIfTail(tail)
+
+        case .if(let test, let then, let other):
+            compile(test, tail: false)
+            let jumpElse = code.count
+            emit(.jumpIfFalse)
+            compile(then, tail: tail)
+            var jumpEnd = -1
+            if !tail { jumpEnd = code.count; emit(.jump) }
+            patch(jumpElse, to: code.count)
+            compile(other, tail: tail)
+            if jumpEnd >= 0 { patch(jumpEnd, to: code.count) }
+
+        case .lambda(let lam):
+            compileLambda(lam)
+            returnIfTail(tail)
+
+        case .sequence(let nodes):
+            if nodes.isEmpty { compile(.constant(.unspecified), tail: tail); return }
+            for n in nodes.dropLast() { compile(n, tail: false) }
+            compile(nodes[nodes.count - 1], tail: tail)
+
+        case .call(let f, let args, let loc):
+            compileCall(f, args, loc, tail: tail)
+
+        case .bind(let vars, let inits, let body):
+            for (v, i) in zip(vars, inits) {
+                compile(i, tail: false)
+                emit(.setLocal, v.slot)
+                if v.isBoxed { emit(.makeBox, v.slot) }
+            }
+            compile(body, tail: tail)
+
+        case .letrec(let vars, let inits, let body):
+            for v in vars {
+                emit(.const, constant(.undefined))
+                emit(.setLocal, v.slot)
+                if v.isBoxed { emit(.makeBox, v.slot) }
+            }
+            for (v, i) in zip(vars, inits) {
+                compile(i, tail: false)
+                storeVariable(v)
+            }
+            compile(body, tail: tail)
+        }
+    }
+
+    private func patch(_ at: Int, to target: Int) {
+        code[at] = (code[at] & 0xFF) | (UInt32(target) << 8)
+    }
+
+    private func loadVariable(_ v: Variable, _ loc: SourceLocation) {
+        let checked = v.needsInitCheck
+        if checked { mark(loc) }
+        if v.owner === lambda {
+            if v.isBoxed { emit(checked ? .localBoxChecked : .localBox, v.slot) }
+            else { emit(checked ? .localChecked : .local, v.slot) }
+        } else {
+            let i = lambda.existingFreeSlot(of: v) ?? 0
+            if v.isBoxed { emit(checked ? .freeBoxChecked : .freeBox, i) }
+            else { emit(.free, i) }
+        }
+    }
+
+    private func storeVariable(_ v: Variable) {
+        if v.owner === lambda {
+            emit(v.isBoxed ? .setLocalBox : .setLocal, v.slot)
+        } else {
+            emit(.setFreeBox, lambda.existingFreeSlot(of: v) ?? 0)
+        }
+    }
+
+    private func compileLambda(_ lam: LambdaNode) {
+        let template = CodeGenerator.generate(lam, interp: interp)
+        if lam.freeVariables.isEmpty {
+            // No free variables: one closure object serves every evaluation.
+            let closure = interp.heap.register(Closure(template: template, freeCount: 0))
+            emit(.const, constant(Value(object: closure)))
+            return
+        }
+        emit(.closure, constant(Value(object: template)))
+        code.append(UInt32(lam.freeVariables.count))
+        for v in lam.freeVariables {
+            if v.owner === lambda {
+                code.append(UInt32(v.slot))
+            } else {
+                code.append(UInt32(lambda.existingFreeSlot(of: v) ?? 0) | (1 << 31))
+            }
+        }
+    }
+
+    private func compileCall(_ f: Node, _ args: [Node], _ loc: SourceLocation, tail: Bool) {
+        if case .global(let cell, _) = f, let prim = cell.integrable.as(Primitive.self),
+           cell.value.raw == cell.integrable.raw,
+           let op = Opcode.inlined(name: prim.name, argc: args.count) {
+            let saved = depth
+            if args.count == 2 {
+                compile(args[0], tail: false)
+                push()
+                compile(args[1], tail: false)
+            } else {
+                compile(args[0], tail: false)
+            }
+            // Room for the fallback, which may turn this into a real call.
+            maxDepth = max(maxDepth, depth + 4)
+            mark(loc)
+            emit(op, constant(Value(object: cell)))
+            depth = saved
+            returnIfTail(tail)
+            return
+        }
+        let saved = depth
+        var frameAt = -1
+        if !tail {
+            frameAt = code.count
+            emit(.frame)
+            depth += 3
+            maxDepth = max(maxDepth, depth)
+        }
+        for a in args {
+            compile(a, tail: false)
+            push()
+        }
+        compile(f, tail: false)
+        mark(loc)
+        emit(tail ? .tailCall : .call, args.count)
+        depth = saved
+        if frameAt >= 0 { patch(frameAt, to: code.count) }
+    }
+}

@@ -1,0 +1,292 @@
+/// Turns data (what the reader produced) into `Node`s: recognises special
+/// forms, expands derived forms, and resolves every variable to a frame slot,
+/// a closure slot or a global cell.
+final class Expander {
+    unowned let interp: Interpreter
+    let sym: Syms
+    private var depth = 0
+    /// Nesting depth beyond which expressions are rejected (keeps the
+    /// recursive expander well inside the thread's stack).
+    static let maxDepth = 2_000
+
+    typealias SpecialForm = (Expander, Value, Scope, SourceLocation, Bool) throws -> Node
+    var specialForms: [ObjectIdentifier: SpecialForm] = [:]
+
+    init(interp: Interpreter) {
+        self.interp = interp
+        self.sym = interp.syms
+        registerCoreForms()
+        registerDerivedForms()
+    }
+
+    func special(_ name: Symbol, _ form: @escaping SpecialForm) {
+        specialForms[ObjectIdentifier(name)] = form
+    }
+
+    /// Whether `name` names a special form at the top level.
+    func isSpecialForm(_ name: Symbol) -> Bool { specialForms[ObjectIdentifier(name)] != nil }
+
+    // MARK: Entry
+
+    /// Compiles one top-level form into a lambda of no arguments.
+    func expandToplevel(_ form: Value) throws -> LambdaNode {
+        let lambda = LambdaNode(parent: nil, name: "top level", location: locationOf(form, .none))
+        let scope = Scope(parent: nil, lambda: lambda)
+        lambda.body = try expand(form, scope, locationOf(form, .none), toplevel: true)
+        return lambda
+    }
+
+    // MARK: Expressions
+
+    func expand(_ x: Value, _ scope: Scope, _ loc: SourceLocation, toplevel: Bool = false) throws -> Node {
+        if x.isPair {
+            let here = locationOf(x, loc)
+            depth += 1
+            defer { depth -= 1 }
+            if depth > Expander.maxDepth {
+                throw SchemeError.syntax("expression nested deeper than \(Expander.maxDepth) levels", at: here)
+            }
+            let head = x.car
+            if let name = head.as(Symbol.self), scope.lookup(name) == nil,
+               let form = specialForms[ObjectIdentifier(name)] {
+                return try form(self, x, scope, here, toplevel)
+            }
+            return try expandCall(x, scope, here)
+        }
+        if let name = x.as(Symbol.self) {
+            return reference(name, scope, loc)
+        }
+        if x.isNull {
+            throw SchemeError.syntax("empty combination () is not an expression; quote it: '()", at: loc)
+        }
+        return .constant(x)
+    }
+
+    func expandCall(_ x: Value, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
+        guard let items = listToArray(x) else {
+            throw SchemeError.syntax("improper list in a procedure call", at: loc, form: x)
+        }
+        let f = try expand(items[0], scope, loc)
+        var args: [Node] = []
+        args.reserveCapacity(items.count - 1)
+        for a in items.dropFirst() { args.append(try expand(a, scope, locationOf(a, loc))) }
+        return .call(f, args, loc)
+    }
+
+    /// A variable reference, recording captures for closure conversion.
+    func reference(_ name: Symbol, _ scope: Scope, _ loc: SourceLocation) -> Node {
+        if let v = scope.lookup(name) {
+            capture(v, from: scope.lambda)
+            return .local(v, loc)
+        }
+        return .global(interp.globalCell(for: name), loc)
+    }
+
+    /// Notes that `lambda` refers to `v`: every lambda from `lambda` out to
+    /// the variable's owner gets it as a free variable.
+    func capture(_ v: Variable, from lambda: LambdaNode) {
+        if v.owner === lambda { return }
+        v.isCaptured = true
+        var l: LambdaNode? = lambda
+        while let cur = l, cur !== v.owner {
+            cur.freeSlot(of: v)
+            l = cur.parent
+        }
+    }
+
+    /// Assignment target: a local (marked assigned) or a global cell.
+    func assign(_ name: Symbol, _ value: Node, _ scope: Scope, _ loc: SourceLocation) -> Node {
+        if let v = scope.lookup(name) {
+            capture(v, from: scope.lambda)
+            v.isAssigned = true
+            return .setLocal(v, value)
+        }
+        return .setGlobal(interp.globalCell(for: name), value, loc)
+    }
+
+    // MARK: Lambda and bodies
+
+    /// Expands a lambda list and body into a new `LambdaNode`.
+    func expandLambda(_ params: Value, _ body: Value, _ scope: Scope, name: String,
+                      _ loc: SourceLocation) throws -> LambdaNode {
+        let lam = LambdaNode(parent: scope.lambda, name: name, location: loc)
+        let inner = Scope(parent: scope, lambda: lam)
+        var seen = Set<ObjectIdentifier>()
+        var p = params
+        func bindParam(_ v: Value) throws -> Variable {
+            guard let s = v.as(Symbol.self) else {
+                throw SchemeError.syntax("lambda: parameter must be a symbol, got \(interp.writeString(v))", at: loc)
+            }
+            guard seen.insert(ObjectIdentifier(s)).inserted else {
+                throw SchemeError.syntax("lambda: duplicate parameter \(s.name)", at: loc)
+            }
+            let variable = lam.newVariable(s)
+            inner.bind(s, variable)
+            return variable
+        }
+        while p.isPair {
+            lam.params.append(try bindParam(p.car))
+            p = p.cdr
+        }
+        if !p.isNull { lam.rest = try bindParam(p) }
+        lam.body = try expandBody(body, inner, loc, what: "lambda")
+        return lam
+    }
+
+    /// Expands a body: internal definitions become letrec* bindings; the
+    /// value is that of the last expression.
+    func expandBody(_ body: Value, _ scope: Scope, _ loc: SourceLocation, what: String) throws -> Node {
+        var forms: [Value] = []
+        try flattenBody(body, scope, into: &forms, loc)
+        if forms.isEmpty {
+            throw SchemeError.syntax("\(what): empty body", at: loc)
+        }
+        // Find the definitions.
+        var defined: [(name: Symbol, value: Value, loc: SourceLocation)?] = []
+        var anyDefinition = false
+        for f in forms {
+            if let d = try parseDefinition(f, scope, loc) {
+                defined.append(d)
+                anyDefinition = true
+            } else {
+                defined.append(nil)
+            }
+        }
+        if !anyDefinition {
+            if forms.count == 1 { return try expand(forms[0], scope, locationOf(forms[0], loc)) }
+            return .sequence(try forms.map { try expand($0, scope, locationOf($0, loc)) })
+        }
+        // letrec*: bind every defined name first, then run the body in order.
+        let inner = Scope(parent: scope, lambda: scope.lambda)
+        var vars: [Variable] = []
+        var seen = Set<ObjectIdentifier>()
+        for case let d? in defined {
+            guard seen.insert(ObjectIdentifier(d.name)).inserted else {
+                throw SchemeError.syntax("duplicate definition of \(d.name.name) in a body", at: d.loc)
+            }
+            let v = scope.lambda.newVariable(d.name)
+            v.needsInitCheck = true
+            inner.bind(d.name, v)
+            vars.append(v)
+        }
+        var items: [Node] = []
+        var nextVar = 0
+        for (i, f) in forms.enumerated() {
+            if let d = defined[i] {
+                let v = vars[nextVar]
+                nextVar += 1
+                let value = try expandNamed(d.value, inner, d.loc, name: d.name.name)
+                v.isAssigned = true
+                items.append(.setLocal(v, value))
+            } else {
+                items.append(try expand(f, inner, locationOf(f, loc)))
+            }
+        }
+        if case .some(.some) = defined.last { items.append(.constant(.unspecified)) }
+        return .letrec(vars, [], .sequence(items))
+    }
+
+    /// Splices `(begin …)` forms of a body into one list of forms.
+    private func flattenBody(_ body: Value, _ scope: Scope, into out: inout [Value], _ loc: SourceLocation) throws {
+        var b = body
+        while b.isPair {
+            let f = b.car
+            if f.isPair, let head = f.car.as(Symbol.self), head === sym.begin, scope.lookup(head) == nil {
+                try flattenBody(f.cdr, scope, into: &out, locationOf(f, loc))
+            } else {
+                out.append(f)
+            }
+            b = b.cdr
+        }
+        if !b.isNull { throw SchemeError.syntax("improper body", at: loc) }
+    }
+
+    /// `(define …)` as (name, value expression), or nil when `form` is not a
+    /// definition.
+    func parseDefinition(_ form: Value, _ scope: Scope, _ loc: SourceLocation) throws
+        -> (name: Symbol, value: Value, loc: SourceLocation)? {
+        guard form.isPair, let head = form.car.as(Symbol.self), head === sym.define,
+              scope.lookup(head) == nil else { return nil }
+        let here = locationOf(form, loc)
+        guard let items = listToArray(form), items.count >= 2 else {
+            throw SchemeError.syntax("define: expected (define name value) or (define (name . params) body …)", at: here, form: form)
+        }
+        var target = items[1]
+        if let name = target.as(Symbol.self) {
+            guard items.count <= 3 else {
+                throw SchemeError.syntax("define: too many expressions for \(name.name)", at: here, form: form)
+            }
+            return (name, items.count == 3 ? items[2] : list(sym.quote, .unspecified), here)
+        }
+        // (define (name . params) body …), also curried: (define ((name a) b) …)
+        var body = form.cdr.cdr
+        while target.isPair {
+            let params = target.cdr
+            body = list(sym.lambda, params).appendingList(body, heap: interp.heap, location: here)
+            target = target.car
+            if let name = target.as(Symbol.self) {
+                guard items.count >= 3 else {
+                    throw SchemeError.syntax("define: \(name.name) has no body", at: here, form: form)
+                }
+                return (name, body, here)
+            }
+            body = list(body)
+        }
+        throw SchemeError.syntax("define: cannot define \(interp.writeString(target))", at: here, form: form)
+    }
+
+    /// Expands an expression; a lambda gets `name` for backtraces.
+    func expandNamed(_ x: Value, _ scope: Scope, _ loc: SourceLocation, name: String) throws -> Node {
+        let node = try expand(x, scope, loc)
+        if case .lambda(let lam) = node, lam.name.isEmpty { lam.name = name }
+        return node
+    }
+
+    // MARK: Data helpers
+
+    func locationOf(_ x: Value, _ fallback: SourceLocation) -> SourceLocation {
+        if x.isPair {
+            let l = x.pair.location
+            if l.isKnown { return l }
+        }
+        return fallback
+    }
+
+    func list(_ items: Value...) -> Value {
+        var r = Value.null
+        for v in items.reversed() { r = interp.cons(v, r) }
+        return r
+    }
+
+    func list(_ a: Symbol, _ rest: Value...) -> Value {
+        var r = Value.null
+        for v in rest.reversed() { r = interp.cons(v, r) }
+        return interp.cons(Value(object: a), r)
+    }
+}
+
+extension Value {
+    /// This (proper) list with `tail` appended, sharing `tail`.
+    func appendingList(_ tail: Value, heap: Heap, location: SourceLocation) -> Value {
+        guard let items = listToArray(self) else { return self }
+        var r = tail
+        for v in items.reversed() { r = Value(pair: heap.register(Pair(v, r, location: location))) }
+        return r
+    }
+}
+
+/// The elements of a proper list, or nil for an improper or circular one.
+func listToArray(_ v: Value) -> [Value]? {
+    var out: [Value] = []
+    var p = v
+    var slow = v
+    while p.isPair {
+        out.append(p.car)
+        p = p.cdr
+        if out.count & 1 == 0 {
+            slow = slow.cdr
+            if p.raw == slow.raw && p.isPair { return nil }
+        }
+    }
+    return p.isNull ? out : nil
+}

@@ -1,0 +1,368 @@
+import Foundation
+
+/// One Omega interpreter: its heap, symbols, global environment and machine.
+///
+/// Interpreters share nothing: two in one process have separate heaps and
+/// globals and may run on different threads (each one on one thread at a
+/// time).
+///
+/// ```swift
+/// let omega = try Interpreter()
+/// let v = try omega.evaluate("(+ 1 2)")        // 3
+/// omega.define("twice", arity: 1) { interp, x in
+///     try interp.call(interp.global("+")!, x, x)
+/// }
+/// ```
+public final class Interpreter {
+    /// Settings fixed when the interpreter is made.
+    public struct Options {
+        /// The most value-stack slots recursion may use (about 5 per frame of
+        /// a simple recursive procedure). Beyond it a `stackOverflow` error is
+        /// raised. Default 32 M slots (256 MB).
+        public var stackLimit = 32 << 20
+        /// Procedure calls allowed per top-level evaluation; nil = unlimited.
+        public var stepLimit: Int? = nil
+        /// Where `display`, `write` and `newline` go by default.
+        public var output: OutputTarget = .standardOutput
+        /// Load the Scheme standard library (stdlib/*.scm) at start-up.
+        public var loadStandardLibrary = true
+
+        public init() {}
+    }
+
+    let heap = Heap()
+    let symbols: SymbolTable
+    let syms: Syms
+    let sourceFiles = SourceFiles()
+    private var globals: [ObjectIdentifier: GlobalCell] = [:]
+    private(set) var vm: VM!
+    private var expander: Expander!
+    /// Built-in procedures by name, as first defined (derived forms refer to
+    /// these so user redefinitions do not change them).
+    private var builtins: [String: Value] = [:]
+    private var handles: [Int: Value] = [:]
+    private var nextHandle = 0
+    /// The port `display` and friends write to by default.
+    var currentOutput: OutputPort!
+    /// The command-line arguments a script sees through `(command-line)`.
+    public var commandLine: [String] = []
+
+    /// Makes an interpreter with the built-in procedures and the standard library.
+    public init(options: Options = Options()) throws {
+        symbols = SymbolTable(heap: heap)
+        syms = Syms(symbols)
+        vm = VM(interp: self, maxCapacity: options.stackLimit)
+        vm.stepLimit = options.stepLimit
+        expander = Expander(interp: self)
+        currentOutput = heap.register(OutputPort(target: options.output))
+        heap.rootProviders.append { [unowned self] marker in self.traceRoots(&marker) }
+        BaseLibrary.register(in: self)
+        if options.loadStandardLibrary {
+            for file in EmbeddedStdlib.sources {
+                _ = try evaluate(file.text, sourceName: "stdlib/\(file.name)")
+            }
+        }
+    }
+
+    private func traceRoots(_ marker: inout Marker) {
+        symbols.trace(&marker)
+        for cell in globals.values { marker.mark(object: cell) }
+        for v in builtins.values { marker.mark(v) }
+        for v in handles.values { marker.mark(v) }
+        marker.mark(object: currentOutput)
+        vm.trace(&marker)
+    }
+
+    /// Runs a full garbage collection now.
+    public func collectGarbage() { heap.collect() }
+
+    // MARK: Evaluation
+
+    /// Reads and evaluates every form in `source`; returns the last value.
+    ///
+    /// - Parameter sourceName: the file name errors report.
+    /// - Throws: `OmegaError` for read, syntax and runtime errors.
+    @discardableResult
+    public func evaluate(_ source: String, sourceName: String = "<string>") throws -> Value {
+        var reader = Reader(source, fileID: sourceFiles.id(for: sourceName), interp: self)
+        var result = Value.unspecified
+        do {
+            while let form = try reader.read() {
+                result = try eval(form)
+            }
+        } catch let e as SchemeError {
+            throw report(e)
+        }
+        flushOutput()
+        return result
+    }
+
+    /// Evaluates the file at `path` (relative paths from the working directory).
+    @discardableResult
+    public func evaluateFile(_ path: String) throws -> Value {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw OmegaError(kind: .file, message: "cannot read \(path): \(Interpreter.describeFileError(error))",
+                             location: nil, backtrace: [], exitStatus: 0)
+        }
+        return try evaluate(text, sourceName: path)
+    }
+
+    static func describeFileError(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError,
+           underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            return String(cString: strerror(code.rawValue)).lowercased()
+        }
+        if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadNoSuchFileError { return "no such file" }
+        if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadInapplicableStringEncodingError { return "not valid UTF-8 text" }
+        return ns.localizedDescription
+    }
+
+    /// Compiles and runs one datum.
+    func eval(_ form: Value) throws -> Value {
+        let lambda = try expander.expandToplevel(form)
+        let template = CodeGenerator.generate(lambda, interp: self)
+        let thunk = heap.register(Closure(template: template, freeCount: 0))
+        return try vm.apply(Value(object: thunk), [])
+    }
+
+    /// Calls a Scheme procedure from Swift.
+    ///
+    /// - Throws: `OmegaError` when the procedure raises an uncaught error.
+    public func call(_ procedure: Value, _ arguments: Value...) throws -> Value {
+        try call(procedure, arguments: arguments)
+    }
+
+    /// Calls a Scheme procedure with an argument array.
+    public func call(_ procedure: Value, arguments: [Value]) throws -> Value {
+        do {
+            return try vm.apply(procedure, arguments)
+        } catch let e as SchemeError {
+            throw report(e)
+        }
+    }
+
+    /// Asks the running evaluation to stop with an `interrupted` error at its
+    /// next procedure call. Safe to call from any thread (e.g. a signal
+    /// handler's dispatch source).
+    public func interrupt() { vm.interruptRequested.store(true, ordering: .relaxed) }
+
+    // MARK: Errors
+
+    /// Converts an error that no Scheme handler caught into the host's form,
+    /// with the location and backtrace of the machine state at the failure.
+    func uncaught(_ e: SchemeError, vm: VM) -> SchemeError {
+        var e = e
+        if e.isFinal { return e }
+        e.isFinal = true
+        if !e.location.isKnown { e.location = vm.currentLocation() }
+        if pendingBacktrace == nil {
+            pendingBacktrace = vm.backtrace().map { frame in
+                if let loc = sourceFiles.describe(frame.location) { return "\(frame.name) (\(loc))" }
+                return frame.name
+            }
+        }
+        return e
+    }
+    private var pendingBacktrace: [String]?
+
+    /// Renders a SchemeError for the host.
+    func report(_ e: SchemeError) -> OmegaError {
+        var message = e.message
+        if let p = e.procedure, !p.isEmpty { message = "\(p): \(message)" }
+        for (i, v) in e.irritants.enumerated() {
+            // "expected a pair, got " reads on with the offending value.
+            if i == 0 && message.hasSuffix(" ") { message += writeString(v) } else { message += " " + writeString(v) }
+        }
+        let kind: OmegaError.Kind
+        switch e.kind {
+        case .syntax: kind = .syntax
+        case .read: kind = .read
+        case .file: kind = .file
+        case .stackOverflow: kind = .stackOverflow
+        case .stepLimit: kind = .stepLimit
+        case .interrupted: kind = .interrupted
+        case .exit: kind = .exit
+        default: kind = .error
+        }
+        let trace = pendingBacktrace ?? []
+        pendingBacktrace = nil
+        flushOutput()
+        return OmegaError(kind: kind, message: message, location: sourceFiles.describe(e.location),
+                          backtrace: trace, exitStatus: e.exitStatus)
+    }
+
+    // MARK: Globals
+
+    /// The cell of a global variable, created unbound if new.
+    func globalCell(for name: Symbol) -> GlobalCell {
+        let id = ObjectIdentifier(name)
+        if let c = globals[id] { return c }
+        let c = heap.register(GlobalCell(name: name))
+        globals[id] = c
+        return c
+    }
+
+    /// The value of a global variable, or nil when it is unbound.
+    public func global(_ name: String) -> Value? {
+        let v = globalCell(for: symbols.intern(name)).value
+        return v.raw == Value.unbound.raw ? nil : v
+    }
+
+    /// Binds a global variable.
+    public func setGlobal(_ name: String, _ value: Value) {
+        let cell = globalCell(for: symbols.intern(name))
+        cell.value = value
+        if cell.integrable.raw != Value.unbound.raw && cell.integrable.raw != value.raw {
+            vm.integrablesRedefined = true
+        }
+    }
+
+    /// Names of all bound globals (for completion and `:defs`).
+    public var globalNames: [String] {
+        globals.values.filter { $0.value.raw != Value.unbound.raw }.map { $0.name.name }.sorted()
+    }
+
+    /// Registers a built-in procedure.
+    func definePrimitive(_ name: String, _ min: Int, _ max: Int, _ body: PrimitiveBody) {
+        let p = Value(object: heap.register(Primitive(name: name, body: body, minArgs: min, maxArgs: max)))
+        let cell = globalCell(for: symbols.intern(name))
+        cell.value = p
+        if builtins[name] == nil { builtins[name] = p }
+        if Opcode.isInlinable(name) { cell.integrable = p }
+    }
+
+    /// A built-in procedure as first defined, whatever the global now holds.
+    func builtin(_ name: String) -> Value { builtins[name] ?? .unspecified }
+
+    // MARK: Values for hosts
+
+    /// Makes a Scheme value from a Swift one: `Int`, `Double`, `Bool`,
+    /// `String`, arrays (as lists) and `Value` itself.
+    public func value(_ x: Any) -> Value {
+        switch x {
+        case let v as Value: return v
+        case let i as Int: return heap.integer(i)
+        case let d as Double: return heap.flonum(d)
+        case let b as Bool: return Value(b)
+        case let s as String: return makeString(s)
+        case let a as [Any]: return list(a.map { value($0) })
+        default: return .unspecified
+        }
+    }
+
+    /// A fresh mutable Scheme string.
+    public func makeString(_ s: String) -> Value { Value(object: heap.register(SchemeString(s))) }
+
+    /// The interned symbol with this name.
+    public func symbol(_ name: String) -> Value { Value(object: symbols.intern(name)) }
+
+    public func cons(_ a: Value, _ b: Value) -> Value { Value(pair: heap.register(Pair(a, b))) }
+
+    public func list(_ items: [Value]) -> Value {
+        var r = Value.null
+        for v in items.reversed() { r = cons(v, r) }
+        return r
+    }
+
+    /// The value in `write` form: `"a\nb"`, `(1 2)`, `#\a`.
+    public func writeString(_ v: Value) -> String {
+        var p = Printer(interp: self, display: false)
+        p.print(v)
+        return p.out
+    }
+
+    /// The value in `display` form: strings and characters without quotes.
+    public func displayString(_ v: Value) -> String {
+        var p = Printer(interp: self, display: true)
+        p.print(v)
+        return p.out
+    }
+
+    /// The Swift string of a Scheme string value, else nil.
+    public func string(_ v: Value) -> String? { v.as(SchemeString.self)?.string }
+
+    /// The integer of an exact integer value that fits an `Int`, else nil.
+    public func int(_ v: Value) -> Int? {
+        if v.isFixnum { return v.fixnum }
+        if let n = Num(v), case .big(let b) = n { return Int(exactly: b) }
+        return nil
+    }
+
+    /// The number as a `Double` (exact numbers converted), else nil.
+    public func double(_ v: Value) -> Double? { Num(v)?.doubleValue }
+
+    /// The elements of a proper list, else nil.
+    public func array(_ v: Value) -> [Value]? { listToArray(v) }
+
+    // MARK: Handles
+
+    /// Keeps `value` alive until `release(_:)`. Values the host keeps across
+    /// evaluations must be held this way (the collector does not see Swift
+    /// variables).
+    public func retain(_ value: Value) -> SchemeHandle {
+        nextHandle += 1
+        handles[nextHandle] = value
+        return SchemeHandle(id: nextHandle, value: value)
+    }
+
+    /// Lets the collector reclaim a value kept by `retain(_:)`.
+    public func release(_ handle: SchemeHandle) { handles[handle.id] = nil }
+
+    // MARK: Output
+
+    /// Writes any buffered output.
+    public func flushOutput() { currentOutput.flush() }
+}
+
+/// A value the host keeps alive across evaluations (see `Interpreter.retain`).
+public struct SchemeHandle: Hashable {
+    let id: Int
+    /// The value; valid until the handle is released.
+    public let value: Value
+}
+
+/// Symbols the compiler and libraries compare against, interned once.
+struct Syms {
+    let quote, quasiquote, unquote, unquoteSplicing, lambda, define, set, `if`, begin: Symbol
+    let `let`, letStar, letrec, letrecStar, `do`, cond, `case`, and, or, when, unless: Symbol
+    let `else`, arrow: Symbol
+    // Private keywords for derived-form rewrites (uninterned: no user code can name them).
+    let kIf, kBegin, kLet, kLambda, kQuote, kOr, kCond: Symbol
+
+    init(_ t: SymbolTable) {
+        quote = t.intern("quote"); quasiquote = t.intern("quasiquote"); unquote = t.intern("unquote")
+        unquoteSplicing = t.intern("unquote-splicing"); lambda = t.intern("lambda"); define = t.intern("define")
+        set = t.intern("set!"); `if` = t.intern("if"); begin = t.intern("begin")
+        `let` = t.intern("let"); letStar = t.intern("let*"); letrec = t.intern("letrec")
+        letrecStar = t.intern("letrec*"); `do` = t.intern("do"); cond = t.intern("cond"); `case` = t.intern("case")
+        and = t.intern("and"); or = t.intern("or"); when = t.intern("when"); unless = t.intern("unless")
+        `else` = t.intern("else"); arrow = t.intern("=>")
+        kIf = t.gensym("if"); kBegin = t.gensym("begin"); kLet = t.gensym("let"); kLambda = t.gensym("lambda")
+        kQuote = t.gensym("quote"); kOr = t.gensym("or"); kCond = t.gensym("cond")
+    }
+}
+
+extension Interpreter {
+    /// True when `source` ends inside an unfinished expression (an open
+    /// list, string or block comment), so a prompt should read more lines.
+    public func needsMoreInput(_ source: String) -> Bool {
+        var reader = Reader(source, fileID: 0, interp: self)
+        do {
+            while try reader.read() != nil {}
+            return false
+        } catch let e as SchemeError {
+            return e.kind == .read && (e.message.hasPrefix("unexpected end of input") || e.message.hasPrefix("unterminated"))
+        } catch {
+            return false
+        }
+    }
+}
+
+extension Value {
+    /// True for the value of expressions whose value is unspecified.
+    public var isUnspecified: Bool { raw == Value.unspecified.raw }
+}

@@ -1,0 +1,4 @@
+/// The version of Omega.
+public enum OmegaVersion {
+    public static let string = "0.1.0"
+}

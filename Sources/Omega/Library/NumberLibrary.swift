@@ -1,0 +1,333 @@
+import BigInt
+import Foundation
+
+/// Numbers: arithmetic, comparison, predicates, conversion (R7RS 6.2).
+enum NumberLibrary: NativeLibrary {
+    static func register(in i: Interpreter) {
+        registerArithmetic(i)
+        registerComparison(i)
+        registerPredicates(i)
+        registerIntegerDivision(i)
+        registerRounding(i)
+        registerTranscendental(i)
+        registerConversion(i)
+    }
+
+    /// Folds a variadic argument list with a binary operation.
+    private static func fold(_ args: Arguments, _ start: Num, _ op: (Num, Num) throws -> Num) throws -> Num {
+        var acc = start
+        for k in 0..<args.count { acc = try op(acc, try Check.number(args[k], k + 1)) }
+        return acc
+    }
+
+    private static func registerArithmetic(_ i: Interpreter) {
+        i.define("+", min: 0, max: nil) { i, args in
+            i.heap.number(try fold(args, .fix(0), Num.add))
+        }
+        i.define("*", min: 0, max: nil) { i, args in
+            i.heap.number(try fold(args, .fix(1), Num.mul))
+        }
+        i.define("-", min: 1, max: nil) { i, args in
+            let first = try Check.number(args[0], 1)
+            if args.count == 1 { return i.heap.number(Num.negate(first)) }
+            var acc = first
+            for k in 1..<args.count { acc = Num.sub(acc, try Check.number(args[k], k + 1)) }
+            return i.heap.number(acc)
+        }
+        i.define("/", min: 1, max: nil) { i, args in
+            let first = try Check.number(args[0], 1)
+            if args.count == 1 {
+                guard let r = Num.div(.fix(1), first) else { throw SchemeError(.divisionByZero, "division by zero") }
+                return i.heap.number(r)
+            }
+            var acc = first
+            for k in 1..<args.count {
+                guard let r = Num.div(acc, try Check.number(args[k], k + 1)) else {
+                    throw SchemeError(.divisionByZero, "division by zero")
+                }
+                acc = r
+            }
+            return i.heap.number(acc)
+        }
+        i.define("abs") { i, x in
+            let n = try Check.number(x)
+            return n.sign < 0 ? i.heap.number(Num.negate(n)) : x
+        }
+        i.define("magnitude") { i, x in
+            let n = try Check.number(x)
+            return n.sign < 0 ? i.heap.number(Num.negate(n)) : x
+        }
+        func extremum(_ name: String, _ pick: @escaping (Int) -> Bool) {
+            i.define(name, min: 1, max: nil) { i, args in
+                var best = try Check.number(args[0], 1)
+                var inexact = !best.isExact
+                for k in 1..<args.count {
+                    let n = try Check.number(args[k], k + 1)
+                    if !n.isExact { inexact = true }
+                    if case .flo(let d) = n, d.isNaN { best = n; continue }
+                    if let c = Num.compare(n, best), pick(c) { best = n }
+                }
+                return i.heap.number(inexact ? best.toInexact : best)
+            }
+        }
+        extremum("max") { $0 > 0 }
+        extremum("min") { $0 < 0 }
+        i.define("gcd", min: 0, max: nil) { i, args in
+            var g = BigInt(0)
+            for k in 0..<args.count { g = g.greatestCommonDivisor(with: try Check.integer(args[k], k + 1).bigValue) }
+            return i.heap.integer(g)
+        }
+        i.define("lcm", min: 0, max: nil) { i, args in
+            var l = BigInt(1)
+            for k in 0..<args.count {
+                let n = try Check.integer(args[k], k + 1).bigValue
+                if n.isZero { return Value(fixnum: 0) }
+                l = BigInt((l * n).magnitude) / l.greatestCommonDivisor(with: n)
+            }
+            return i.heap.integer(l)
+        }
+        i.define("square") { i, x in
+            let n = try Check.number(x)
+            return i.heap.number(Num.mul(n, n))
+        }
+        i.define("numerator") { i, x in
+            let n = try Check.number(x)
+            if case .flo(let d) = n {
+                guard let e = n.toExact else { return x }
+                return i.heap.flonum(e.numerator == 0 ? d * 0 : Double(e.numerator))
+            }
+            return i.heap.integer(n.numerator)
+        }
+        i.define("denominator") { i, x in
+            let n = try Check.number(x)
+            if case .flo = n {
+                guard let e = n.toExact else { return x }
+                return i.heap.flonum(Double(e.denominator))
+            }
+            return i.heap.integer(n.denominator)
+        }
+    }
+
+    private static func registerComparison(_ i: Interpreter) {
+        func comparison(_ name: String, _ ok: @escaping (Int) -> Bool) {
+            i.define(name, min: 1, max: nil) { _, args in
+                var prev = try Check.number(args[0], 1)
+                var result = true
+                for k in 1..<args.count {
+                    let n = try Check.number(args[k], k + 1)
+                    if result {
+                        guard let c = Num.compare(prev, n), ok(c) else { result = false; prev = n; continue }
+                    }
+                    prev = n
+                }
+                return Value(result)
+            }
+        }
+        comparison("=") { $0 == 0 }
+        comparison("<") { $0 < 0 }
+        comparison(">") { $0 > 0 }
+        comparison("<=") { $0 <= 0 }
+        comparison(">=") { $0 >= 0 }
+    }
+
+    private static func registerPredicates(_ i: Interpreter) {
+        i.define("number?") { _, x in Value(x.isNumber) }
+        i.define("complex?") { _, x in Value(x.isNumber) }
+        i.define("real?") { _, x in Value(x.isNumber) }
+        i.define("rational?") { _, x in
+            guard let n = Num(x) else { return .false }
+            if case .flo(let d) = n { return Value(d.isFinite) }
+            return .true
+        }
+        i.define("integer?") { _, x in Value(Num(x)?.isInteger ?? false) }
+        i.define("exact?") { _, x in Value(try Check.number(x).isExact) }
+        i.define("inexact?") { _, x in Value(!(try Check.number(x).isExact)) }
+        i.define("exact-integer?") { _, x in Value(x.isExactInteger) }
+        i.define("exact-rational?") { _, x in Value(Num(x)?.isExact ?? false) }
+        i.define("nan?") { _, x in
+            if case .flo(let d) = try Check.number(x) { return Value(d.isNaN) }
+            return .false
+        }
+        i.define("infinite?") { _, x in
+            if case .flo(let d) = try Check.number(x) { return Value(d.isInfinite) }
+            return .false
+        }
+        i.define("finite?") { _, x in
+            if case .flo(let d) = try Check.number(x) { return Value(d.isFinite) }
+            return .true
+        }
+        i.define("zero?") { _, x in Value(try Check.number(x).isZero) }
+        i.define("positive?") { _, x in
+            let n = try Check.number(x)
+            if case .flo(let d) = n { return Value(d > 0) }
+            return Value(n.sign > 0)
+        }
+        i.define("negative?") { _, x in
+            let n = try Check.number(x)
+            if case .flo(let d) = n { return Value(d < 0) }
+            return Value(n.sign < 0)
+        }
+        i.define("odd?") { _, x in
+            let n = try Check.integer(x)
+            if case .fix(let v) = n { return Value(v & 1 != 0) }
+            if case .flo(let d) = n { return Value(d.truncatingRemainder(dividingBy: 2) != 0) }
+            return Value(n.bigValue.magnitude.words.first.map { $0 & 1 != 0 } ?? false)
+        }
+        i.define("even?") { _, x in
+            let n = try Check.integer(x)
+            if case .fix(let v) = n { return Value(v & 1 == 0) }
+            if case .flo(let d) = n { return Value(d.truncatingRemainder(dividingBy: 2) == 0) }
+            return Value(n.bigValue.magnitude.words.first.map { $0 & 1 == 0 } ?? true)
+        }
+    }
+
+    private static func registerIntegerDivision(_ i: Interpreter) {
+        func division(_ name: String, _ kind: Num.DivisionKind, _ pick: @escaping (Num, Num) -> [Num]) {
+            i.define(name) { i, a, b in
+                let x = try Check.integer(a, 1), y = try Check.integer(b, 2)
+                guard let (q, r) = Num.intDivide(x, y, kind) else {
+                    throw SchemeError(.divisionByZero, "division by zero")
+                }
+                let parts = pick(q, r).map { i.heap.number($0) }
+                return parts.count == 1 ? parts[0] : Value(object: i.heap.register(MultipleValues(parts)))
+            }
+        }
+        division("quotient", .truncate) { q, _ in [q] }
+        division("remainder", .truncate) { _, r in [r] }
+        division("modulo", .floor) { _, r in [r] }
+        division("truncate-quotient", .truncate) { q, _ in [q] }
+        division("truncate-remainder", .truncate) { _, r in [r] }
+        division("floor-quotient", .floor) { q, _ in [q] }
+        division("floor-remainder", .floor) { _, r in [r] }
+        division("truncate/", .truncate) { q, r in [q, r] }
+        division("floor/", .floor) { q, r in [q, r] }
+        i.define("exact-integer-sqrt") { i, x in
+            guard x.isExactInteger, let n = Num(x), n.sign >= 0 else {
+                throw SchemeError.wrongType(x, expected: "a non-negative exact integer")
+            }
+            let b = n.bigValue
+            let s = BigInt(b.magnitude.squareRoot())
+            return Value(object: i.heap.register(MultipleValues([i.heap.integer(s), i.heap.integer(b - s * s)])))
+        }
+    }
+
+    private static func registerRounding(_ i: Interpreter) {
+        for (name, mode) in [("floor", Num.Rounding.floor), ("ceiling", .ceiling), ("truncate", .truncate), ("round", .round)] {
+            i.define(name) { i, x in
+                let n = try Check.number(x)
+                if n.isInteger && n.isExact { return x }
+                return i.heap.number(Num.round(n, mode))
+            }
+        }
+    }
+
+    private static func registerTranscendental(_ i: Interpreter) {
+        func unary(_ name: String, _ f: @escaping (Double) -> Double) {
+            i.define(name) { i, x in i.heap.flonum(f(try Check.number(x).doubleValue)) }
+        }
+        unary("sin", Foundation.sin); unary("cos", Foundation.cos); unary("tan", Foundation.tan)
+        unary("asin", Foundation.asin); unary("acos", Foundation.acos)
+        i.define("exp") { i, x in
+            let n = try Check.number(x)
+            if case .fix(0) = n { return Value(fixnum: 1) }
+            return i.heap.flonum(Foundation.exp(n.doubleValue))
+        }
+        i.define("log", min: 1, max: 2) { i, args in
+            let n = try Check.number(args[0], 1)
+            if case .fix(1) = n, args.count == 1 { return Value(fixnum: 0) }
+            let l = logOf(n)
+            if let b = args.optional(1) { return i.heap.flonum(l / logOf(try Check.number(b, 2))) }
+            return i.heap.flonum(l)
+        }
+        i.define("atan", min: 1, max: 2) { i, args in
+            let y = try Check.number(args[0], 1).doubleValue
+            if let xv = args.optional(1) { return i.heap.flonum(Foundation.atan2(y, try Check.number(xv, 2).doubleValue)) }
+            return i.heap.flonum(Foundation.atan(y))
+        }
+        i.define("sqrt") { i, x in
+            let n = try Check.number(x)
+            if n.isExact && n.sign >= 0 {
+                // Exact square roots of exact squares stay exact.
+                let p = n.numerator, q = n.denominator
+                let sp = BigInt(p.magnitude.squareRoot()), sq = BigInt(q.magnitude.squareRoot())
+                if sp * sp == p && sq * sq == q, let r = Num.rational(sp, sq) { return i.heap.number(r) }
+            }
+            let d = n.doubleValue
+            if d < 0 {
+                throw SchemeError(.range, "square root of a negative number is not supported (no complex numbers): ", irritants: [x])
+            }
+            return i.heap.flonum(d.squareRoot())
+        }
+        i.define("expt") { i, b, e in
+            let base = try Check.number(b, 1), ex = try Check.number(e, 2)
+            if case .fix(let k) = ex, base.isExact {
+                if k >= 0 {
+                    if k > 1 << 24 && !(base.isZero || base.numerator.magnitude == 1) {
+                        throw SchemeError(.range, "expt: exponent too large for an exact result: ", irritants: [e])
+                    }
+                    switch base {
+                    case .rat(let p, let q): return i.heap.number(Num.rational(p.power(k), q.power(k)) ?? .fix(0))
+                    default: return i.heap.integer(base.bigValue.power(k))
+                    }
+                }
+                if base.isZero { throw SchemeError(.divisionByZero, "division by zero") }
+                let m = -k
+                return i.heap.number(Num.rational(base.denominator.power(m), base.numerator.power(m)) ?? .fix(0))
+            }
+            return i.heap.flonum(Foundation.pow(base.doubleValue, ex.doubleValue))
+        }
+    }
+
+    /// Natural log, also of bignums beyond the double range.
+    private static func logOf(_ n: Num) -> Double {
+        if case .big(let b) = n, !Double(b).isFinite {
+            let shift = b.magnitude.bitWidth - 60
+            return Foundation.log(Double(b >> shift)) + Double(shift) * M_LN2
+        }
+        return Foundation.log(n.doubleValue)
+    }
+
+    private static func registerConversion(_ i: Interpreter) {
+        let toExact: (Interpreter, Value) throws -> Value = { i, x in
+            let n = try Check.number(x)
+            guard let e = n.toExact else {
+                throw SchemeError(.range, "cannot convert to an exact number: ", irritants: [x])
+            }
+            return i.heap.number(e)
+        }
+        let toInexact: (Interpreter, Value) throws -> Value = { i, x in
+            let n = try Check.number(x)
+            return n.isExact ? i.heap.number(n.toInexact) : x
+        }
+        i.define("exact", toExact)
+        i.define("inexact->exact", toExact)
+        i.define("inexact", toInexact)
+        i.define("exact->inexact", toInexact)
+        i.define("number->string", min: 1, max: 2) { i, args in
+            let n = try Check.number(args[0], 1)
+            var radix = 10
+            if let r = args.optional(1) {
+                radix = try Check.int(r, 2)
+                guard [2, 8, 10, 16].contains(radix) else {
+                    throw SchemeError(.range, "argument 2: radix must be 2, 8, 10 or 16, got ", irritants: [r])
+                }
+                if radix != 10, case .flo = n {
+                    throw SchemeError(.range, "inexact numbers can only be written in radix 10")
+                }
+            }
+            return i.makeString(NumberSyntax.format(n, radix: radix))
+        }
+        i.define("string->number", min: 1, max: 2) { i, args in
+            let s = try Check.string(args[0], 1)
+            var radix = 10
+            if let r = args.optional(1) {
+                radix = try Check.int(r, 2)
+                guard [2, 8, 10, 16].contains(radix) else {
+                    throw SchemeError(.range, "argument 2: radix must be 2, 8, 10 or 16, got ", irritants: [r])
+                }
+            }
+            guard let n = NumberSyntax.parse(s.string, radix: radix) else { return .false }
+            return i.heap.number(n)
+        }
+    }
+}

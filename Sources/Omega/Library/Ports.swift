@@ -1,0 +1,64 @@
+import Foundation
+
+/// Where an output port's text goes.
+public enum OutputTarget {
+    case standardOutput
+    case standardError
+    /// Text is accumulated and read back with `get-output-string`.
+    case string
+    /// Each flushed chunk of text is passed to the closure.
+    case callback((String) -> Void)
+}
+
+/// A textual output port. Output to files and the terminal is buffered and
+/// written when the buffer fills, on `flush-output-port`, and when an
+/// evaluation ends.
+final class OutputPort: HeapObject, CustomPrintable {
+    let target: OutputTarget
+    private var buffer = ""
+    /// Flush after every newline (for terminals).
+    let lineBuffered: Bool
+    var isOpen = true
+
+    init(target: OutputTarget) {
+        self.target = target
+        switch target {
+        case .standardOutput: lineBuffered = isatty(1) != 0
+        case .standardError: lineBuffered = true
+        default: lineBuffered = false
+        }
+        super.init(kind: .port)
+    }
+
+    func write(_ s: String) {
+        buffer += s
+        switch target {
+        case .string: return
+        default:
+            if buffer.utf8.count >= 8192 || (lineBuffered && s.contains("\n")) { flush() }
+        }
+    }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        switch target {
+        case .string: return
+        case .standardOutput: FileHandle.standardOutput.write(buffer.data(using: .utf8) ?? Data())
+        case .standardError: FileHandle.standardError.write(buffer.data(using: .utf8) ?? Data())
+        case .callback(let f): f(buffer)
+        }
+        buffer = ""
+    }
+
+    /// The accumulated text of a string port.
+    var contents: String { buffer }
+
+    func printedForm(_ interp: Interpreter) -> String {
+        switch target {
+        case .standardOutput: return "#<output-port stdout>"
+        case .standardError: return "#<output-port stderr>"
+        case .string: return "#<output-port string>"
+        case .callback: return "#<output-port>"
+        }
+    }
+}

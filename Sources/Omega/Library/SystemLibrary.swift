@@ -1,0 +1,53 @@
+import Foundation
+
+/// Time, exit, load and the command line (R7RS 6.14).
+enum SystemLibrary: NativeLibrary {
+    static func register(in i: Interpreter) {
+        i.define("current-second") { i in i.heap.flonum(Date().timeIntervalSince1970) }
+        i.define("current-jiffy") { i in
+            i.heap.integer(Int(DispatchTime.now().uptimeNanoseconds / 1000))
+        }
+        i.define("jiffies-per-second") { _ in Value(fixnum: 1_000_000) }
+        i.define("exit", min: 0, max: 1) { _, args in
+            var status: Int32 = 0
+            if let v = args.optional(0) {
+                if v.isFixnum { status = Int32(truncatingIfNeeded: v.fixnum) }
+                else if v.isFalse { status = 1 }
+            }
+            var e = SchemeError(.exit, "exit with status \(status)")
+            e.exitStatus = status
+            throw e
+        }
+        i.define("load", min: 1, max: 2) { i, args in
+            let path = try Check.string(args[0]).string
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw SchemeError(.file, "cannot read \(path): \(Interpreter.describeFileError(error))")
+            }
+            return try i.evaluateWithoutReporting(text, sourceName: path)
+        }
+        i.define("command-line") { i in i.list(i.commandLine.map { i.makeString($0) }) }
+        i.define("get-environment-variable") { i, name in
+            let key = try Check.string(name).string
+            guard let v = ProcessInfo.processInfo.environment[key] else { return .false }
+            return i.makeString(v)
+        }
+        i.define("collect-garbage") { i in
+            i.collectGarbage()
+            return .unspecified
+        }
+    }
+}
+
+extension Interpreter {
+    /// Like `evaluate`, but lets Scheme errors through unrendered (for
+    /// `load`, whose errors belong to the enclosing evaluation).
+    func evaluateWithoutReporting(_ source: String, sourceName: String) throws -> Value {
+        var reader = Reader(source, fileID: sourceFiles.id(for: sourceName), interp: self)
+        var result = Value.unspecified
+        while let form = try reader.read() { result = try eval(form) }
+        return result
+    }
+}

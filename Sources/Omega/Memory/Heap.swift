@@ -1,0 +1,98 @@
+/// Owns every heap object of one interpreter and collects the unreachable ones.
+///
+/// Design: objects are ordinary Swift class instances; the heap holds the one
+/// long-lived strong reference to each, and `Value`s point to them without
+/// retaining. A collection marks everything reachable from the roots (through
+/// each object's `trace`) and drops the heap's reference to the rest, which
+/// Swift then frees. Values therefore cost nothing to copy, and cycles are
+/// collected.
+///
+/// Collections happen only at *safe points* chosen by the VM (procedure
+/// calls), never inside an allocation. Swift code that builds structures out
+/// of several objects — natives, the reader, the compiler — can therefore hold
+/// fresh values in locals without registering them, as long as it does not
+/// run Scheme code in between. Host code that keeps values across evaluations
+/// uses `SchemeHandle`, which registers a root.
+public final class Heap {
+    private var objects: ContiguousArray<HeapObject> = []
+    private var epoch: UInt32 = 0
+    /// Bytes allocated since the last collection (estimated).
+    private(set) var allocatedSinceCollection = 0
+    /// Collect when `allocatedSinceCollection` passes this.
+    private(set) var threshold = 8 << 20
+    /// Bytes found live by the last collection (estimated).
+    public private(set) var liveBytes = 0
+    /// Number of collections so far.
+    public private(set) var collections = 0
+
+    /// Root providers: each reports the values it keeps alive.
+    var rootProviders: [(inout Marker) -> Void] = []
+
+    init() { objects.reserveCapacity(1 << 16) }
+
+    /// Takes ownership of a new object.
+    @inline(__always) @discardableResult
+    func register<T: HeapObject>(_ object: T) -> T {
+        objects.append(object)
+        allocatedSinceCollection &+= object.approximateSize
+        return object
+    }
+
+    /// Accounts for memory an existing object grew by (e.g. a string append).
+    func grew(by bytes: Int) { allocatedSinceCollection &+= bytes }
+
+    /// Whether the VM should collect at its next safe point.
+    @inline(__always) var wantsCollection: Bool { allocatedSinceCollection > threshold }
+
+    /// The number of objects the heap owns.
+    public var objectCount: Int { objects.count }
+
+    /// Marks from all roots and frees everything unreachable.
+    func collect(extraRoots: (inout Marker) -> Void = { _ in }) {
+        epoch &+= 1
+        if epoch == 0 { epoch = 1 }  // 0 is the "never marked" epoch of new objects
+        var marker = Marker(epoch: epoch)
+        for provider in rootProviders { provider(&marker) }
+        extraRoots(&marker)
+        marker.drain()
+        let e = epoch
+        var live = 0
+        objects.removeAll { obj in
+            if obj.markEpoch == e { live &+= obj.approximateSize; return false }
+            return true
+        }
+        liveBytes = live
+        allocatedSinceCollection = 0
+        threshold = max(8 << 20, live)
+        collections += 1
+    }
+}
+
+/// The collector's marking state: a work list of reached, untraced objects.
+public struct Marker {
+    let epoch: UInt32
+    private var pending: [HeapObject] = []
+
+    init(epoch: UInt32) { self.epoch = epoch; pending.reserveCapacity(1024) }
+
+    /// Marks the object a value points to, if any.
+    @inline(__always) public mutating func mark(_ v: Value) {
+        guard v.isHeapObject else { return }
+        let obj = Unmanaged<HeapObject>.fromOpaque(v.objectPointer).takeUnretainedValue()
+        if obj.markEpoch != epoch {
+            obj.markEpoch = epoch
+            pending.append(obj)
+        }
+    }
+
+    public mutating func mark(object: HeapObject) {
+        if object.markEpoch != epoch {
+            object.markEpoch = epoch
+            pending.append(object)
+        }
+    }
+
+    mutating func drain() {
+        while let obj = pending.popLast() { obj.trace(&self) }
+    }
+}

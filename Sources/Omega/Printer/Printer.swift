@@ -1,0 +1,196 @@
+/// Renders values as text: `write` form (re-readable) or `display` form.
+struct Printer {
+    let interp: Interpreter
+    let display: Bool
+    var out = ""
+    /// Nesting beyond which sub-structures print as `...`, so that deep or
+    /// circular data cannot exhaust the Swift stack.
+    static let maxDepth = 10_000
+
+    init(interp: Interpreter, display: Bool) {
+        self.interp = interp
+        self.display = display
+    }
+
+    mutating func print(_ v: Value, depth: Int = 0) {
+        if v.isFixnum { out += String(v.fixnum); return }
+        if v.isChar { printChar(v.char); return }
+        if v.isPair { printList(v, depth: depth); return }
+        if !v.isHeapObject {
+            switch v {
+            case .null: out += "()"
+            case .true: out += "#t"
+            case .false: out += "#f"
+            case .unspecified: out += "#!unspecified"
+            case .eof: out += "#!eof"
+            case .defaultObject: out += "#!default"
+            case .undefined: out += "#!undefined"
+            default: out += "#!unknown"
+            }
+            return
+        }
+        if depth > Printer.maxDepth { out += "..."; return }
+        let obj = v.withObject { $0 }
+        switch obj.kind {
+        case .symbol:
+            let s = unsafeDowncast(obj, to: Symbol.self)
+            if display { out += s.name } else { printSymbol(s) }
+        case .string:
+            let s = unsafeDowncast(obj, to: SchemeString.self)
+            if display { out.unicodeScalars.append(contentsOf: s.scalars) } else { printString(s.scalars) }
+        case .bignum, .ratnum, .flonum:
+            if let n = Num(v) { out += NumberSyntax.format(n) }
+        case .vector:
+            let vec = unsafeDowncast(obj, to: SchemeVector.self)
+            out += "#("
+            for (i, item) in vec.items.enumerated() {
+                if i > 0 { out += " " }
+                print(item, depth: depth + 1)
+            }
+            out += ")"
+        case .bytevector:
+            let b = unsafeDowncast(obj, to: Bytevector.self)
+            out += "#u8(" + b.bytes.map { String($0) }.joined(separator: " ") + ")"
+        case .closure:
+            let c = unsafeDowncast(obj, to: Closure.self)
+            out += c.template.name.isEmpty ? "#<procedure>" : "#<procedure \(c.template.name)>"
+        case .primitive:
+            out += "#<procedure \(unsafeDowncast(obj, to: Primitive.self).name)>"
+        case .values:
+            let mv = unsafeDowncast(obj, to: MultipleValues.self)
+            for (i, item) in mv.items.enumerated() {
+                if i > 0 { out += " " }
+                print(item, depth: depth + 1)
+            }
+        default:
+            if let custom = obj as? CustomPrintable {
+                out += custom.printedForm(interp)
+            } else {
+                out += "#<\(obj.kind)>"
+            }
+        }
+    }
+
+    private mutating func printList(_ v: Value, depth: Int) {
+        if depth > Printer.maxDepth { out += "..."; return }
+        // 'x `x ,x ,@x
+        if let head = v.car.as(Symbol.self), v.cdr.isPair, v.cdr.cdr.isNull {
+            let prefix: String?
+            switch head.name {
+            case "quote": prefix = "'"
+            case "quasiquote": prefix = "`"
+            case "unquote": prefix = ","
+            case "unquote-splicing": prefix = ",@"
+            default: prefix = nil
+            }
+            if let p = prefix {
+                out += p
+                print(v.cdr.car, depth: depth + 1)
+                return
+            }
+        }
+        out += "("
+        var p = v
+        var slow = v
+        var count = 0
+        while true {
+            print(p.car, depth: depth + 1)
+            p = p.cdr
+            count += 1
+            if count & 1 == 0 { slow = slow.cdr }
+            if !p.isPair { break }
+            if p.raw == slow.raw {  // circular list
+                out += " ..."
+                out += ")"
+                return
+            }
+            out += " "
+        }
+        if !p.isNull {
+            out += " . "
+            print(p, depth: depth + 1)
+        }
+        out += ")"
+    }
+
+    private mutating func printChar(_ c: Unicode.Scalar) {
+        if display { out.unicodeScalars.append(c); return }
+        switch c {
+        case " ": out += "#\\space"
+        case "\n": out += "#\\newline"
+        case "\t": out += "#\\tab"
+        case "\r": out += "#\\return"
+        case "\u{0}": out += "#\\null"
+        case "\u{7}": out += "#\\alarm"
+        case "\u{8}": out += "#\\backspace"
+        case "\u{7F}": out += "#\\delete"
+        case "\u{1B}": out += "#\\escape"
+        default:
+            if c.value < 0x20 || !c.properties.isGraphemeBase && c.properties.generalCategory != .nonspacingMark {
+                out += "#\\x" + String(c.value, radix: 16)
+            } else {
+                out += "#\\"
+                out.unicodeScalars.append(c)
+            }
+        }
+    }
+
+    private mutating func printString(_ scalars: [Unicode.Scalar]) {
+        out += "\""
+        for c in scalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if c.value < 0x20 || c.value == 0x7F {
+                    out += "\\x" + String(c.value, radix: 16) + ";"
+                } else {
+                    out.unicodeScalars.append(c)
+                }
+            }
+        }
+        out += "\""
+    }
+
+    private mutating func printSymbol(_ s: Symbol) {
+        let name = s.name
+        if Printer.needsBars(name) {
+            out += "|"
+            for c in name.unicodeScalars {
+                if c == "|" || c == "\\" { out += "\\" }
+                out.unicodeScalars.append(c)
+            }
+            out += "|"
+        } else {
+            out += name
+        }
+    }
+
+    /// Whether a symbol name would not read back as the same symbol.
+    static func needsBars(_ name: String) -> Bool {
+        if name.isEmpty { return true }
+        for c in name.unicodeScalars {
+            if c.properties.isWhitespace { return true }
+            switch c {
+            case "(", ")", "[", "]", "\"", ";", "'", "`", ",", "|": return true
+            default: break
+            }
+        }
+        if name == "." { return true }
+        if name.hasPrefix("#") { return true }
+        if let first = name.unicodeScalars.first,
+           first == "+" || first == "-" || first == "." || ("0"..."9").contains(first),
+           NumberSyntax.parse(name) != nil {
+            return true
+        }
+        return false
+    }
+}
+
+/// Heap objects defined by libraries print themselves through this.
+protocol CustomPrintable {
+    func printedForm(_ interp: Interpreter) -> String
+}

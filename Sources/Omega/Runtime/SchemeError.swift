@@ -1,0 +1,89 @@
+/// An error raised inside the interpreter (by a primitive, the reader, the
+/// compiler or the VM). The VM turns it into a Scheme condition; uncaught, it
+/// reaches the host as an `OmegaError`.
+struct SchemeError: Error {
+    enum Kind: String {
+        case error, syntax, read, file, type, arity, range, unbound
+        case divisionByZero, stackOverflow, stepLimit, interrupted, exit
+    }
+
+    var kind: Kind
+    var message: String
+    var irritants: [Value] = []
+    var location: SourceLocation = .none
+    /// The procedure that raised it, prefixed to the message.
+    var procedure: String?
+    /// For `exit`: the status to exit with.
+    var exitStatus: Int32 = 0
+    /// Already located and given a backtrace by an inner evaluation (e.g.
+    /// inside `load`): outer levels pass it on unchanged.
+    var isFinal = false
+
+    init(_ kind: Kind, _ message: String, irritants: [Value] = [], location: SourceLocation = .none) {
+        self.kind = kind
+        self.message = message
+        self.irritants = irritants
+        self.location = location
+    }
+
+    static func syntax(_ message: String, at loc: SourceLocation, form: Value? = nil) -> SchemeError {
+        SchemeError(.syntax, message, location: loc)
+    }
+
+    /// "expected a pair, got 5" — `what` reads after "expected".
+    static func wrongType(_ v: Value, expected what: String, argument: Int? = nil) -> SchemeError {
+        var e = SchemeError(.type, "expected \(what), got ", irritants: [v])
+        if let n = argument { e.message = "argument \(n): expected \(what), got " }
+        return e
+    }
+
+    static func range(_ message: String, _ irritants: Value...) -> SchemeError {
+        SchemeError(.range, message, irritants: irritants)
+    }
+}
+
+/// A Scheme error as the host sees it: message, source location and a short
+/// Scheme backtrace, all rendered to strings (no heap references).
+public struct OmegaError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: String, Sendable {
+        /// A runtime error (including `(error …)` and uncaught `raise`).
+        case error
+        /// Malformed syntax found while compiling.
+        case syntax
+        /// The reader could not parse the text.
+        case read
+        /// A file could not be opened or read.
+        case file
+        /// Recursion went past the configured stack limit.
+        case stackOverflow
+        /// The configured step (fuel) limit ran out.
+        case stepLimit
+        /// The host interrupted the evaluation (e.g. Ctrl-C).
+        case interrupted
+        /// The script called `(exit …)`; `exitStatus` holds the status.
+        case exit
+    }
+
+    public let kind: Kind
+    /// What went wrong, e.g. `car: expected a pair, got 5`.
+    public let message: String
+    /// `FILE:LINE:COL` of the expression that failed, when known.
+    public let location: String?
+    /// Innermost first: `name (FILE:LINE:COL)` of the active procedure calls.
+    public let backtrace: [String]
+    /// For `.exit`, the status the script asked for.
+    public let exitStatus: Int32
+
+    /// `FILE:LINE:COL: error: message`.
+    public var description: String {
+        if let loc = location { return "\(loc): error: \(message)" }
+        return "error: \(message)"
+    }
+
+    /// The description followed by the backtrace, one frame per line.
+    public var report: String {
+        var s = description
+        for frame in backtrace { s += "\n  at \(frame)" }
+        return s
+    }
+}

@@ -1,0 +1,590 @@
+import Synchronization
+
+/// The virtual machine: an explicit value stack and the registers that run
+/// compiled templates (instruction set and frame layout: see `Opcode`).
+///
+/// All machine state is data in this object — nothing lives on the Swift
+/// stack between instructions — so recursion depth is bounded by the
+/// configured stack size, not by the thread, and a running evaluation can be
+/// stopped at a safe point (step limit, interrupt) with its state intact.
+final class VM {
+    unowned let interp: Interpreter
+
+    // The value stack.
+    private(set) var stack: UnsafeMutablePointer<Value>
+    private(set) var capacity: Int
+    /// The most slots the stack may grow to (configurable).
+    var maxCapacity: Int
+
+    // Registers while not running (the run loop keeps them in locals).
+    var sp = 0
+    var fp = 0
+    var pc: UnsafeMutablePointer<UInt32>
+    var closure: Value
+    var acc: Value = .unspecified
+
+    /// Set once any global holding an inlinable built-in (`+`, `car`, …) is
+    /// redefined; inlined instructions then check their cell every time.
+    var integrablesRedefined = false
+
+    /// Calls left until the next safe point.
+    private var fuel = 0
+    /// Calls between safe points.
+    let fuelSlice = 4096
+    /// Procedure calls allowed per evaluation (nil: unlimited).
+    var stepLimit: Int?
+    /// Calls made by the current top-level evaluation.
+    private(set) var stepsUsed = 0
+    /// Set from any thread (e.g. a Ctrl-C handler) to stop the evaluation.
+    let interruptRequested = Atomic<Bool>(false)
+
+    /// One-instruction buffer for entering a call from Swift.
+    private let stub: UnsafeMutablePointer<UInt32>
+    /// A one-instruction `HALT` that host calls return to.
+    private let haltCode: UnsafeMutablePointer<UInt32>
+    /// The closure in effect when no Scheme code is running.
+    private let rootClosure: Value
+    /// Nesting of `apply` calls from Swift.
+    private(set) var runDepth = 0
+
+    init(interp: Interpreter, initialCapacity: Int = 1 << 14, maxCapacity: Int) {
+        self.interp = interp
+        capacity = initialCapacity
+        self.maxCapacity = max(maxCapacity, initialCapacity)
+        stack = .allocate(capacity: initialCapacity)
+        stack.initialize(repeating: .unspecified, count: initialCapacity)
+        stub = .allocate(capacity: 2)
+        stub.initialize(repeating: instruction(.halt), count: 2)
+        haltCode = .allocate(capacity: 1)
+        haltCode.initialize(to: instruction(.halt))
+        let t = Template(code: [instruction(.halt)], constants: [], requiredCount: 0, hasRest: false,
+                         frameSize: 0, maxStack: 0, name: "", locations: [], location: .none)
+        interp.heap.register(t)
+        rootClosure = Value(object: interp.heap.register(Closure(template: t, freeCount: 0)))
+        closure = rootClosure
+        pc = haltCode
+    }
+
+    deinit {
+        stack.deinitialize(count: capacity)
+        stack.deallocate()
+        stub.deallocate()
+        haltCode.deallocate()
+    }
+
+    /// Reports the live part of the stack and the registers to the collector.
+    func trace(_ marker: inout Marker) {
+        for i in 0..<sp { marker.mark(stack[i]) }
+        marker.mark(acc)
+        marker.mark(closure)
+        marker.mark(rootClosure)
+    }
+
+    // MARK: Entry from Swift
+
+    /// Calls a procedure with arguments and runs until it returns.
+    ///
+    /// May be nested (a primitive calling back into Scheme). On an uncaught
+    /// error the machine is unwound to where this call started.
+    func apply(_ proc: Value, _ args: [Value]) throws -> Value {
+        let saved = (sp: sp, fp: fp, closure: closure, pc: pc, acc: acc)
+        try ensureCapacity(sp + args.count + 8)
+        stack[sp] = encode(pc: haltCode)
+        stack[sp + 1] = Value(fixnum: fp)
+        stack[sp + 2] = closure
+        sp += 3
+        for a in args { stack[sp] = a; sp += 1 }
+        acc = proc
+        stub[0] = instruction(.call, args.count)
+        pc = stub
+        if runDepth == 0 { stepsUsed = 0; fuel = fuelSlice }
+        runDepth += 1
+        defer { runDepth -= 1 }
+        do {
+            let result = try execute()
+            (sp, fp, closure, pc, acc) = saved
+            return result
+        } catch {
+            (sp, fp, closure, pc, acc) = saved
+            throw error
+        }
+    }
+
+    // MARK: Helpers
+
+    @inline(__always) private func encode(pc: UnsafeMutablePointer<UInt32>) -> Value {
+        Value(raw: UInt64(UInt(bitPattern: pc)) | 1)
+    }
+
+    @inline(__always) private func decodePC(_ v: Value) -> UnsafeMutablePointer<UInt32> {
+        unsafeBitCast(UInt(v.raw & ~1), to: UnsafeMutablePointer<UInt32>.self)
+    }
+
+    /// Grows the stack so that `needed` slots fit, or raises a stack overflow.
+    private func ensureCapacity(_ needed: Int) throws {
+        if needed <= capacity { return }
+        guard needed <= maxCapacity else {
+            throw SchemeError(.stackOverflow,
+                "stack overflow: recursion too deep (the stack limit is \(maxCapacity) slots; raise it with the interpreter's stackLimit option)")
+        }
+        var newCapacity = capacity
+        while newCapacity < needed { newCapacity *= 2 }
+        newCapacity = min(newCapacity, maxCapacity)
+        let newStack = UnsafeMutablePointer<Value>.allocate(capacity: newCapacity)
+        newStack.moveInitialize(from: stack, count: capacity)
+        (newStack + capacity).initialize(repeating: .unspecified, count: newCapacity - capacity)
+        stack.deallocate()
+        stack = newStack
+        capacity = newCapacity
+    }
+
+    /// Runs the checks that are too costly for every call: collection,
+    /// interrupts, the step limit.
+    private func safePoint() throws {
+        fuel = fuelSlice
+        if interp.heap.wantsCollection { interp.collectGarbage() }
+        if interruptRequested.exchange(false, ordering: .relaxed) {
+            throw SchemeError(.interrupted, "interrupted")
+        }
+        stepsUsed += fuelSlice
+        if let limit = stepLimit, stepsUsed > limit {
+            throw SchemeError(.stepLimit, "step limit exceeded: more than \(limit) procedure calls")
+        }
+    }
+
+    /// Calls a primitive on `argc` arguments stored from `base`.
+    @inline(__always)
+    private func callPrimitive(_ p: Primitive, _ base: UnsafeMutablePointer<Value>, _ argc: Int) throws -> Value {
+        guard argc >= p.minArgs && (p.maxArgs < 0 || argc <= p.maxArgs) else {
+            var e = SchemeError(.arity, "expected \(p.arityDescription) argument\(p.maxArgs == 1 && p.minArgs == 1 ? "" : "s"), got \(argc)")
+            e.procedure = p.name
+            throw e
+        }
+        do {
+            switch p.body {
+            case .fixed0(let f): return try f(interp)
+            case .fixed1(let f): return try f(interp, base[0])
+            case .fixed2(let f): return try f(interp, base[0], base[1])
+            case .fixed3(let f): return try f(interp, base[0], base[1], base[2])
+            case .variadic(let f): return try f(interp, Arguments(base: base, count: argc))
+            case .control:
+                throw SchemeError(.error, "cannot be called from here")
+            }
+        } catch var e as SchemeError {
+            if e.procedure == nil && !e.isFinal { e.procedure = p.name }
+            throw e
+        } catch let e as OmegaError {
+            // A host procedure that called back into Scheme and failed.
+            var s = SchemeError(.error, e.message)
+            s.procedure = p.name
+            throw s
+        } catch {
+            var s = SchemeError(.error, "\(error)")
+            s.procedure = p.name
+            throw s
+        }
+    }
+
+    // MARK: The run loop
+
+    /// Runs from the current registers until a `HALT` instruction.
+    private func execute() throws -> Value {
+        var pc = self.pc
+        var sp = self.sp
+        var fp = self.fp
+        var acc = self.acc
+        var closure = self.closure
+        var stack = self.stack
+        var consts: UnsafeMutablePointer<Value>
+        var free: UnsafeMutablePointer<Value>
+        var codeBase: UnsafeMutablePointer<UInt32>
+        (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+            ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+        var redefined = integrablesRedefined
+
+        /// Stores the registers so that Swift code (GC, errors) sees them.
+        @inline(__always) func save() {
+            self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure
+        }
+
+        while true {
+            let insn = pc.pointee
+            pc += 1
+            let a = Int(insn >> 8)
+            do {
+                switch unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self) {
+                case .halt:
+                    save()
+                    return acc
+
+                case .const:
+                    acc = consts[a]
+
+                case .local:
+                    acc = stack[fp + a]
+
+                case .localBox:
+                    acc = Unmanaged<Box>.fromOpaque(stack[fp + a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+
+                case .free:
+                    acc = free[a]
+
+                case .freeBox:
+                    acc = Unmanaged<Box>.fromOpaque(free[a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+
+                case .localChecked:
+                    acc = stack[fp + a]
+                    if acc.raw == Value.undefined.raw { throw uninitialised(a, local: true, closure) }
+
+                case .localBoxChecked:
+                    acc = Unmanaged<Box>.fromOpaque(stack[fp + a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+                    if acc.raw == Value.undefined.raw { throw uninitialised(a, local: true, closure) }
+
+                case .freeBoxChecked:
+                    acc = Unmanaged<Box>.fromOpaque(free[a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+                    if acc.raw == Value.undefined.raw { throw uninitialised(a, local: false, closure) }
+
+                case .global:
+                    acc = Unmanaged<GlobalCell>.fromOpaque(consts[a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+                    if acc.raw == Value.unbound.raw {
+                        let cell = consts[a].unsafeObject(GlobalCell.self)
+                        throw SchemeError(.unbound, "unbound variable: \(cell.name.name)")
+                    }
+
+                case .setLocal:
+                    stack[fp + a] = acc
+
+                case .setLocalBox:
+                    Unmanaged<Box>.fromOpaque(stack[fp + a].objectPointer)._withUnsafeGuaranteedRef { $0.value = acc }
+
+                case .setFreeBox:
+                    Unmanaged<Box>.fromOpaque(free[a].objectPointer)._withUnsafeGuaranteedRef { $0.value = acc }
+
+                case .setGlobal:
+                    let cell = consts[a].unsafeObject(GlobalCell.self)
+                    if cell.value.raw == Value.unbound.raw {
+                        throw SchemeError(.unbound, "set!: unbound variable: \(cell.name.name)")
+                    }
+                    cell.value = acc
+                    if cell.integrable.raw != Value.unbound.raw { integrablesRedefined = true; redefined = true }
+
+                case .defineGlobal:
+                    let cell = consts[a].unsafeObject(GlobalCell.self)
+                    cell.value = acc
+                    if cell.integrable.raw != Value.unbound.raw && cell.integrable.raw != acc.raw {
+                        integrablesRedefined = true; redefined = true
+                    }
+
+                case .makeBox:
+                    stack[fp + a] = Value(object: interp.heap.register(Box(stack[fp + a])))
+
+                case .push:
+                    stack[sp] = acc
+                    sp += 1
+
+                case .drop:
+                    sp -= a
+
+                case .jump:
+                    pc = codeBase + a
+
+                case .jumpIfFalse:
+                    if acc.raw == Value.false.raw { pc = codeBase + a }
+
+                case .closure:
+                    let template = consts[a].unsafeObject(Template.self)
+                    let n = Int(pc.pointee)
+                    let c = Closure(template: template, freeCount: n)
+                    for i in 0..<n {
+                        let d = pc[1 + i]
+                        c.free[i] = d & (1 << 31) != 0 ? free[Int(d & 0x7FFF_FFFF)] : stack[fp + Int(d)]
+                    }
+                    pc += 1 + n
+                    acc = Value(object: interp.heap.register(c))
+
+                case .frame:
+                    stack[sp] = encode(pc: codeBase + a)
+                    stack[sp + 1] = Value(fixnum: fp)
+                    stack[sp + 2] = closure
+                    sp += 3
+
+                case .return:
+                    sp = fp - 3
+                    pc = decodePC(stack[sp])
+                    fp = stack[sp + 1].fixnum
+                    closure = stack[sp + 2]
+                    (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                        ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+
+                case .call, .tailCall:
+                    var argc = a
+                    var newfp: Int
+                    if insn & 0xFF == UInt32(Opcode.tailCall.rawValue) {
+                        // Replace the current frame: move the arguments down to fp.
+                        let from = sp - argc
+                        if from != fp {
+                            for i in 0..<argc { stack[fp + i] = stack[from + i] }
+                        }
+                        sp = fp + argc
+                        newfp = fp
+                    } else {
+                        newfp = sp - argc
+                    }
+                    dispatch: while true {
+                        guard acc.isOtherObject else { throw notAProcedure(acc) }
+                        let kind = acc.withObject { $0.kind }
+                        if kind == .closure {
+                            let (req, rest, size, need) = Unmanaged<Closure>.fromOpaque(acc.objectPointer)
+                                ._withUnsafeGuaranteedRef { ($0.requiredCount, $0.hasRest, $0.frameSize, $0.stackNeed) }
+                            if argc != req || rest {
+                                argc = try adjustArguments(acc, argc: argc, base: newfp, required: req, rest: rest)
+                                stack = self.stack
+                            }
+                            if newfp + need > capacity {
+                                save()
+                                try ensureCapacity(newfp + need)
+                                stack = self.stack
+                            }
+                            fp = newfp
+                            var i = argc
+                            while i < size { stack[fp + i] = .unspecified; i += 1 }
+                            sp = fp + size
+                            closure = acc
+                            (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+                            pc = codeBase
+                            fuel &-= 1
+                            if fuel <= 0 {
+                                save()
+                                try safePoint()
+                            }
+                            break dispatch
+                        }
+                        if kind == .primitive {
+                            let p = acc.unsafeObject(Primitive.self)
+                            if case .control(let control) = p.body {
+                                switch control {
+                                case .apply:
+                                    save()
+                                    (acc, argc) = try spreadApplyArguments(base: newfp, argc: argc)
+                                    stack = self.stack
+                                    sp = newfp + argc
+                                }
+                                continue dispatch
+                            }
+                            save()
+                            acc = try callPrimitive(p, stack + newfp, argc)
+                            redefined = integrablesRedefined
+                            // Return to the frame below the arguments.
+                            sp = newfp - 3
+                            pc = decodePC(stack[sp])
+                            fp = stack[sp + 1].fixnum
+                            closure = stack[sp + 2]
+                            (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+                            break dispatch
+                        }
+                        throw notAProcedure(acc)
+                    }
+
+                // MARK: Inlined primitives
+
+                case .add:
+                    let x = stack[sp - 1]
+                    if x.raw & acc.raw & 1 != 0 && !redefined {
+                        let (r, o) = Int64(bitPattern: x.raw).addingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
+                        if !o { acc = Value(raw: UInt64(bitPattern: r)); sp -= 1; continue }
+                    }
+                    save()
+                    (acc, sp, pc) = try inlineSlowPath(.add, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+
+                case .sub:
+                    let x = stack[sp - 1]
+                    if x.raw & acc.raw & 1 != 0 && !redefined {
+                        let (r, o) = Int64(bitPattern: x.raw).subtractingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
+                        if !o { acc = Value(raw: UInt64(bitPattern: r)); sp -= 1; continue }
+                    }
+                    save()
+                    (acc, sp, pc) = try inlineSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+
+                case .car:
+                    if acc.isPair && !redefined { acc = acc.car; continue }
+                    save()
+                    (acc, sp, pc) = try inlineSlowPath(.car, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+
+                case .cdr:
+                    if acc.isPair && !redefined { acc = acc.cdr; continue }
+                    save()
+                    (acc, sp, pc) = try inlineSlowPath(.cdr, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+
+                case .mul, .numEq, .lt, .le, .gt, .ge, .eq, .cons, .vectorRef, .isNull, .isPair, .not, .isZero:
+                    let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self)
+                    let binary = op.inlineArity == 2
+                    if !redefined, let r = fastInline(op, binary ? stack[sp - 1] : acc, acc) {
+                        acc = r
+                        if binary { sp -= 1 }
+                        continue
+                    }
+                    save()
+                    (acc, sp, pc) = try inlineSlowPath(op, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                }
+            } catch let error as SchemeError {
+                pc -= 1  // the failing instruction
+                save()
+                self.pc = pc
+                throw interp.uncaught(error, vm: self)
+            }
+        }
+    }
+
+    /// The fast paths of inlined primitives other than + and −, or nil when
+    /// the slow path must handle the operands.
+    @inline(__always)
+    private func fastInline(_ op: Opcode, _ x: Value, _ y: Value) -> Value? {
+        switch op {
+        case .mul:
+            if x.raw & y.raw & 1 != 0 {
+                let (r, o) = Int64(bitPattern: x.raw >> 1).multipliedReportingOverflow(by: Int64(bitPattern: y.raw) - 1)
+                if !o { return Value(raw: UInt64(bitPattern: r) | 1) }
+            }
+            return nil
+        case .numEq: return x.raw & y.raw & 1 != 0 ? Value(x.raw == y.raw) : nil
+        case .lt: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) < Int64(bitPattern: y.raw)) : nil
+        case .le: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) <= Int64(bitPattern: y.raw)) : nil
+        case .gt: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) > Int64(bitPattern: y.raw)) : nil
+        case .ge: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) >= Int64(bitPattern: y.raw)) : nil
+        case .eq: return Value(x.raw == y.raw)
+        case .cons: return Value(pair: interp.heap.register(Pair(x, y)))
+        case .car: return y.isPair ? y.car : nil
+        case .cdr: return y.isPair ? y.cdr : nil
+        case .isNull: return Value(y.raw == Value.null.raw)
+        case .isPair: return Value(y.isPair)
+        case .not: return Value(y.raw == Value.false.raw)
+        case .isZero: return y.isFixnum ? Value(y.raw == 1) : nil
+        case .vectorRef:
+            guard y.isFixnum, x.isObject(of: .vector) else { return nil }
+            let v = x.unsafeObject(SchemeVector.self)
+            let i = y.fixnum
+            return i >= 0 && i < v.items.count ? v.items[i] : nil
+        default: return nil
+        }
+    }
+
+    /// The slow path of an inlined primitive: calls the built-in on operands
+    /// the fast path does not handle, or — when the global now holds
+    /// something else — turns the instruction into a real call of it.
+    /// Returns the new acc, sp and pc.
+    @inline(never)
+    private func inlineSlowPath(_ op: Opcode, _ cellValue: Value, acc: Value, sp: Int, fp: Int, closure: Value,
+                                pc: UnsafeMutablePointer<UInt32>) throws -> (Value, Int, UnsafeMutablePointer<UInt32>) {
+        let cell = cellValue.unsafeObject(GlobalCell.self)
+        let argc = op.inlineArity
+        let first = sp - (argc - 1)
+        if cell.value.raw == cell.integrable.raw, let p = cell.value.as(Primitive.self) {
+            stack[sp] = acc  // make the arguments contiguous
+            return (try callPrimitive(p, stack + first, argc), first, pc)
+        }
+        // Shift the stacked arguments up to make room for a frame header.
+        var i = argc - 2
+        while i >= 0 { stack[first + 3 + i] = stack[first + i]; i -= 1 }
+        stack[first] = encode(pc: pc)
+        stack[first + 1] = Value(fixnum: fp)
+        stack[first + 2] = closure
+        stack[first + 3 + argc - 1] = acc
+        stub[0] = instruction(.call, argc)
+        return (cell.value, first + 3 + argc, stub)
+    }
+
+    // MARK: Calls: argument adjustment
+
+    /// Checks the argument count against a closure's parameters and gathers
+    /// the rest list. Returns the new argument count.
+    private func adjustArguments(_ callee: Value, argc: Int, base: Int, required: Int, rest: Bool) throws -> Int {
+        if !rest {
+            let c = callee.unsafeObject(Closure.self)
+            var e = SchemeError(.arity, "expected \(required) argument\(required == 1 ? "" : "s"), got \(argc)")
+            e.procedure = c.template.name.isEmpty ? "anonymous procedure" : c.template.name
+            throw e
+        }
+        guard argc >= required else {
+            let c = callee.unsafeObject(Closure.self)
+            var e = SchemeError(.arity, "expected at least \(required) argument\(required == 1 ? "" : "s"), got \(argc)")
+            e.procedure = c.template.name.isEmpty ? "anonymous procedure" : c.template.name
+            throw e
+        }
+        var list = Value.null
+        var i = base + argc - 1
+        while i >= base + required {
+            list = interp.cons(stack[i], list)
+            i -= 1
+        }
+        try ensureCapacity(base + required + 1)
+        stack[base + required] = list
+        return required + 1
+    }
+
+    /// `(apply f a … list)`: rewrites the arguments at `base` as `a … elements`.
+    /// Returns `f` and the new argument count.
+    private func spreadApplyArguments(base: Int, argc: Int) throws -> (Value, Int) {
+        guard argc >= 2 else {
+            var e = SchemeError(.arity, "expected at least 2 arguments, got \(argc)")
+            e.procedure = "apply"
+            throw e
+        }
+        let last = stack[base + argc - 1]
+        guard let items = listToArray(last) else {
+            var e = SchemeError.wrongType(last, expected: "a proper list", argument: argc)
+            e.procedure = "apply"
+            throw e
+        }
+        let f = stack[base]
+        let fixed = argc - 2
+        try ensureCapacity(base + fixed + items.count + 8)
+        for i in 0..<fixed { stack[base + i] = stack[base + 1 + i] }
+        for (i, v) in items.enumerated() { stack[base + fixed + i] = v }
+        return (f, fixed + items.count)
+    }
+
+    // MARK: Errors
+
+    private func notAProcedure(_ v: Value) -> SchemeError {
+        SchemeError(.type, "not a procedure: ", irritants: [v])
+    }
+
+    private func uninitialised(_ index: Int, local: Bool, _ closure: Value) -> SchemeError {
+        SchemeError(.unbound, "variable used before its definition was evaluated")
+    }
+
+    /// The location of the instruction at `pc` in the running closure.
+    func currentLocation() -> SourceLocation {
+        location(of: pc, in: closure)
+    }
+
+    func location(of pc: UnsafeMutablePointer<UInt32>, in closure: Value) -> SourceLocation {
+        guard let c = closure.as(Closure.self) else { return .none }
+        let t = c.template
+        let offset = pc - t.code
+        guard offset >= 0 && offset < t.codeCount else { return .none }
+        return t.location(at: offset)
+    }
+
+    /// The active calls, innermost first, as (procedure name, call location).
+    func backtrace(limit: Int = 20) -> [(name: String, location: SourceLocation)] {
+        var out: [(String, SourceLocation)] = []
+        var f = fp
+        var c = closure
+        var p = pc
+        while out.count < limit {
+            guard let cl = c.as(Closure.self), c.raw != rootClosure.raw else { break }
+            let name = cl.template.name.isEmpty ? "anonymous procedure" : cl.template.name
+            out.append((name, location(of: p, in: c)))
+            guard f >= 3 else { break }
+            let ret = decodePC(stack[f - 3])
+            if ret == haltCode { break }
+            p = ret - 1
+            c = stack[f - 1]
+            f = stack[f - 2].fixnum
+        }
+        return out
+    }
+}

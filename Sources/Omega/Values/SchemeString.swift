@@ -1,0 +1,44 @@
+/// A Scheme string: Unicode scalars in an array, so `string-ref` is O(1).
+public final class SchemeString: HeapObject {
+    var scalars: [Unicode.Scalar]
+    /// String literals are immutable (R7RS); `string-set!` on them is an error.
+    let isMutable: Bool
+
+    init(_ scalars: [Unicode.Scalar], mutable: Bool = true) {
+        self.scalars = scalars
+        self.isMutable = mutable
+        super.init(kind: .string)
+    }
+
+    convenience init(_ s: String, mutable: Bool = true) {
+        self.init(Array(s.unicodeScalars), mutable: mutable)
+    }
+
+    /// The contents as a Swift string.
+    public var string: String {
+        var s = String.UnicodeScalarView()
+        s.append(contentsOf: scalars)
+        return String(s)
+    }
+    override var approximateSize: Int { 48 + scalars.count * 4 }
+}
+
+/// A Scheme vector.
+public final class SchemeVector: HeapObject {
+    var items: [Value]
+    let isMutable: Bool
+    init(_ items: [Value], mutable: Bool = true) {
+        self.items = items
+        self.isMutable = mutable
+        super.init(kind: .vector)
+    }
+    override func trace(_ marker: inout Marker) { for v in items { marker.mark(v) } }
+    override var approximateSize: Int { 48 + items.count * 8 }
+}
+
+/// A Scheme bytevector.
+public final class Bytevector: HeapObject {
+    var bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes; super.init(kind: .bytevector) }
+    override var approximateSize: Int { 48 + bytes.count }
+}

@@ -1,0 +1,43 @@
+/// A symbol. Interned symbols are unique per name within an interpreter, so
+/// `eq?` on symbols is pointer equality.
+public final class Symbol: HeapObject {
+    public let name: String
+    /// False for symbols made by `gensym`/renaming, which no name reaches.
+    let isInterned: Bool
+
+    init(name: String, interned: Bool) {
+        self.name = name
+        self.isInterned = interned
+        super.init(kind: .symbol)
+    }
+    override var approximateSize: Int { 48 + name.utf8.count }
+}
+
+/// The interpreter's interned symbols. Symbols are never collected: the table
+/// is a GC root, which keeps `eq?`-identity stable for every name ever read.
+final class SymbolTable {
+    private var table: [String: Symbol] = [:]
+    private var gensymCounter = 0
+    private let heap: Heap
+
+    init(heap: Heap) { self.heap = heap }
+
+    func intern(_ name: String) -> Symbol {
+        if let s = table[name] { return s }
+        let s = heap.register(Symbol(name: name, interned: true))
+        table[name] = s
+        return s
+    }
+
+    /// A fresh uninterned symbol whose printed name starts with `prefix`.
+    func gensym(_ prefix: String) -> Symbol {
+        gensymCounter += 1
+        return heap.register(Symbol(name: "\(prefix)\(gensymCounter)", interned: false))
+    }
+
+    var allSymbols: Dictionary<String, Symbol>.Values { table.values }
+
+    func trace(_ marker: inout Marker) {
+        for s in table.values { marker.mark(object: s) }
+    }
+}

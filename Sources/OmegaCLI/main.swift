@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import Omega
+
+/// Exit statuses (see README): 0 success, 1 uncaught error, 2 bad usage,
+/// 3 stopped by a budget.
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let error: Int32 = 1
+    static let usage: Int32 = 2
+}
+
+struct OmegaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "omega",
+        abstract: "Omega: a small, fast Scheme whose programs call language models on a budget.",
+        usage: """
+            omega [options] [FILE.scm [ARGS…]]
+            omega run FILE.scm [ARGS…]
+            omega -e EXPR
+            echo EXPR | omega
+            """,
+        discussion: """
+            With no file and no -e: evaluates standard input when it is not a terminal, \
+            else starts the interactive Ω> prompt.
+            Exit status: 0 success, 1 uncaught error, 2 bad usage.
+            """,
+        version: OmegaVersion.string
+    )
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Evaluate EXPR and print its value in write form.", valueName: "EXPR"))
+    var eval: String?
+
+    @Option(name: .long, help: ArgumentHelp("Most value-stack slots deep recursion may use.", valueName: "SLOTS"))
+    var stackLimit: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Stop after this many procedure calls (a runaway-script guard).", valueName: "CALLS"))
+    var stepLimit: Int?
+
+    @Argument(help: "A Scheme script to run.")
+    var file: String?
+
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the script, seen through (command-line).")
+    var arguments: [String] = []
+
+    func validate() throws {
+        if let s = stackLimit, s < 1024 { throw ValidationError("--stack-limit must be at least 1024") }
+        if let s = stepLimit, s < 1 { throw ValidationError("--step-limit must be positive") }
+        if eval != nil && file != nil { throw ValidationError("give either -e EXPR or a FILE, not both") }
+    }
+
+    func makeInterpreter() -> Interpreter? {
+        var options = Interpreter.Options()
+        if let s = stackLimit { options.stackLimit = s }
+        options.stepLimit = stepLimit
+        do {
+            let interp = try Interpreter(options: options)
+            interp.commandLine = [file ?? "omega"] + arguments
+            return interp
+        } catch {
+            printError("omega: failed to start: \(error)")
+            return nil
+        }
+    }
+
+    func execute() -> Int32 {
+        guard let interp = makeInterpreter() else { return ExitStatus.error }
+        if let expr = eval {
+            return runReporting(interp) {
+                let v = try interp.evaluate(expr, sourceName: "<-e>")
+                interp.flushOutput()
+                print(interp.writeString(v))
+            }
+        }
+        if let path = file {
+            return runReporting(interp) { try interp.evaluateFile(path) }
+        }
+        if isatty(0) != 0 {
+            return Repl(interp: interp).run()
+        }
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        guard let text = String(data: input, encoding: .utf8) else {
+            printError("omega: standard input is not valid UTF-8 text")
+            return ExitStatus.error
+        }
+        return runReporting(interp) { try interp.evaluate(text, sourceName: "<stdin>") }
+    }
+}
+
+/// Runs `body`, printing an uncaught error as `FILE:LINE:COL: error: …` plus
+/// its backtrace; returns the exit status.
+func runReporting(_ interp: Interpreter, _ body: () throws -> Void) -> Int32 {
+    do {
+        try body()
+        interp.flushOutput()
+        return ExitStatus.success
+    } catch let e as OmegaError {
+        interp.flushOutput()
+        if e.kind == .exit { return e.exitStatus }
+        printError(e.report)
+        return ExitStatus.error
+    } catch {
+        interp.flushOutput()
+        printError("error: \(error)")
+        return ExitStatus.error
+    }
+}
+
+func printError(_ s: String) {
+    FileHandle.standardError.write((s + "\n").data(using: .utf8) ?? Data())
+}
+
+// `omega run FILE` is the same as `omega FILE`.
+var argv = Array(CommandLine.arguments.dropFirst())
+if argv.first == "run" {
+    argv.removeFirst()
+    if argv.isEmpty {
+        printError("omega run: missing FILE.scm\nUsage: omega run FILE.scm [ARGS…]")
+        exit(ExitStatus.usage)
+    }
+}
+
+let command: OmegaCommand
+do {
+    command = try OmegaCommand.parse(argv)
+} catch {
+    let code = OmegaCommand.exitCode(for: error)
+    let message = OmegaCommand.fullMessage(for: error)
+    if code == .success {
+        print(message)
+        exit(0)
+    }
+    printError(message)
+    printError("Run 'omega --help' for usage.")
+    exit(ExitStatus.usage)
+}
+
+// Run on a thread with a large stack: the reader, compiler and printer
+// recurse over nesting, and scripts deserve generous limits.
+var status: Int32 = 0
+let done = DispatchSemaphore(value: 0)
+let worker = Thread {
+    status = command.execute()
+    done.signal()
+}
+worker.stackSize = 512 << 20
+worker.start()
+done.wait()
+exit(status)
