@@ -110,8 +110,31 @@ func printError(_ s: String) {
     FileHandle.standardError.write((s + "\n").data(using: .utf8) ?? Data())
 }
 
+/// `omega test FILE…`: runs Scheme test files written with
+/// `(test expected expr)` and `(test-error expr)`.
+func runSchemeTests(_ files: [String]) -> Int32 {
+    if files.isEmpty {
+        printError("omega test: no test files given\nUsage: omega test FILE.scm…")
+        return ExitStatus.usage
+    }
+    let runner = SchemeTestRunner()
+    for f in files { runner.run(file: f) }
+    print(runner.summary)
+    return runner.failed == 0 ? ExitStatus.success : ExitStatus.error
+}
+
 // `omega run FILE` is the same as `omega FILE`.
 var argv = Array(CommandLine.arguments.dropFirst())
+if argv.first == "test" {
+    let files = Array(argv.dropFirst())
+    var code: Int32 = 0
+    let finished = DispatchSemaphore(value: 0)
+    let t = Thread { code = runSchemeTests(files); finished.signal() }
+    t.stackSize = 512 << 20
+    t.start()
+    finished.wait()
+    exit(code)
+}
 if argv.first == "run" {
     argv.removeFirst()
     if argv.isEmpty {

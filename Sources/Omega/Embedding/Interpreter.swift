@@ -36,7 +36,9 @@ public final class Interpreter {
     let sourceFiles = SourceFiles()
     private var globals: [ObjectIdentifier: GlobalCell] = [:]
     private(set) var vm: VM!
-    private var expander: Expander!
+    private(set) var expander: Expander!
+    /// Values kept alive for the interpreter's lifetime.
+    private var permanent: [Value] = []
     /// Built-in procedures by name, as first defined (derived forms refer to
     /// these so user redefinitions do not change them).
     private var builtins: [String: Value] = [:]
@@ -69,6 +71,7 @@ public final class Interpreter {
         for cell in globals.values { marker.mark(object: cell) }
         for v in builtins.values { marker.mark(v) }
         for v in handles.values { marker.mark(v) }
+        for v in permanent { marker.mark(v) }
         marker.mark(object: currentOutput)
         vm.trace(&marker)
     }
@@ -308,6 +311,9 @@ public final class Interpreter {
         handles[nextHandle] = value
         return SchemeHandle(id: nextHandle, value: value)
     }
+
+    /// Keeps a value alive as long as the interpreter.
+    func keepAlive(_ v: Value) { permanent.append(v) }
 
     /// Lets the collector reclaim a value kept by `retain(_:)`.
     public func release(_ handle: SchemeHandle) { handles[handle.id] = nil }

@@ -374,6 +374,9 @@ final class VM {
                             }
                             save()
                             acc = try callPrimitive(p, stack + newfp, argc)
+                            // The primitive may have run Scheme code (which can
+                            // grow the stack) or redefined a built-in.
+                            stack = self.stack
                             redefined = integrablesRedefined
                             // Return to the frame below the arguments.
                             sp = newfp - 3
@@ -396,7 +399,7 @@ final class VM {
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); sp -= 1; continue }
                     }
                     save()
-                    (acc, sp, pc) = try inlineSlowPath(.add, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(.add, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .sub:
                     let x = stack[sp - 1]
@@ -405,17 +408,17 @@ final class VM {
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); sp -= 1; continue }
                     }
                     save()
-                    (acc, sp, pc) = try inlineSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .car:
                     if acc.isPair && !redefined { acc = acc.car; continue }
                     save()
-                    (acc, sp, pc) = try inlineSlowPath(.car, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(.car, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .cdr:
                     if acc.isPair && !redefined { acc = acc.cdr; continue }
                     save()
-                    (acc, sp, pc) = try inlineSlowPath(.cdr, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(.cdr, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .mul, .numEq, .lt, .le, .gt, .ge, .eq, .cons, .vectorRef, .isNull, .isPair, .not, .isZero:
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self)
@@ -426,7 +429,7 @@ final class VM {
                         continue
                     }
                     save()
-                    (acc, sp, pc) = try inlineSlowPath(op, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(op, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
                 }
             } catch let error as SchemeError {
                 pc -= 1  // the failing instruction
@@ -473,16 +476,18 @@ final class VM {
     /// The slow path of an inlined primitive: calls the built-in on operands
     /// the fast path does not handle, or — when the global now holds
     /// something else — turns the instruction into a real call of it.
-    /// Returns the new acc, sp and pc.
+    /// Returns the new acc, sp, pc and stack base.
     @inline(never)
     private func inlineSlowPath(_ op: Opcode, _ cellValue: Value, acc: Value, sp: Int, fp: Int, closure: Value,
-                                pc: UnsafeMutablePointer<UInt32>) throws -> (Value, Int, UnsafeMutablePointer<UInt32>) {
+                                pc: UnsafeMutablePointer<UInt32>) throws
+        -> (Value, Int, UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<Value>) {
         let cell = cellValue.unsafeObject(GlobalCell.self)
         let argc = op.inlineArity
         let first = sp - (argc - 1)
         if cell.value.raw == cell.integrable.raw, let p = cell.value.as(Primitive.self) {
             stack[sp] = acc  // make the arguments contiguous
-            return (try callPrimitive(p, stack + first, argc), first, pc)
+            let result = try callPrimitive(p, stack + first, argc)
+            return (result, first, pc, stack)
         }
         // Shift the stacked arguments up to make room for a frame header.
         var i = argc - 2
@@ -492,7 +497,7 @@ final class VM {
         stack[first + 2] = closure
         stack[first + 3 + argc - 1] = acc
         stub[0] = instruction(.call, argc)
-        return (cell.value, first + 3 + argc, stub)
+        return (cell.value, first + 3 + argc, stub, stack)
     }
 
     // MARK: Calls: argument adjustment
