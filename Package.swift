@@ -19,10 +19,12 @@ let package = Package(
         .plugin(name: "EmbedStdlib", capability: .buildTool(),
                 dependencies: ["EmbedScheme"], path: "Plugins/EmbedStdlib"),
 
+        // C helpers the Glibc module does not expose.
+        .target(name: "COmegaShims", path: "Sources/COmegaShims"),
         // The embeddable interpreter: values, reader, compiler, VM, libraries.
         .target(
             name: "Omega",
-            dependencies: [.product(name: "BigInt", package: "BigInt")],
+            dependencies: ["COmegaShims", .product(name: "BigInt", package: "BigInt")],
             path: "Sources/Omega",
             plugins: ["EmbedStdlib"]
         ),

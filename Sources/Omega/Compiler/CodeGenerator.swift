@@ -16,15 +16,15 @@ final class CodeGenerator {
     }
 
     /// Compiles a lambda (and everything inside it) into a template.
-    static func generate(_ lambda: LambdaNode, interp: Interpreter) -> Template {
+    static func generate(_ lambda: LambdaNode, interp: Interpreter) throws -> Template {
         let g = CodeGenerator(interp: interp, lambda: lambda)
-        return g.run()
+        return try g.run()
     }
 
-    private func run() -> Template {
+    private func run() throws -> Template {
         for v in lambda.params where v.isBoxed { emit(.makeBox, v.slot) }
         if let r = lambda.rest, r.isBoxed { emit(.makeBox, r.slot) }
-        compile(lambda.body, tail: true)
+        try compile(lambda.body, tail: true)
         let t = Template(code: code, constants: constants, requiredCount: lambda.params.count,
                          hasRest: lambda.rest != nil, frameSize: lambda.slotCount, maxStack: maxDepth + 4,
                          name: lambda.name, locations: locations, location: lambda.location)
@@ -57,7 +57,10 @@ final class CodeGenerator {
 
     // MARK: Nodes
 
-    private func compile(_ node: Node, tail: Bool) {
+    private func compile(_ node: Node, tail: Bool) throws {
+        if interp.stackGuard.isLow {
+            throw SchemeError.syntax("expression nested too deeply to compile", at: lambda.location)
+        }
         switch node {
         case .constant(let v):
             emit(.const, constant(v))
@@ -73,53 +76,53 @@ final class CodeGenerator {
             returnIfTail(tail)
 
         case .setLocal(let v, let value):
-            compile(value, tail: false)
+            try compile(value, tail: false)
             storeVariable(v)
             emit(.const, constant(.unspecified))
             returnIfTail(tail)
 
         case .setGlobal(let cell, let value, let loc):
-            compile(value, tail: false)
+            try compile(value, tail: false)
             mark(loc)
             emit(.setGlobal, constant(Value(object: cell)))
             emit(.const, constant(.unspecified))
             returnIfTail(tail)
 
         case .defineGlobal(let cell, let value):
-            compile(value, tail: false)
+            try compile(value, tail: false)
             emit(.defineGlobal, constant(Value(object: cell)))
             returnIfTail(tail)
 
         case .if(let test, let then, let other):
-            compile(test, tail: false)
+            try compile(test, tail: false)
             let jumpElse = code.count
             emit(.jumpIfFalse)
-            compile(then, tail: tail)
+            try compile(then, tail: tail)
             var jumpEnd = -1
             if !tail { jumpEnd = code.count; emit(.jump) }
             patch(jumpElse, to: code.count)
-            compile(other, tail: tail)
+            try compile(other, tail: tail)
             if jumpEnd >= 0 { patch(jumpEnd, to: code.count) }
 
         case .lambda(let lam):
-            compileLambda(lam)
+            try compileLambda(lam)
             returnIfTail(tail)
 
         case .sequence(let nodes):
-            if nodes.isEmpty { compile(.constant(.unspecified), tail: tail); return }
-            for n in nodes.dropLast() { compile(n, tail: false) }
-            compile(nodes[nodes.count - 1], tail: tail)
+            if nodes.isEmpty { try compile(.constant(.unspecified), tail: tail); return }
+            for n in nodes.dropLast() { try compile(n, tail: false) }
+            try compile(nodes[nodes.count - 1], tail: tail)
 
         case .call(let f, let args, let loc):
-            compileCall(f, args, loc, tail: tail)
+            try compileCall(f, args, loc, tail: tail)
 
         case .bind(let vars, let inits, let body):
             for (v, i) in zip(vars, inits) {
-                compile(i, tail: false)
+                try compile(i, tail: false)
                 emit(.setLocal, v.slot)
                 if v.isBoxed { emit(.makeBox, v.slot) }
             }
-            compile(body, tail: tail)
+            try compile(body, tail: tail)
 
         case .letrec(let vars, let inits, let body):
             for v in vars {
@@ -128,10 +131,10 @@ final class CodeGenerator {
                 if v.isBoxed { emit(.makeBox, v.slot) }
             }
             for (v, i) in zip(vars, inits) {
-                compile(i, tail: false)
+                try compile(i, tail: false)
                 storeVariable(v)
             }
-            compile(body, tail: tail)
+            try compile(body, tail: tail)
         }
     }
 
@@ -160,8 +163,8 @@ final class CodeGenerator {
         }
     }
 
-    private func compileLambda(_ lam: LambdaNode) {
-        let template = CodeGenerator.generate(lam, interp: interp)
+    private func compileLambda(_ lam: LambdaNode) throws {
+        let template = try CodeGenerator.generate(lam, interp: interp)
         if lam.freeVariables.isEmpty {
             // No free variables: one closure object serves every evaluation.
             let closure = interp.heap.register(Closure(template: template, freeCount: 0))
@@ -179,17 +182,17 @@ final class CodeGenerator {
         }
     }
 
-    private func compileCall(_ f: Node, _ args: [Node], _ loc: SourceLocation, tail: Bool) {
+    private func compileCall(_ f: Node, _ args: [Node], _ loc: SourceLocation, tail: Bool) throws {
         if case .global(let cell, _) = f, let prim = cell.integrable.as(Primitive.self),
            cell.value.raw == cell.integrable.raw,
            let op = Opcode.inlined(name: prim.name, argc: args.count) {
             let saved = depth
             if args.count == 2 {
-                compile(args[0], tail: false)
+                try compile(args[0], tail: false)
                 push()
-                compile(args[1], tail: false)
+                try compile(args[1], tail: false)
             } else {
-                compile(args[0], tail: false)
+                try compile(args[0], tail: false)
             }
             // Room for the fallback, which may turn this into a real call.
             maxDepth = max(maxDepth, depth + 4)
@@ -208,10 +211,10 @@ final class CodeGenerator {
             maxDepth = max(maxDepth, depth)
         }
         for a in args {
-            compile(a, tail: false)
+            try compile(a, tail: false)
             push()
         }
-        compile(f, tail: false)
+        try compile(f, tail: false)
         mark(loc)
         emit(tail ? .tailCall : .call, args.count)
         depth = saved

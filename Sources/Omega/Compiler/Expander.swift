@@ -43,7 +43,7 @@ final class Expander {
             let here = locationOf(x, loc)
             depth += 1
             defer { depth -= 1 }
-            if depth > Expander.maxDepth {
+            if depth > Expander.maxDepth || interp.stackGuard.isLow {
                 throw SchemeError.syntax("expression nested deeper than \(Expander.maxDepth) levels", at: here)
             }
             let head = x.car

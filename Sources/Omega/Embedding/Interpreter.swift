@@ -46,6 +46,8 @@ public final class Interpreter {
     private var nextHandle = 0
     /// The port `display` and friends write to by default.
     var currentOutput: OutputPort!
+    /// Guards the recursive compiler and printer against the thread's stack.
+    var stackGuard = StackGuard()
     /// The command-line arguments a script sees through `(command-line)`.
     public var commandLine: [String] = []
 
@@ -87,6 +89,7 @@ public final class Interpreter {
     /// - Throws: `OmegaError` for read, syntax and runtime errors.
     @discardableResult
     public func evaluate(_ source: String, sourceName: String = "<string>") throws -> Value {
+        stackGuard.enter()
         var reader = Reader(source, fileID: sourceFiles.id(for: sourceName), interp: self)
         var result = Value.unspecified
         do {
@@ -127,7 +130,7 @@ public final class Interpreter {
     /// Compiles and runs one datum.
     func eval(_ form: Value) throws -> Value {
         let lambda = try expander.expandToplevel(form)
-        let template = CodeGenerator.generate(lambda, interp: self)
+        let template = try CodeGenerator.generate(lambda, interp: self)
         let thunk = heap.register(Closure(template: template, freeCount: 0))
         return try vm.apply(Value(object: thunk), [])
     }
@@ -141,6 +144,7 @@ public final class Interpreter {
 
     /// Calls a Scheme procedure with an argument array.
     public func call(_ procedure: Value, arguments: [Value]) throws -> Value {
+        stackGuard.enter()
         do {
             return try vm.apply(procedure, arguments)
         } catch let e as SchemeError {
@@ -273,6 +277,7 @@ public final class Interpreter {
 
     /// The value in `write` form: `"a\nb"`, `(1 2)`, `#\a`.
     public func writeString(_ v: Value) -> String {
+        stackGuard.enter()
         var p = Printer(interp: self, display: false)
         p.print(v)
         return p.out
@@ -280,6 +285,7 @@ public final class Interpreter {
 
     /// The value in `display` form: strings and characters without quotes.
     public func displayString(_ v: Value) -> String {
+        stackGuard.enter()
         var p = Printer(interp: self, display: true)
         p.print(v)
         return p.out

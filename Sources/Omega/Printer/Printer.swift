@@ -29,7 +29,7 @@ struct Printer {
             }
             return
         }
-        if depth > Printer.maxDepth { out += "..."; return }
+        if depth > Printer.maxDepth || interp.stackGuard.isLow { out += "..."; return }
         let obj = v.withObject { $0 }
         switch obj.kind {
         case .symbol:
@@ -72,7 +72,7 @@ struct Printer {
     }
 
     private mutating func printList(_ v: Value, depth: Int) {
-        if depth > Printer.maxDepth { out += "..."; return }
+        if depth > Printer.maxDepth || interp.stackGuard.isLow { out += "..."; return }
         // 'x `x ,x ,@x
         if let head = v.car.as(Symbol.self), v.cdr.isPair, v.cdr.cdr.isNull {
             let prefix: String?

@@ -1,0 +1,14 @@
+// Small C helpers for things Swift's Glibc module does not expose.
+#define _GNU_SOURCE
+#include <pthread.h>
+#include "omega_shims.h"
+
+uintptr_t omega_thread_stack_low(void) {
+    pthread_attr_t attr;
+    void *addr = 0;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0) return 0;
+    pthread_attr_getstack(&attr, &addr, &size);
+    pthread_attr_destroy(&attr);
+    return (uintptr_t)addr;
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// The `omega` command, run as a process.
+@Suite(.serialized) struct CLITests {
+    func script(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("omega-cli-\(UUID().uuidString).scm").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func evalPrintsWriteForm() throws {
+        let r = try runOmega(["-e", "(list 1 \"two\" #\\3)"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "(1 \"two\" #\\3)\n")
+    }
+
+    @Test func stdinIsEvaluated() throws {
+        let r = try runOmega([], stdin: "(display (+ 1 2))")
+        #expect(r.status == 0)
+        #expect(r.stdout == "3")
+    }
+
+    @Test func scriptsRunWithArguments() throws {
+        let path = try script("(display (cdr (command-line)))")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try runOmega([path, "a", "b"])
+        #expect(r.stdout == "(a b)")
+        let r2 = try runOmega(["run", path, "x"])
+        #expect(r2.stdout == "(x)")
+    }
+
+    @Test func uncaughtErrorsExitOneWithLocation() throws {
+        let path = try script("(display \"before\")\n(newline)\n  (vector-ref (vector) 0)\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try runOmega([path])
+        #expect(r.status == 1)
+        #expect(r.stdout == "before\n")
+        #expect(r.stderr.hasPrefix("\(path):3:3: error: vector-ref:"))
+    }
+
+    @Test func badUsageExitsTwo() throws {
+        #expect(try runOmega(["--no-such-flag"]).status == 2)
+        #expect(try runOmega(["run"]).status == 2)
+        #expect(try runOmega(["--stack-limit", "x", "-e", "1"]).status == 2)
+    }
+
+    @Test func missingFileIsAClearError() throws {
+        let r = try runOmega(["/no/such/file.scm"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cannot read /no/such/file.scm"))
+    }
+
+    @Test func exitStatusIsPassedOn() throws {
+        #expect(try runOmega(["-e", "(exit 7)"]).status == 7)
+        #expect(try runOmega(["-e", "(begin (display \"x\") (exit))"]).stdout == "x")
+    }
+
+    @Test func helpAndVersion() throws {
+        let h = try runOmega(["--help"])
+        #expect(h.status == 0)
+        #expect(h.stdout.contains("USAGE"))
+        #expect(try runOmega(["--version"]).stdout.hasPrefix("0."))
+    }
+
+    @Test func syntaxErrorsInScriptsAreLocated() throws {
+        let path = try script("(define x 1)\n(display x\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try runOmega([path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(path):2:1: error: unexpected end of input"))
+    }
+}

@@ -1,0 +1,77 @@
+import Testing
+@testable import Omega
+
+@Suite struct CompilerTests {
+    let h = try! Harness()
+
+    func template(_ source: String) throws -> Template {
+        var r = Reader(source, fileID: 0, interp: h.interp)
+        let form = try #require(try r.read())
+        return try CodeGenerator.generate(try h.interp.expander.expandToplevel(form), interp: h.interp)
+    }
+
+    func opcodes(_ t: Template) -> [Opcode] {
+        var out: [Opcode] = []
+        var pc = 0
+        while pc < t.codeCount {
+            let op = Opcode(rawValue: UInt8(t.code[pc] & 0xFF))!
+            out.append(op)
+            pc += op == .closure ? 2 + Int(t.code[pc + 1]) : 1
+        }
+        return out
+    }
+
+    @Test func primitivesAreInlined() throws {
+        let t = try template("(lambda (a b) (+ a (car b)))")
+        let inner = try #require(t.constants[0].as(Closure.self)).template
+        #expect(opcodes(inner) == [.local, .push, .local, .car, .add, .return])
+    }
+
+    @Test func tailCallsAreMarked() throws {
+        let t = try template("(define (f n) (if (= n 0) 0 (f (- n 1))))")
+        let f = try #require((0..<t.constantCount).compactMap { t.constants[$0].as(Closure.self) }.first).template
+        let ops = opcodes(f)
+        #expect(ops.contains(.tailCall))
+        #expect(!ops.contains(.call))
+        #expect(!ops.contains(.frame))
+    }
+
+    @Test func onlyCapturedAssignedVariablesAreBoxed() throws {
+        let plain = try template("(lambda (x) (lambda () x))")
+        let boxed = try template("(lambda (x) (set! x 1) (lambda () x))")
+        let p = try #require(plain.constants[0].as(Closure.self)).template
+        let b = try #require(boxed.constants[0].as(Closure.self)).template
+        #expect(!opcodes(p).contains(.makeBox))
+        #expect(opcodes(b).contains(.makeBox))
+    }
+
+    @Test func letUsesFrameSlotsNotClosures() throws {
+        let t = try template("(let ((a 1) (b 2)) (+ a b))")
+        #expect(!opcodes(t).contains(.closure))
+        #expect(!opcodes(t).contains(.call))
+        #expect(t.frameSize == 2)
+    }
+
+    @Test func redefiningAnInlinedPrimitiveIsHonoured() throws {
+        #expect(try h.eval("(define (f a b) (+ a b)) (f 1 2)") == "3")
+        #expect(try h.eval("(set! + (lambda (a b) (* a b))) (f 3 4)") == "12")
+        #expect(try h.eval("(define (car x) 'mine) (car '(1 2))") == "mine")
+    }
+
+    @Test func syntaxErrorsNameTheLocation() throws {
+        func failure(_ s: String) -> OmegaError? {
+            do { _ = try h.interp.evaluate(s, sourceName: "bad.scm"); return nil } catch { return error as? OmegaError }
+        }
+        let e1 = try #require(failure("\n(if)"))
+        #expect(e1.kind == .syntax)
+        #expect(e1.location == "bad.scm:2:1")
+        let e2 = try #require(failure("(lambda (x x) x)"))
+        #expect(e2.message.contains("duplicate parameter x"))
+        let e3 = try #require(failure("(let ((x)) x)"))
+        #expect(e3.message.contains("bad binding"))
+        let e4 = try #require(failure("(+ 1 (define x 2))"))
+        #expect(e4.message.contains("define"))
+        let e5 = try #require(failure("()"))
+        #expect(e5.kind == .syntax)
+    }
+}

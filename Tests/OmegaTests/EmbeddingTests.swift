@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import Omega
+
+@Suite struct EmbeddingTests {
+    @Test func evaluateReturnsSwiftReadableValues() throws {
+        let omega = try Interpreter()
+        #expect(omega.int(try omega.evaluate("(* 6 7)")) == 42)
+        #expect(omega.string(try omega.evaluate("(string-append \"a\" \"b\")")) == "ab")
+        #expect(omega.double(try omega.evaluate("(/ 1. 4)")) == 0.25)
+        #expect(omega.array(try omega.evaluate("'(1 2 3)"))?.count == 3)
+    }
+
+    @Test func hostProceduresAreCallableFromScheme() throws {
+        let omega = try Interpreter()
+        omega.defineProcedure("host-add") { i, a, b in
+            i.value((i.int(a) ?? 0) + (i.int(b) ?? 0))
+        }
+        omega.defineProcedure("host-sum", minArguments: 0, maxArguments: nil) { i, args in
+            i.value(args.array.reduce(0) { $0 + (i.int($1) ?? 0) })
+        }
+        #expect(omega.int(try omega.evaluate("(host-add 2 3)")) == 5)
+        #expect(omega.int(try omega.evaluate("(host-sum 1 2 3 4)")) == 10)
+        #expect(omega.int(try omega.evaluate("(apply host-sum '(5 5))")) == 10)
+    }
+
+    @Test func hostProceduresCanCallBackIntoScheme() throws {
+        let omega = try Interpreter()
+        omega.defineProcedure("twice") { i, f in
+            let once = try i.call(f, i.value(1))
+            return try i.call(f, once)
+        }
+        #expect(omega.int(try omega.evaluate("(twice (lambda (x) (* x 10)))")) == 100)
+    }
+
+    @Test func schemeErrorsBecomeSwiftErrors() throws {
+        let omega = try Interpreter()
+        omega.defineProcedure("fail") { i, v in throw i.error("host says no:", irritants: [v]) }
+        do {
+            try omega.evaluate("\n(fail 7)", sourceName: "host.scm")
+            Issue.record("expected an error")
+        } catch let e as OmegaError {
+            #expect(e.kind == .error)
+            #expect(e.message == "fail: host says no: 7")
+            #expect(e.location == "host.scm:2:1")
+        }
+        // Still usable after the error.
+        #expect(omega.int(try omega.evaluate("1")) == 1)
+    }
+
+    @Test func callingSchemeProceduresFromSwift() throws {
+        let omega = try Interpreter()
+        try omega.evaluate("(define (greet name) (string-append \"hi \" name))")
+        let greet = try #require(omega.global("greet"))
+        #expect(omega.string(try omega.call(greet, omega.value("bob"))) == "hi bob")
+        #expect(throws: OmegaError.self) { try omega.call(greet, omega.value(3)) }
+    }
+
+    @Test func interpretersShareNothing() throws {
+        let a = try Interpreter(), b = try Interpreter()
+        try a.evaluate("(define shared 1)")
+        #expect(a.global("shared") != nil)
+        #expect(b.global("shared") == nil)
+        try b.evaluate("(define (car x) 'b-car)")
+        #expect(a.writeString(try a.evaluate("(car '(1))")) == "1")
+    }
+
+    @Test func interpretersRunOnSeparateThreads() throws {
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 4) { k in
+            let omega = try? Interpreter()
+            let v = try? omega?.evaluate("(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) (fib \(15 + k))")
+            results.set(k, v.flatMap { omega?.int($0) } ?? -1)
+        }
+        #expect(results.values == [610, 987, 1597, 2584])
+    }
+
+    @Test func handlesKeepValuesAliveAcrossCollections() throws {
+        let omega = try Interpreter()
+        let h = omega.retain(try omega.evaluate("(list 'kept (make-string 3 #\\z))"))
+        try omega.evaluate("(define (churn n) (if (> n 0) (begin (make-vector 50) (churn (- n 1))))) (churn 300000)")
+        omega.collectGarbage()
+        #expect(omega.writeString(h.value) == "(kept \"zzz\")")
+        omega.release(h)
+    }
+
+    @Test func outputCanBeCaptured() throws {
+        var options = Interpreter.Options()
+        var text = ""
+        options.output = .callback { text += $0 }
+        let omega = try Interpreter(options: options)
+        try omega.evaluate("(display \"hello\") (newline) (write \"q\")")
+        #expect(text == "hello\n\"q\"")
+    }
+
+    @Test func theEmbeddingDemoRuns() throws {
+        let demo = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("omega-embed-demo")
+        guard FileManager.default.fileExists(atPath: demo.path) else { return }
+        let p = Process()
+        p.executableURL = demo
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(text.contains("sum of squares: 30"))
+        #expect(text.contains("fib(20) = 6765"))
+        #expect(text.contains("caught: demo.scm:1:1: error: car"))
+    }
+}
+
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage = [Int](repeating: 0, count: 4)
+    func set(_ i: Int, _ v: Int) { lock.lock(); storage[i] = v; lock.unlock() }
+    var values: [Int] { lock.lock(); defer { lock.unlock() }; return storage }
+}

@@ -1,0 +1,41 @@
+import Testing
+@testable import Omega
+
+@Suite struct PrinterTests {
+    let h = try! Harness()
+
+    @Test func writeAndDisplay() throws {
+        #expect(try h.eval(#"(list 1 "two" #\3 'four 5.5)"#) == #"(1 "two" #\3 four 5.5)"#)
+        let v = try h.interp.evaluate(#"(list 1 "two" #\3)"#)
+        #expect(h.interp.displayString(v) == "(1 two 3)")
+    }
+
+    @Test func flonumsPrintShortestRoundTrip() throws {
+        #expect(try h.eval("0.1") == "0.1")
+        #expect(try h.eval("(+ 0.1 0.2)") == "0.30000000000000004")
+        #expect(try h.eval("1e21") == "1e21")
+        #expect(try h.eval("(/ 1. 3)") == "0.3333333333333333")
+        #expect(try h.eval("100.0") == "100.0")
+        #expect(try h.eval("(- (/ 0. 0.))") == "+nan.0")
+    }
+
+    @Test func specialValues() throws {
+        #expect(try h.eval("(if #f #f)") == "#!unspecified")
+        #expect(try h.eval("car") == "#<procedure car>")
+        #expect(try h.eval("(define (f) 1) f") == "#<procedure f>")
+        #expect(try h.eval("(vector)") == "#()")
+        #expect(try h.eval("'|a b|") == "|a b|")
+        #expect(try h.eval("(string->symbol \"42\")") == "|42|")
+    }
+
+    @Test func circularListsDoNotHang() throws {
+        let s = try h.eval("(define l (list 1 2 3)) (set-cdr! (cddr l) l) l")
+        #expect(s.hasPrefix("(1 2 3"))
+        #expect(s.hasSuffix("...)"))
+    }
+
+    @Test func deepNestingIsCut() throws {
+        let s = try h.eval("(let loop ((i 0) (x '())) (if (= i 20000) x (loop (+ i 1) (list x))))")
+        #expect(s.contains("..."))
+    }
+}
