@@ -32,7 +32,7 @@
 
 ;; Timing with the R7RS clock.
 (define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
-(let ((start (current-jiffy)))
-  (fib 25)
-  (say "fib(25) = " (fib 25) " in "
-       (round (/ (* 1000 (- (current-jiffy) start)) (jiffies-per-second))) " ms"))
+(let* ((start (current-jiffy))
+       (result (fib 25))
+       (ms (round (/ (* 1000 (- (current-jiffy) start)) (jiffies-per-second)))))
+  (say "fib(25) = " result " in " ms " ms"))
