@@ -202,10 +202,10 @@ final class VM {
             ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
         var redefined = integrablesRedefined
 
-        /// Stores the registers so that Swift code (GC, errors) sees them.
-        @inline(__always) func save() {
-            self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure
-        }
+        // `SAVE` below: store the registers so that Swift code (the
+        // collector, error reports, nested runs) sees them. Written out
+        // rather than as a local function, which would force the registers
+        // out of machine registers.
 
         while true {
             let insn = pc.pointee
@@ -214,7 +214,7 @@ final class VM {
             do {
                 switch unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self) {
                 case .halt:
-                    save()
+                    self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     return acc
 
                 case .const:
@@ -341,7 +341,7 @@ final class VM {
                                 stack = self.stack
                             }
                             if newfp + need > capacity {
-                                save()
+                                self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                                 try ensureCapacity(newfp + need)
                                 stack = self.stack
                             }
@@ -355,7 +355,7 @@ final class VM {
                             pc = codeBase
                             fuel &-= 1
                             if fuel <= 0 {
-                                save()
+                                self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                                 try safePoint()
                             }
                             break dispatch
@@ -365,14 +365,14 @@ final class VM {
                             if case .control(let control) = p.body {
                                 switch control {
                                 case .apply:
-                                    save()
+                                    self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                                     (acc, argc) = try spreadApplyArguments(base: newfp, argc: argc)
                                     stack = self.stack
                                     sp = newfp + argc
                                 }
                                 continue dispatch
                             }
-                            save()
+                            self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                             acc = try callPrimitive(p, stack + newfp, argc)
                             // The primitive may have run Scheme code (which can
                             // grow the stack) or redefined a built-in.
@@ -398,7 +398,7 @@ final class VM {
                         let (r, o) = Int64(bitPattern: x.raw).addingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); sp -= 1; continue }
                     }
-                    save()
+                    self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.add, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .sub:
@@ -407,17 +407,17 @@ final class VM {
                         let (r, o) = Int64(bitPattern: x.raw).subtractingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); sp -= 1; continue }
                     }
-                    save()
+                    self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .car:
                     if acc.isPair && !redefined { acc = acc.car; continue }
-                    save()
+                    self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.car, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .cdr:
                     if acc.isPair && !redefined { acc = acc.cdr; continue }
-                    save()
+                    self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.cdr, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .mul, .numEq, .lt, .le, .gt, .ge, .eq, .cons, .vectorRef, .isNull, .isPair, .not, .isZero:
@@ -428,12 +428,12 @@ final class VM {
                         if binary { sp -= 1 }
                         continue
                     }
-                    save()
+                    self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(op, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
                 }
             } catch let error as SchemeError {
                 pc -= 1  // the failing instruction
-                save()
+                self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                 self.pc = pc
                 throw interp.uncaught(error, vm: self)
             }
