@@ -16,7 +16,7 @@ import Testing
         while pc < t.codeCount {
             let op = Opcode(rawValue: UInt8(t.code[pc] & 0xFF))!
             out.append(op)
-            pc += op == .closure ? 2 + Int(t.code[pc + 1]) : 1
+            pc += op == .closure ? 2 + Int(t.code[pc + 1]) : (op.withoutImmediate != nil ? 2 : 1)
         }
         return out
     }
@@ -24,7 +24,7 @@ import Testing
     @Test func primitivesAreInlined() throws {
         let t = try template("(lambda (a b) (+ a (car b)))")
         let inner = try #require(t.constants[0].as(Closure.self)).template
-        #expect(opcodes(inner) == [.local, .push, .local, .car, .add, .return])
+        #expect(opcodes(inner) == [.pushLocal, .local, .car, .add, .return])
     }
 
     @Test func tailCallsAreMarked() throws {

@@ -9,6 +9,9 @@ final class CodeGenerator {
     private var locations: [(offset: Int32, location: SourceLocation)] = []
     private var depth = 0
     private var maxDepth = 0
+    /// Code offset that a jump targets last; instructions before it must not
+    /// be fused with the next one.
+    private var label = -1
 
     private init(interp: Interpreter, lambda: LambdaNode) {
         self.interp = interp
@@ -34,7 +37,18 @@ final class CodeGenerator {
 
     // MARK: Emission
 
-    private func emit(_ op: Opcode, _ a: Int = 0) { code.append(instruction(op, a)) }
+    private func emit(_ op: Opcode, _ a: Int = 0) {
+        code.append(instruction(op, a))
+        lastIsOperandWord = false
+    }
+
+    /// Appends an operand word (not an instruction).
+    private func emitOperand(_ w: UInt32) {
+        code.append(w)
+        lastIsOperandWord = true
+    }
+    /// Whether the last word is an operand, not an instruction to fuse.
+    private var lastIsOperandWord = false
 
     private func mark(_ loc: SourceLocation) {
         if loc.isKnown { locations.append((Int32(code.count), loc)) }
@@ -48,6 +62,16 @@ final class CodeGenerator {
     }
 
     private func push() {
+        // LOCAL a / CONST k followed by PUSH become one instruction.
+        if let last = code.last, code.count != label, code.count > 0 {
+            let op = Opcode(rawValue: UInt8(last & 0xFF))
+            if op == .local || op == .const, !lastIsOperandWord {
+                code[code.count - 1] = (last & ~0xFF) | UInt32((op == .local ? Opcode.pushLocal : .pushConst).rawValue)
+                depth += 1
+                maxDepth = max(maxDepth, depth)
+                return
+            }
+        }
         emit(.push)
         depth += 1
         maxDepth = max(maxDepth, depth)
@@ -140,6 +164,7 @@ final class CodeGenerator {
 
     private func patch(_ at: Int, to target: Int) {
         code[at] = (code[at] & 0xFF) | (UInt32(target) << 8)
+        label = max(label, target)
     }
 
     private func loadVariable(_ v: Variable, _ loc: SourceLocation) {
@@ -172,12 +197,12 @@ final class CodeGenerator {
             return
         }
         emit(.closure, constant(Value(object: template)))
-        code.append(UInt32(lam.freeVariables.count))
+        emitOperand(UInt32(lam.freeVariables.count))
         for v in lam.freeVariables {
             if v.owner === lambda {
-                code.append(UInt32(v.slot))
+                emitOperand(UInt32(v.slot))
             } else {
-                code.append(UInt32(lambda.existingFreeSlot(of: v) ?? 0) | (1 << 31))
+                emitOperand(UInt32(lambda.existingFreeSlot(of: v) ?? 0) | (1 << 31))
             }
         }
     }
@@ -187,6 +212,18 @@ final class CodeGenerator {
            cell.value.raw == cell.integrable.raw,
            let op = Opcode.inlined(name: prim.name, argc: args.count) {
             let saved = depth
+            if args.count == 2, let imm = op.immediateForm, case .constant(let c) = args[1],
+               c.isFixnum, c.fixnum >= Int(Int32.min), c.fixnum <= Int(Int32.max) {
+                // (op x 1): the constant rides in the instruction.
+                try compile(args[0], tail: false)
+                maxDepth = max(maxDepth, depth + 5)
+                mark(loc)
+                emit(imm, constant(Value(object: cell)))
+                emitOperand(UInt32(bitPattern: Int32(c.fixnum)))
+                depth = saved
+                returnIfTail(tail)
+                return
+            }
             if args.count == 2 {
                 try compile(args[0], tail: false)
                 push()

@@ -95,9 +95,47 @@ enum Opcode: UInt8 {
     case cons, eq
     case car, cdr, isNull, isPair, not, isZero
     case vectorRef
+
+    // Superinstructions: common pairs fused to save a dispatch.
+    /// push fp[A]
+    case pushLocal
+    /// push constants[A]
+    case pushConst
+    // Arithmetic and comparison with a small integer constant as second
+    // operand: acc = acc OP imm. A = the global cell (as for the inlined
+    // forms above); the next word is the constant as an Int32.
+    case addImm, subImm, numEqImm, ltImm, leImm, gtImm, geImm
 }
 
 extension Opcode {
+    /// The two-operand opcode an immediate form stands for.
+    var withoutImmediate: Opcode? {
+        switch self {
+        case .addImm: return .add
+        case .subImm: return .sub
+        case .numEqImm: return .numEq
+        case .ltImm: return .lt
+        case .leImm: return .le
+        case .gtImm: return .gt
+        case .geImm: return .ge
+        default: return nil
+        }
+    }
+
+    /// The immediate form of a two-operand opcode, if it has one.
+    var immediateForm: Opcode? {
+        switch self {
+        case .add: return .addImm
+        case .sub: return .subImm
+        case .numEq: return .numEqImm
+        case .lt: return .ltImm
+        case .le: return .leImm
+        case .gt: return .gtImm
+        case .ge: return .geImm
+        default: return nil
+        }
+    }
+
     /// Number of arguments of an inlined primitive opcode (0 for others).
     var inlineArity: Int {
         switch self {

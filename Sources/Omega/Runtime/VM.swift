@@ -282,6 +282,14 @@ final class VM {
                     stack[sp] = acc
                     sp += 1
 
+                case .pushLocal:
+                    stack[sp] = stack[fp + a]
+                    sp += 1
+
+                case .pushConst:
+                    stack[sp] = consts[a]
+                    sp += 1
+
                 case .drop:
                     sp -= a
 
@@ -420,6 +428,44 @@ final class VM {
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.cdr, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
+                case .addImm:
+                    let imm = Int64(Int32(bitPattern: pc.pointee))
+                    if acc.isFixnum && !redefined {
+                        let (r, o) = Int64(bitPattern: acc.raw).addingReportingOverflow(imm << 1)
+                        if !o { acc = Value(raw: UInt64(bitPattern: r)); pc += 1; continue }
+                    }
+                    (acc, sp, pc, stack) = try immediateSlowPath(.add, consts[a], acc: acc, sp: sp, fp: fp,
+                                                                 closure: closure, pc: pc)
+
+                case .subImm:
+                    let imm = Int64(Int32(bitPattern: pc.pointee))
+                    if acc.isFixnum && !redefined {
+                        let (r, o) = Int64(bitPattern: acc.raw).subtractingReportingOverflow(imm << 1)
+                        if !o { acc = Value(raw: UInt64(bitPattern: r)); pc += 1; continue }
+                    }
+                    (acc, sp, pc, stack) = try immediateSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp,
+                                                                 closure: closure, pc: pc)
+
+                case .ltImm, .leImm, .gtImm, .geImm, .numEqImm:
+                    if acc.isFixnum && !redefined {
+                        let x = Int64(bitPattern: acc.raw) >> 1
+                        let y = Int64(Int32(bitPattern: pc.pointee))
+                        let r: Bool
+                        switch unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self) {
+                        case .ltImm: r = x < y
+                        case .leImm: r = x <= y
+                        case .gtImm: r = x > y
+                        case .geImm: r = x >= y
+                        default: r = x == y
+                        }
+                        acc = r ? .true : .false
+                        pc += 1
+                        continue
+                    }
+                    let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self).withoutImmediate ?? .numEq
+                    (acc, sp, pc, stack) = try immediateSlowPath(op, consts[a], acc: acc, sp: sp, fp: fp,
+                                                                 closure: closure, pc: pc)
+
                 case .mul, .numEq, .lt, .le, .gt, .ge, .eq, .cons, .vectorRef, .isNull, .isPair, .not, .isZero:
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self)
                     let binary = op.inlineArity == 2
@@ -498,6 +544,18 @@ final class VM {
         stack[first + 3 + argc - 1] = acc
         stub[0] = instruction(.call, argc)
         return (cell.value, first + 3 + argc, stub, stack)
+    }
+
+    /// The slow path of an immediate-operand instruction: stacks the first
+    /// operand, loads the constant and continues as the two-operand form.
+    @inline(never)
+    private func immediateSlowPath(_ op: Opcode, _ cellValue: Value, acc: Value, sp: Int, fp: Int, closure: Value,
+                                   pc: UnsafeMutablePointer<UInt32>) throws
+        -> (Value, Int, UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<Value>) {
+        self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
+        let imm = Value(fixnum: Int(Int32(bitPattern: pc.pointee)))
+        stack[sp] = acc
+        return try inlineSlowPath(op, cellValue, acc: imm, sp: sp + 1, fp: fp, closure: closure, pc: pc + 1)
     }
 
     // MARK: Calls: argument adjustment
