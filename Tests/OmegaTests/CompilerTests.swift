@@ -52,6 +52,16 @@ import Testing
         #expect(t.frameSize == 2)
     }
 
+    @Test func namedLetLoopsAreJumpsInTheFrame() throws {
+        let t = try template("(let loop ((i 0)) (if (< i 10) (loop (+ i 1)) i))")
+        let ops = opcodes(t)
+        #expect(ops.contains(.loopJump))
+        #expect(!ops.contains(.closure) && !ops.contains(.tailCall))
+        // A loop name used as a value (or called outside tail position) needs a closure.
+        let escaping = try template("(let loop ((i 0)) (if (< i 10) (+ 1 (loop (+ i 1))) i))")
+        #expect(!opcodes(escaping).contains(.loopJump))
+    }
+
     @Test func redefiningAnInlinedPrimitiveIsHonoured() throws {
         #expect(try h.eval("(define (f a b) (+ a b)) (f 1 2)") == "3")
         #expect(try h.eval("(set! + (lambda (a b) (* a b))) (f 3 4)") == "12")

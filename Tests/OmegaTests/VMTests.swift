@@ -99,6 +99,18 @@ import Testing
         }
     }
 
+    @Test func errorsInsideLibraryProceduresPointAtTheUsersCall() throws {
+        let h = try Harness()
+        do {
+            _ = try h.interp.evaluate("(define (f l)\n  (length (map car l)))\n(display (f '(1 2)))", sourceName: "m.scm")
+            Issue.record("expected an error")
+        } catch let e as OmegaError {
+            #expect(e.location == "m.scm:2:11")
+            #expect(e.message == "car: argument 1: expected a pair, got 1")
+            #expect(e.backtrace.contains { $0.hasPrefix("map (stdlib/") })
+        }
+    }
+
     @Test func applyAndRestArguments() throws {
         let h = try Harness()
         #expect(try h.eval("(apply (lambda (a . r) (list a r)) 1 2 '(3 4))") == "(1 (2 3 4))")

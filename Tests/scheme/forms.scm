@@ -81,14 +81,24 @@
 (test 1 (let ((memv (lambda args #f))) (case 1 ((1) 1) (else 2))))
 (test-error (undefined-variable-here))
 (test-error (letrec ((a b) (b 1)) a))
-;; A redefined built-in is honoured by code compiled before the redefinition.
-(define (add-one x) (+ x 1))
-(define (less-than-five? x) (< x 5))
-(define (first x) (car x))
-(test 2 (add-one 1))
-(set! + (lambda (a b) (list 'plus a b)))
-(test '(plus 1 1) (add-one 1))
-(set! < (lambda (a b) 'mine))
-(test 'mine (less-than-five? 1))
-(define (car x) 'my-car)
-(test 'my-car (first '(1 2)))
+;; Named lets compiled as in-frame loops, and the cases that need a closure.
+(test 45 (+ 0 (let loop ((i 0) (acc 0)) (if (= i 10) acc (loop (+ i 1) (+ acc i))))))   ; non-tail position
+(test '(2 1 0) (let loop ((i 0) (acc '())) (if (= i 3) acc (loop (+ i 1) (cons i acc)))))
+(test '(b a) (let loop ((a 'a) (b 'b) (n 1)) (if (= n 0) (list a b) (loop b a (- n 1)))))   ; swap: all args first
+(test 6 (let outer ((i 0) (total 0))
+          (if (= i 3) total
+              (let inner ((j 0) (t total))
+                (if (= j i) (outer (+ i 1) (+ t j)) (inner (+ j 1) (+ t 1)))))))
+(test '(0 1 2) (map (lambda (th) (th))
+                    (let loop ((i 0) (acc '()))
+                      (if (= i 3) (reverse acc) (loop (+ i 1) (cons (lambda () i) acc))))))   ; fresh binding per iteration
+(test '(10 11 12) (map (lambda (th) (th))
+                    (let loop ((i 0) (acc '()))
+                      (if (= i 3) (reverse acc)
+                          (let ((cell i)) (loop (+ i 1) (cons (lambda () (set! cell (+ cell 10)) cell) acc)))))))
+(test '(1 2 3) (let loop ((l '(1 2 3))) (if (null? l) '() (cons (car l) (loop (cdr l))))))   ; non-tail: a closure
+(test #t (procedure? (let loop ((i 0)) loop)))                                                 ; escapes: a closure
+(test 3 (let loop ((i 0)) (if (< i 3) ((lambda () (loop (+ i 1)))) i)))                        ; called from a lambda
+(test 5 (let loop ((i 0)) (cond ((= i 5) i) (else (set! i (+ i 1)) (loop i)))))
+(test 10 (do ((i 0 (+ i 1)) (acc 0 (+ acc 2))) ((= i 5) acc)))
+(test-error (let loop ((i 0)) (loop 1 2)))

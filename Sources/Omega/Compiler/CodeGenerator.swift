@@ -11,7 +11,7 @@ final class CodeGenerator {
     private var maxDepth = 0
     /// Code offset that a jump targets last; instructions before it must not
     /// be fused with the next one.
-    private var label = -1
+    private var fusionBarrier = -1
 
     private init(interp: Interpreter, lambda: LambdaNode) {
         self.interp = interp
@@ -63,7 +63,7 @@ final class CodeGenerator {
 
     private func push() {
         // LOCAL a / CONST k followed by PUSH become one instruction.
-        if let last = code.last, code.count != label, code.count > 0 {
+        if let last = code.last, code.count != fusionBarrier, code.count > 0 {
             let op = Opcode(rawValue: UInt8(last & 0xFF))
             if op == .local || op == .const, !lastIsOperandWord {
                 code[code.count - 1] = (last & ~0xFF) | UInt32((op == .local ? Opcode.pushLocal : .pushConst).rawValue)
@@ -159,12 +159,39 @@ final class CodeGenerator {
                 storeVariable(v)
             }
             try compile(body, tail: tail)
+
+        case .loop(let label, let inits, let body):
+            for (v, i) in zip(label.variables, inits) {
+                try compile(i, tail: false)
+                emit(.setLocal, v.slot)
+                if v.isBoxed { emit(.makeBox, v.slot) }
+            }
+            label.start = code.count
+            fusionBarrier = code.count
+            try compile(body, tail: tail)
+
+        case .loopCall(let label, let args, let loc):
+            // Evaluate every argument before assigning any loop variable.
+            let saved = depth
+            for a in args.dropLast() {
+                try compile(a, tail: false)
+                push()
+            }
+            if let last = args.last, let v = label.variables.last {
+                try compile(last, tail: false)
+                emit(.setLocal, v.slot)
+            }
+            for v in label.variables.dropLast().reversed() { emit(.popLocal, v.slot) }
+            depth = saved
+            for v in label.variables where v.isBoxed { emit(.makeBox, v.slot) }
+            mark(loc)
+            emit(.loopJump, label.start)
         }
     }
 
     private func patch(_ at: Int, to target: Int) {
         code[at] = (code[at] & 0xFF) | (UInt32(target) << 8)
-        label = max(label, target)
+        fusionBarrier = max(fusionBarrier, target)
     }
 
     private func loadVariable(_ v: Variable, _ loc: SourceLocation) {

@@ -31,7 +31,7 @@ extension Expander {
                 throw SchemeError.syntax("set!: expected a variable name, got \(e.interp.writeString(items[1]))", at: loc)
             }
             let value = try e.expandNamed(items[2], scope, loc, name: name.name)
-            return e.assign(name, value, scope, loc)
+            return try e.assign(name, value, scope, loc)
         }
 
         special(sym.if) { e, x, scope, loc, _ in

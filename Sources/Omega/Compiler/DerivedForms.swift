@@ -90,6 +90,9 @@ extension Expander {
         }
         let bindings = try parseBindings(x.cdr.cdr.car, loc, what: "let")
         let inits = try bindings.map { try expand($0.1, scope, locationOf($0.1, loc)) }
+        if let loop = try expandLoop(name, bindings.map { $0.0 }, inits, x.cdr.cdr.cdr, scope, loc) {
+            return loop
+        }
         let loopScope = Scope(parent: scope, lambda: scope.lambda)
         let loopVar = scope.lambda.newVariable(name)
         loopScope.bind(name, loopVar)
@@ -98,6 +101,57 @@ extension Expander {
         let lam = try expandLambda(params, x.cdr.cdr.cdr, loopScope, name: name.name, loc)
         loopVar.isAssigned = true
         return .letrec([loopVar], [.lambda(lam)], .call(.local(loopVar, loc), inits, loc))
+    }
+
+    /// Tries to compile a named let as a loop in the current frame: possible
+    /// when the name is only ever called, in tail position of the loop body,
+    /// from the loop's own frame. Returns nil when it is not.
+    private func expandLoop(_ name: Symbol, _ names: [Symbol], _ inits: [Node], _ body: Value,
+                            _ scope: Scope, _ loc: SourceLocation) throws -> Node? {
+        var seen = Set<ObjectIdentifier>()
+        for n in names where !seen.insert(ObjectIdentifier(n)).inserted {
+            throw SchemeError.syntax("let: duplicate variable \(n.name)", at: loc)
+        }
+        let vars = names.map { scope.lambda.newVariable($0) }
+        let label = LoopLabel(name: name, owner: scope.lambda, variables: vars)
+        let labelScope = Scope(parent: scope, lambda: scope.lambda)
+        labelScope.bind(name, loop: label)
+        let bodyScope = Scope(parent: labelScope, lambda: scope.lambda)
+        for (n, v) in zip(names, vars) { bodyScope.bind(n, v) }
+        let expanded: Node
+        do {
+            expanded = try expandBody(body, bodyScope, loc, what: "let")
+        } catch is NotASimpleLoop {
+            return nil
+        }
+        guard Expander.loopCallsAreTailCalls(expanded, label, tail: true) else { return nil }
+        return .loop(label, inits, expanded)
+    }
+
+    /// Whether every call of `label` in `node` is in tail position (relative
+    /// to the loop body) and none is inside another call's arguments.
+    static func loopCallsAreTailCalls(_ node: Node, _ label: LoopLabel, tail: Bool) -> Bool {
+        switch node {
+        case .constant, .local, .global, .lambda:
+            return true  // lambdas cannot hold a jump (the expander refused it)
+        case .setLocal(_, let v), .setGlobal(_, let v, _), .defineGlobal(_, let v):
+            return loopCallsAreTailCalls(v, label, tail: false)
+        case .if(let t, let a, let b):
+            return loopCallsAreTailCalls(t, label, tail: false)
+                && loopCallsAreTailCalls(a, label, tail: tail) && loopCallsAreTailCalls(b, label, tail: tail)
+        case .sequence(let nodes):
+            for (i, n) in nodes.enumerated() where !loopCallsAreTailCalls(n, label, tail: tail && i == nodes.count - 1) {
+                return false
+            }
+            return true
+        case .call(let f, let args, _):
+            return loopCallsAreTailCalls(f, label, tail: false) && args.allSatisfy { loopCallsAreTailCalls($0, label, tail: false) }
+        case .bind(_, let inits, let body), .letrec(_, let inits, let body), .loop(_, let inits, let body):
+            return inits.allSatisfy { loopCallsAreTailCalls($0, label, tail: false) }
+                && loopCallsAreTailCalls(body, label, tail: tail)
+        case .loopCall(let l, let args, _):
+            return (l !== label || tail) && args.allSatisfy { loopCallsAreTailCalls($0, label, tail: false) }
+        }
     }
 
     static func expandLetStar(_ e: Expander, _ x: Value, _ scope: Scope, _ loc: SourceLocation, _: Bool) throws -> Node {
@@ -177,7 +231,7 @@ extension Expander {
             throw SchemeError.syntax("cond: bad clause \(e.interp.writeString(first))", at: here)
         }
         let rest = e.interp.cons(Value(object: e.sym.kCond), x.cdr.cdr)
-        let isElse = parts[0].as(Symbol.self) === e.sym.else && scope.lookup(e.sym.else) == nil
+        let isElse = parts[0].as(Symbol.self) === e.sym.else && !scope.isBound(e.sym.else)
         if isElse {
             guard clauses.count == 1 else { throw SchemeError.syntax("cond: else must be the last clause", at: here) }
             guard parts.count > 1 else { throw SchemeError.syntax("cond: else clause needs a body", at: here) }
@@ -186,7 +240,7 @@ extension Expander {
         if parts.count == 1 {
             return try e.expand(e.list(e.sym.kOr, parts[0], rest), scope, here)
         }
-        if parts[1].as(Symbol.self) === e.sym.arrow && scope.lookup(e.sym.arrow) == nil {
+        if parts[1].as(Symbol.self) === e.sym.arrow && !scope.isBound(e.sym.arrow) {
             guard parts.count == 3 else { throw SchemeError.syntax("cond: expected (test => receiver)", at: here) }
             let t = Value(object: e.interp.symbols.gensym("t"))
             let form = e.list(e.sym.kLet, e.list(e.list(t, parts[0])),

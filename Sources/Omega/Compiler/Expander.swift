@@ -47,14 +47,14 @@ final class Expander {
                 throw SchemeError.syntax("expression nested deeper than \(Expander.maxDepth) levels", at: here)
             }
             let head = x.car
-            if let name = head.as(Symbol.self), scope.lookup(name) == nil,
+            if let name = head.as(Symbol.self), !scope.isBound(name),
                let form = specialForms[ObjectIdentifier(name)] {
                 return try form(self, x, scope, here, toplevel)
             }
             return try expandCall(x, scope, here)
         }
         if let name = x.as(Symbol.self) {
-            return reference(name, scope, loc)
+            return try reference(name, scope, loc)
         }
         if x.isNull {
             throw SchemeError.syntax("empty combination () is not an expression; quote it: '()", at: loc)
@@ -66,6 +66,14 @@ final class Expander {
         guard let items = listToArray(x) else {
             throw SchemeError.syntax("improper list in a procedure call", at: loc, form: x)
         }
+        if let name = items[0].as(Symbol.self), case .loop(let label)? = scope.binding(of: name) {
+            // A call of a loop's name from its own frame, with the right
+            // argument count, can be a jump (if it turns out to be a tail call).
+            guard label.owner === scope.lambda, label.variables.count == items.count - 1 else { throw NotASimpleLoop() }
+            var args: [Node] = []
+            for a in items.dropFirst() { args.append(try expand(a, scope, locationOf(a, loc))) }
+            return .loopCall(label, args, loc)
+        }
         let f = try expand(items[0], scope, loc)
         var args: [Node] = []
         args.reserveCapacity(items.count - 1)
@@ -74,10 +82,15 @@ final class Expander {
     }
 
     /// A variable reference, recording captures for closure conversion.
-    func reference(_ name: Symbol, _ scope: Scope, _ loc: SourceLocation) -> Node {
-        if let v = scope.lookup(name) {
+    func reference(_ name: Symbol, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
+        switch scope.binding(of: name) {
+        case .variable(let v)?:
             capture(v, from: scope.lambda)
             return .local(v, loc)
+        case .loop?:
+            throw NotASimpleLoop()  // the loop procedure escapes as a value
+        case nil:
+            break
         }
         return .global(interp.globalCell(for: name), loc)
     }
@@ -95,7 +108,8 @@ final class Expander {
     }
 
     /// Assignment target: a local (marked assigned) or a global cell.
-    func assign(_ name: Symbol, _ value: Node, _ scope: Scope, _ loc: SourceLocation) -> Node {
+    func assign(_ name: Symbol, _ value: Node, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
+        if case .loop? = scope.binding(of: name) { throw NotASimpleLoop() }
         if let v = scope.lookup(name) {
             capture(v, from: scope.lambda)
             v.isAssigned = true
@@ -191,7 +205,7 @@ final class Expander {
         var b = body
         while b.isPair {
             let f = b.car
-            if f.isPair, let head = f.car.as(Symbol.self), head === sym.begin, scope.lookup(head) == nil {
+            if f.isPair, let head = f.car.as(Symbol.self), head === sym.begin, !scope.isBound(head) {
                 try flattenBody(f.cdr, scope, into: &out, locationOf(f, loc))
             } else {
                 out.append(f)
@@ -206,7 +220,7 @@ final class Expander {
     func parseDefinition(_ form: Value, _ scope: Scope, _ loc: SourceLocation) throws
         -> (name: Symbol, value: Value, loc: SourceLocation)? {
         guard form.isPair, let head = form.car.as(Symbol.self), head === sym.define,
-              scope.lookup(head) == nil else { return nil }
+              !scope.isBound(head) else { return nil }
         let here = locationOf(form, loc)
         guard let items = listToArray(form), items.count >= 2 else {
             throw SchemeError.syntax("define: expected (define name value) or (define (name . params) body …)", at: here, form: form)

@@ -17,7 +17,33 @@ indirect enum Node {
     /// `letrec*`: bind the variables (uninitialised), then evaluate and assign
     /// each init in order, then run the body.
     case letrec([Variable], [Node], Node)
+    /// A named `let` whose name is only called in tail position: the
+    /// variables are slots of the current frame and each call is a jump.
+    case loop(LoopLabel, [Node], Node)
+    /// A tail call of a loop's name: assign the variables and jump back.
+    case loopCall(LoopLabel, [Node], SourceLocation)
 }
+
+/// The name of a named-`let` loop compiled in place (no closure).
+final class LoopLabel {
+    let name: Symbol
+    /// The lambda whose frame holds the loop variables.
+    unowned let owner: LambdaNode
+    let variables: [Variable]
+    /// Code offset of the loop's start, set by the code generator.
+    var start = -1
+
+    init(name: Symbol, owner: LambdaNode, variables: [Variable]) {
+        self.name = name
+        self.owner = owner
+        self.variables = variables
+    }
+}
+
+/// Thrown while expanding a named let optimistically as a loop when the
+/// loop's name is used in a way a jump cannot serve; the expander then
+/// compiles it as a procedure.
+struct NotASimpleLoop: Error {}
 
 /// A local variable: a parameter or a `let`/`letrec`/internal-define binding.
 final class Variable {

@@ -166,8 +166,15 @@ public final class Interpreter {
         if e.isFinal { return e }
         e.isFinal = true
         if !e.location.isKnown { e.location = vm.currentLocation() }
+        let frames = vm.backtrace()
+        // An error inside a library procedure (map, for-each …) is reported
+        // at the user's call of it.
+        if isLibraryLocation(e.location),
+           let user = frames.first(where: { $0.location.isKnown && !isLibraryLocation($0.location) }) {
+            e.location = user.location
+        }
         if pendingBacktrace == nil {
-            pendingBacktrace = vm.backtrace().map { frame in
+            pendingBacktrace = frames.map { frame in
                 if let loc = sourceFiles.describe(frame.location) { return "\(frame.name) (\(loc))" }
                 return frame.name
             }
@@ -175,6 +182,11 @@ public final class Interpreter {
         return e
     }
     private var pendingBacktrace: [String]?
+
+    /// Whether a location is in the embedded standard library.
+    private func isLibraryLocation(_ loc: SourceLocation) -> Bool {
+        loc.isKnown && sourceFiles.name(of: loc).hasPrefix("stdlib/")
+    }
 
     /// Renders a SchemeError for the host.
     func report(_ e: SchemeError) -> OmegaError {

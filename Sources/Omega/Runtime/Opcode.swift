@@ -85,6 +85,11 @@ enum Opcode: UInt8 {
     case freeBoxChecked
     /// sp -= A (discard temporaries)
     case drop
+    /// fp[A] = pop
+    case popLocal
+    /// pc = A, counting as a call for the step limit and safe points (the
+    /// back edge of a named-let loop compiled in place).
+    case loopJump
 
     // Inlined primitives. Two-argument forms take the first argument from
     // the stack top and the second from acc; one-argument forms take acc.

@@ -221,10 +221,10 @@ final class VM {
                     acc = consts[a]
 
                 case .local:
-                    acc = stack[fp + a]
+                    acc = stack[fp &+ a]
 
                 case .localBox:
-                    acc = Unmanaged<Box>.fromOpaque(stack[fp + a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+                    acc = Unmanaged<Box>.fromOpaque(stack[fp &+ a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
 
                 case .free:
                     acc = free[a]
@@ -233,11 +233,11 @@ final class VM {
                     acc = Unmanaged<Box>.fromOpaque(free[a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
 
                 case .localChecked:
-                    acc = stack[fp + a]
+                    acc = stack[fp &+ a]
                     if acc.raw == Value.undefined.raw { throw uninitialised(a, local: true, closure) }
 
                 case .localBoxChecked:
-                    acc = Unmanaged<Box>.fromOpaque(stack[fp + a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+                    acc = Unmanaged<Box>.fromOpaque(stack[fp &+ a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
                     if acc.raw == Value.undefined.raw { throw uninitialised(a, local: true, closure) }
 
                 case .freeBoxChecked:
@@ -252,10 +252,10 @@ final class VM {
                     }
 
                 case .setLocal:
-                    stack[fp + a] = acc
+                    stack[fp &+ a] = acc
 
                 case .setLocalBox:
-                    Unmanaged<Box>.fromOpaque(stack[fp + a].objectPointer)._withUnsafeGuaranteedRef { $0.value = acc }
+                    Unmanaged<Box>.fromOpaque(stack[fp &+ a].objectPointer)._withUnsafeGuaranteedRef { $0.value = acc }
 
                 case .setFreeBox:
                     Unmanaged<Box>.fromOpaque(free[a].objectPointer)._withUnsafeGuaranteedRef { $0.value = acc }
@@ -276,22 +276,34 @@ final class VM {
                     }
 
                 case .makeBox:
-                    stack[fp + a] = Value(object: interp.heap.register(Box(stack[fp + a])))
+                    stack[fp &+ a] = Value(object: interp.heap.register(Box(stack[fp &+ a])))
 
                 case .push:
                     stack[sp] = acc
-                    sp += 1
+                    sp &+= 1
 
                 case .pushLocal:
-                    stack[sp] = stack[fp + a]
-                    sp += 1
+                    stack[sp] = stack[fp &+ a]
+                    sp &+= 1
 
                 case .pushConst:
                     stack[sp] = consts[a]
-                    sp += 1
+                    sp &+= 1
 
                 case .drop:
-                    sp -= a
+                    sp &-= a
+
+                case .popLocal:
+                    sp &-= 1
+                    stack[fp &+ a] = stack[sp]
+
+                case .loopJump:
+                    fuel &-= 1
+                    if fuel <= 0 {
+                        self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
+                        try safePoint()
+                    }
+                    pc = codeBase + a
 
                 case .jump:
                     pc = codeBase + a
@@ -305,22 +317,22 @@ final class VM {
                     let c = Closure(template: template, freeCount: n)
                     for i in 0..<n {
                         let d = pc[1 + i]
-                        c.free[i] = d & (1 << 31) != 0 ? free[Int(d & 0x7FFF_FFFF)] : stack[fp + Int(d)]
+                        c.free[i] = d & (1 << 31) != 0 ? free[Int(d & 0x7FFF_FFFF)] : stack[fp &+ Int(d)]
                     }
                     pc += 1 + n
                     acc = Value(object: interp.heap.register(c))
 
                 case .frame:
                     stack[sp] = encode(pc: codeBase + a)
-                    stack[sp + 1] = Value(fixnum: fp)
-                    stack[sp + 2] = closure
+                    stack[sp &+ 1] = Value(fixnum: fp)
+                    stack[sp &+ 2] = closure
                     sp += 3
 
                 case .return:
-                    sp = fp - 3
+                    sp = fp &- 3
                     pc = decodePC(stack[sp])
-                    fp = stack[sp + 1].fixnum
-                    closure = stack[sp + 2]
+                    fp = stack[sp &+ 1].fixnum
+                    closure = stack[sp &+ 2]
                     (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
                         ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
 
@@ -329,14 +341,14 @@ final class VM {
                     var newfp: Int
                     if insn & 0xFF == UInt32(Opcode.tailCall.rawValue) {
                         // Replace the current frame: move the arguments down to fp.
-                        let from = sp - argc
+                        let from = sp &- argc
                         if from != fp {
-                            for i in 0..<argc { stack[fp + i] = stack[from + i] }
+                            for i in 0..<argc { stack[fp &+ i] = stack[from &+ i] }
                         }
-                        sp = fp + argc
+                        sp = fp &+ argc
                         newfp = fp
                     } else {
-                        newfp = sp - argc
+                        newfp = sp &- argc
                     }
                     dispatch: while true {
                         guard acc.isOtherObject else { throw notAProcedure(acc) }
@@ -348,15 +360,15 @@ final class VM {
                                 argc = try adjustArguments(acc, argc: argc, base: newfp, required: req, rest: rest)
                                 stack = self.stack
                             }
-                            if newfp + need > capacity {
+                            if newfp &+ need > capacity {
                                 self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
-                                try ensureCapacity(newfp + need)
+                                try ensureCapacity(newfp &+ need)
                                 stack = self.stack
                             }
                             fp = newfp
                             var i = argc
-                            while i < size { stack[fp + i] = .unspecified; i += 1 }
-                            sp = fp + size
+                            while i < size { stack[fp &+ i] = .unspecified; i += 1 }
+                            sp = fp &+ size
                             closure = acc
                             (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
                                 ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
@@ -387,10 +399,10 @@ final class VM {
                             stack = self.stack
                             redefined = integrablesRedefined
                             // Return to the frame below the arguments.
-                            sp = newfp - 3
+                            sp = newfp &- 3
                             pc = decodePC(stack[sp])
-                            fp = stack[sp + 1].fixnum
-                            closure = stack[sp + 2]
+                            fp = stack[sp &+ 1].fixnum
+                            closure = stack[sp &+ 2]
                             (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
                                 ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
                             break dispatch
@@ -401,19 +413,19 @@ final class VM {
                 // MARK: Inlined primitives
 
                 case .add:
-                    let x = stack[sp - 1]
+                    let x = stack[sp &- 1]
                     if x.raw & acc.raw & 1 != 0 && !redefined {
                         let (r, o) = Int64(bitPattern: x.raw).addingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
-                        if !o { acc = Value(raw: UInt64(bitPattern: r)); sp -= 1; continue }
+                        if !o { acc = Value(raw: UInt64(bitPattern: r)); sp &-= 1; continue }
                     }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.add, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .sub:
-                    let x = stack[sp - 1]
+                    let x = stack[sp &- 1]
                     if x.raw & acc.raw & 1 != 0 && !redefined {
                         let (r, o) = Int64(bitPattern: x.raw).subtractingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
-                        if !o { acc = Value(raw: UInt64(bitPattern: r)); sp -= 1; continue }
+                        if !o { acc = Value(raw: UInt64(bitPattern: r)); sp &-= 1; continue }
                     }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
@@ -469,9 +481,9 @@ final class VM {
                 case .mul, .numEq, .lt, .le, .gt, .ge, .eq, .cons, .vectorRef, .isNull, .isPair, .not, .isZero:
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self)
                     let binary = op.inlineArity == 2
-                    if !redefined, let r = fastInline(op, binary ? stack[sp - 1] : acc, acc) {
+                    if !redefined, let r = fastInline(op, binary ? stack[sp &- 1] : acc, acc) {
                         acc = r
-                        if binary { sp -= 1 }
+                        if binary { sp &-= 1 }
                         continue
                     }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
