@@ -8,7 +8,13 @@ struct Repl {
     let interp: Interpreter
 
     func run() -> Int32 {
-        print("Omega \(OmegaVersion.string) — Ctrl-D to exit")
+        print("Omega \(OmegaVersion.string) — Ctrl-C interrupts, Ctrl-D exits")
+        // Ctrl-C stops the running evaluation, not the REPL.
+        signal(SIGINT, SIG_IGN)
+        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupts.setEventHandler { [interp] in interp.interrupt() }
+        interrupts.resume()
+        defer { interrupts.cancel() }
         var pending = ""
         while true {
             FileHandle.standardOutput.write((pending.isEmpty ? "Ω> " : "… ").data(using: .utf8) ?? Data())
@@ -22,10 +28,10 @@ struct Repl {
             pending = ""
             do {
                 let v = try interp.evaluate(source, sourceName: "<repl>")
-                interp.flushOutput()
+                interp.freshLine()
                 if !v.isUnspecified { print("=> \(interp.writeString(v))") }
             } catch let e as OmegaError {
-                interp.flushOutput()
+                interp.freshLine()
                 if e.kind == .exit { return e.exitStatus }
                 print(e.report)
             } catch {

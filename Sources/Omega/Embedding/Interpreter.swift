@@ -340,6 +340,13 @@ public final class Interpreter {
 
     /// Writes any buffered output.
     public func flushOutput() { currentOutput.flush() }
+
+    /// Ends the current output line if something was written on it (so a
+    /// prompt starts at the left margin).
+    public func freshLine() {
+        if !currentOutput.atLineStart { currentOutput.write("\n") }
+        currentOutput.flush()
+    }
 }
 
 /// A value the host keeps alive across evaluations (see `Interpreter.retain`).

@@ -30,8 +30,13 @@ final class OutputPort: HeapObject, CustomPrintable {
         super.init(kind: .port)
     }
 
+    /// Whether the last character written was a newline (or nothing was).
+    private(set) var atLineStart = true
+
     func write(_ s: String) {
+        if s.isEmpty { return }
         buffer += s
+        atLineStart = s.hasSuffix("\n")
         switch target {
         case .string: return
         default:
