@@ -68,8 +68,12 @@ struct OmegaCommand: ParsableCommand {
         if let expr = eval {
             return runReporting(interp) {
                 let v = try interp.evaluate(expr, sourceName: "<-e>")
-                interp.flushOutput()
-                print(interp.writeString(v))
+                // An expression evaluated for its effect (display, define)
+                // prints nothing more.
+                if !v.isUnspecified {
+                    interp.freshLine()
+                    print(interp.writeString(v))
+                }
             }
         }
         if let path = file {

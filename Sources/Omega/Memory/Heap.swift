@@ -71,28 +71,35 @@ public final class Heap {
 /// The collector's marking state: a work list of reached, untraced objects.
 public struct Marker {
     let epoch: UInt32
-    private var pending: [HeapObject] = []
+    /// Reached objects still to trace. Unretained: the heap owns them, and
+    /// nothing is freed while marking.
+    private var pending: [Unmanaged<HeapObject>] = []
 
     init(epoch: UInt32) { self.epoch = epoch; pending.reserveCapacity(1024) }
 
     /// Marks the object a value points to, if any.
     @inline(__always) public mutating func mark(_ v: Value) {
         guard v.isHeapObject else { return }
-        let obj = Unmanaged<HeapObject>.fromOpaque(v.objectPointer).takeUnretainedValue()
-        if obj.markEpoch != epoch {
-            obj.markEpoch = epoch
-            pending.append(obj)
+        let ref = Unmanaged<HeapObject>.fromOpaque(v.objectPointer)
+        let e = epoch
+        let fresh = ref._withUnsafeGuaranteedRef { obj -> Bool in
+            if obj.markEpoch == e { return false }
+            obj.markEpoch = e
+            return true
         }
+        if fresh { pending.append(ref) }
     }
 
     public mutating func mark(object: HeapObject) {
         if object.markEpoch != epoch {
             object.markEpoch = epoch
-            pending.append(object)
+            pending.append(Unmanaged.passUnretained(object))
         }
     }
 
     mutating func drain() {
-        while let obj = pending.popLast() { obj.trace(&self) }
+        while let ref = pending.popLast() {
+            ref._withUnsafeGuaranteedRef { $0.trace(&self) }
+        }
     }
 }
