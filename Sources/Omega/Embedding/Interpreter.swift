@@ -65,6 +65,8 @@ public final class Interpreter {
             for file in EmbeddedStdlib.sources {
                 _ = try evaluate(file.text, sourceName: "stdlib/\(file.name)")
             }
+            vm.raiseProcedure = global("%raise") ?? .unspecified
+            vm.raiseContinuableProcedure = global("%raise-continuable") ?? .unspecified
         }
     }
 
@@ -164,6 +166,13 @@ public final class Interpreter {
     func uncaught(_ e: SchemeError, vm: VM) -> SchemeError {
         var e = e
         if e.isFinal { return e }
+        if e.kind == .raise || e.kind == .raiseContinuable {
+            // A raised error object keeps the place it was made.
+            if e.payload.isObject(of: .errorObject) { return uncaughtRaise(e.payload) }
+            let payload = e.payload
+            e = SchemeError(.error, "uncaught exception: ", irritants: [payload])
+            e.procedure = ""
+        }
         e.isFinal = true
         if !e.location.isKnown { e.location = vm.currentLocation() }
         let frames = vm.backtrace()
@@ -186,6 +195,41 @@ public final class Interpreter {
     /// Whether a location is in the embedded standard library.
     private func isLibraryLocation(_ loc: SourceLocation) -> Bool {
         loc.isKnown && sourceFiles.name(of: loc).hasPrefix("stdlib/")
+    }
+
+    /// The error as a Scheme condition, located and with its backtrace.
+    func errorObject(for e: SchemeError, vm: VM) -> Value {
+        var located = e
+        located.isFinal = false
+        let final = uncaught(located, vm: vm)
+        let trace = pendingBacktrace ?? []
+        pendingBacktrace = nil
+        var message = e.message
+        if let p = e.procedure, !p.isEmpty { message = "\(p): \(message)" }
+        let inMessage = message.hasSuffix(" ") && !e.irritants.isEmpty
+        if inMessage {
+            message += writeString(e.irritants[0])
+            for v in e.irritants.dropFirst() { message += " " + writeString(v) }
+        }
+        return Value(object: heap.register(ErrorObject(kind: e.kind, message: message, irritants: e.irritants,
+                                                       irritantsInMessage: inMessage, location: final.location,
+                                                       backtrace: trace)))
+    }
+
+    /// The error for a raised object no handler took: error objects keep
+    /// their own location and backtrace.
+    func uncaughtRaise(_ obj: Value) -> SchemeError {
+        if let err = obj.as(ErrorObject.self) {
+            var e = SchemeError(err.errorKind, err.message, irritants: err.irritantsInMessage ? [] : err.irritants,
+                                location: err.location)
+            e.procedure = ""
+            e.isFinal = true
+            pendingBacktrace = err.backtrace
+            return e
+        }
+        var e = SchemeError(.error, "uncaught exception: ", irritants: [obj])
+        e.procedure = ""
+        return e
     }
 
     /// Renders a SchemeError for the host.

@@ -8,16 +8,6 @@ enum SystemLibrary: NativeLibrary {
             i.heap.integer(Int(DispatchTime.now().uptimeNanoseconds / 1000))
         }
         i.define("jiffies-per-second") { _ in Value(fixnum: 1_000_000) }
-        i.define("exit", min: 0, max: 1) { _, args in
-            var status: Int32 = 0
-            if let v = args.optional(0) {
-                if v.isFixnum { status = Int32(truncatingIfNeeded: v.fixnum) }
-                else if v.isFalse { status = 1 }
-            }
-            var e = SchemeError(.exit, "exit with status \(status)")
-            e.exitStatus = status
-            throw e
-        }
         i.define("load", min: 1, max: 2) { i, args in
             let path = try Check.string(args[0]).string
             let text: String

@@ -5,6 +5,8 @@ struct SchemeError: Error {
     enum Kind: String {
         case error, syntax, read, file, type, arity, range, unbound
         case divisionByZero, stackOverflow, stepLimit, interrupted, exit
+        /// `(raise obj)` / `(raise-continuable obj)`: `payload` is obj.
+        case raise, raiseContinuable
     }
 
     var kind: Kind
@@ -13,6 +15,8 @@ struct SchemeError: Error {
     var location: SourceLocation = .none
     /// The procedure that raised it, prefixed to the message.
     var procedure: String?
+    /// For `raise`: the raised object.
+    var payload: Value = .unspecified
     /// For `exit`: the status to exit with.
     var exitStatus: Int32 = 0
     /// Already located and given a backtrace by an inner evaluation (e.g.
@@ -24,6 +28,15 @@ struct SchemeError: Error {
         self.message = message
         self.irritants = irritants
         self.location = location
+    }
+
+    /// Whether Scheme handlers may catch it (interrupts, step limits and
+    /// exit always reach the host).
+    var isCatchable: Bool {
+        switch kind {
+        case .interrupted, .stepLimit, .exit: return false
+        default: return !isFinal
+        }
     }
 
     static func syntax(_ message: String, at loc: SourceLocation, form: Value? = nil) -> SchemeError {

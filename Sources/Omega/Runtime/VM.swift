@@ -44,8 +44,24 @@ final class VM {
     private let haltCode: UnsafeMutablePointer<UInt32>
     /// The closure in effect when no Scheme code is running.
     private let rootClosure: Value
+    /// Stack index where each active run (nested `apply` from Swift) began.
+    private(set) var runBases: [Int] = []
     /// Nesting of `apply` calls from Swift.
-    private(set) var runDepth = 0
+    var runDepth: Int { runBases.count }
+
+    /// The installed exception handlers, innermost first (a Scheme list).
+    var handlers: Value = .null
+    /// The active `dynamic-wind` entries, innermost first: a list of
+    /// (before . after) pairs.
+    var winders: Value = .null
+    /// The Scheme procedures that call the installed handlers (stdlib's
+    /// `%raise` and `%raise-continuable`); errors raised by built-ins and
+    /// `raise` go to them when a handler is installed.
+    var raiseProcedure: Value = .unspecified
+    var raiseContinuableProcedure: Value = .unspecified
+
+    /// Extra stack granted while a stack-overflow error is being handled.
+    private var overflowReserve = 0
 
     init(interp: Interpreter, initialCapacity: Int = 1 << 14, maxCapacity: Int) {
         self.interp = interp
@@ -57,6 +73,7 @@ final class VM {
         stub.initialize(repeating: instruction(.halt), count: 2)
         haltCode = .allocate(capacity: 1)
         haltCode.initialize(to: instruction(.halt))
+
         let t = Template(code: [instruction(.halt)], constants: [], requiredCount: 0, hasRest: false,
                          frameSize: 0, maxStack: 0, name: "", locations: [], location: .none)
         interp.heap.register(t)
@@ -70,6 +87,7 @@ final class VM {
         stack.deallocate()
         stub.deallocate()
         haltCode.deallocate()
+
     }
 
     /// Reports the live part of the stack and the registers to the collector.
@@ -78,6 +96,10 @@ final class VM {
         marker.mark(acc)
         marker.mark(closure)
         marker.mark(rootClosure)
+        marker.mark(handlers)
+        marker.mark(winders)
+        marker.mark(raiseProcedure)
+        marker.mark(raiseContinuableProcedure)
     }
 
     // MARK: Entry from Swift
@@ -97,15 +119,24 @@ final class VM {
         acc = proc
         stub[0] = instruction(.call, args.count)
         pc = stub
-        if runDepth == 0 { stepsUsed = 0; fuel = fuelSlice }
-        runDepth += 1
-        defer { runDepth -= 1 }
+        if runDepth == 0 { stepsUsed = 0; fuel = fuelSlice; overflowReserve = 0 }
+        runBases.append(saved.sp)
+        defer { runBases.removeLast() }
+        let savedDynamic = (handlers, winders)
         do {
             let result = try execute()
             (sp, fp, closure, pc, acc) = saved
             return result
+        } catch let jump as ContinuationJump where runDepth == 1 {
+            (sp, fp, closure, pc, acc) = saved
+            (handlers, winders) = savedDynamic
+            _ = jump
+            throw SchemeError(.error, "a continuation was invoked after the evaluation that captured it had ended")
         } catch {
             (sp, fp, closure, pc, acc) = saved
+            // An error unwinds the dynamic state too; a continuation jump
+            // carries its own (its escape procedure rewound it).
+            if !(error is ContinuationJump) { (handlers, winders) = savedDynamic }
             throw error
         }
     }
@@ -123,13 +154,13 @@ final class VM {
     /// Grows the stack so that `needed` slots fit, or raises a stack overflow.
     private func ensureCapacity(_ needed: Int) throws {
         if needed <= capacity { return }
-        guard needed <= maxCapacity else {
+        guard needed <= maxCapacity + overflowReserve else {
             throw SchemeError(.stackOverflow,
                 "stack overflow: recursion too deep (the stack limit is \(maxCapacity) slots; raise it with the interpreter's stackLimit option)")
         }
         var newCapacity = capacity
         while newCapacity < needed { newCapacity *= 2 }
-        newCapacity = min(newCapacity, maxCapacity)
+        newCapacity = min(newCapacity, maxCapacity + overflowReserve)
         let newStack = UnsafeMutablePointer<Value>.allocate(capacity: newCapacity)
         newStack.moveInitialize(from: stack, count: capacity)
         (newStack + capacity).initialize(repeating: .unspecified, count: newCapacity - capacity)
@@ -142,6 +173,7 @@ final class VM {
     /// interrupts, the step limit.
     private func safePoint() throws {
         fuel = fuelSlice
+        if overflowReserve > 0 && sp < maxCapacity / 2 { overflowReserve = 0 }
         if interp.heap.wantsCollection { interp.collectGarbage() }
         if interruptRequested.exchange(false, ordering: .relaxed) {
             throw SchemeError(.interrupted, "interrupted")
@@ -173,6 +205,8 @@ final class VM {
         } catch var e as SchemeError {
             if e.procedure == nil && !e.isFinal { e.procedure = p.name }
             throw e
+        } catch let jump as ContinuationJump {
+            throw jump
         } catch let e as OmegaError {
             // A host procedure that called back into Scheme and failed.
             var s = SchemeError(.error, e.message)
@@ -201,6 +235,9 @@ final class VM {
         (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
             ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
         var redefined = integrablesRedefined
+        /// The frame of the primitive being called (-1 when none), so that a
+        /// `raise-continuable` inside it can return from that call.
+        var primitiveFP = -1
 
         // `SAVE` below: store the registers so that Swift code (the
         // collector, error reports, nested runs) sees them. Written out
@@ -389,11 +426,25 @@ final class VM {
                                     (acc, argc) = try spreadApplyArguments(base: newfp, argc: argc)
                                     stack = self.stack
                                     sp = newfp + argc
+                                case .callcc:
+                                    guard argc == 1 else {
+                                        var e = SchemeError(.arity, "expected 1 argument, got \(argc)")
+                                        e.procedure = "call/cc"
+                                        throw e
+                                    }
+                                    let f = stack[newfp]
+                                    let base = runBases.last ?? 0
+                                    let k = Continuation(segment: Array(UnsafeBufferPointer(start: stack + base, count: newfp - base)),
+                                                         base: base, resumeFP: newfp, depth: runDepth)
+                                    stack[newfp] = Value(object: interp.heap.register(k))
+                                    acc = f
                                 }
                                 continue dispatch
                             }
                             self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
+                            primitiveFP = newfp
                             acc = try callPrimitive(p, stack + newfp, argc)
+                            primitiveFP = -1
                             // The primitive may have run Scheme code (which can
                             // grow the stack) or redefined a built-in.
                             stack = self.stack
@@ -403,6 +454,20 @@ final class VM {
                             pc = decodePC(stack[sp])
                             fp = stack[sp &+ 1].fixnum
                             closure = stack[sp &+ 2]
+                            (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+                            break dispatch
+                        }
+                        if kind == .continuation {
+                            let k = acc.unsafeObject(Continuation.self)
+                            let value: Value = argc == 1 ? stack[newfp]
+                                : Value(object: interp.heap.register(MultipleValues(Array(UnsafeBufferPointer(start: stack + newfp, count: argc)))))
+                            guard k.depth == runDepth && k.base == runBases.last else {
+                                throw ContinuationJump(continuation: k, value: value)
+                            }
+                            (sp, fp, pc, closure) = try reinstate(k)
+                            stack = self.stack
+                            acc = value
                             (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
                                 ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
                             break dispatch
@@ -492,8 +557,46 @@ final class VM {
             } catch let error as SchemeError {
                 pc -= 1  // the failing instruction
                 self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
-                self.pc = pc
-                throw interp.uncaught(error, vm: self)
+                guard handlers.isPair && error.isCatchable && raiseProcedure.isProcedure
+                        && raiseContinuableProcedure.isProcedure else {
+                    throw interp.uncaught(error, vm: self)
+                }
+                // A handler is installed: pass the condition to it, as if the
+                // failing instruction had called (raise condition). After a
+                // continuable raise the handler's value is the value of the
+                // call (or of the procedure, when it was a tail call).
+                let condition = error.kind == .raise || error.kind == .raiseContinuable
+                    ? error.payload : interp.errorObject(for: error, vm: self)
+                if error.kind == .stackOverflow { overflowReserve = 1 << 16 }
+                let callFrame = primitiveFP
+                primitiveFP = -1
+                try ensureCapacity(sp + 8)
+                stack = self.stack
+                if error.kind == .raiseContinuable && callFrame >= 3 {
+                    // The handler takes the place of the raise-continuable call
+                    // and returns through its frame.
+                    stack[callFrame] = condition
+                    sp = callFrame + 1
+                    acc = raiseContinuableProcedure
+                } else {
+                    // Never returns normally: raise signals an error if the handler does.
+                    stack[sp] = encode(pc: pc + 1)
+                    stack[sp + 1] = Value(fixnum: fp)
+                    stack[sp + 2] = closure
+                    stack[sp + 3] = condition
+                    sp += 4
+                    acc = raiseProcedure
+                }
+                stub[0] = instruction(.call, 1)
+                pc = stub
+            } catch let jump as ContinuationJump {
+                // A continuation of this run invoked from a nested run.
+                guard jump.continuation.depth == runDepth && jump.continuation.base == runBases.last else { throw jump }
+                (sp, fp, pc, closure) = try reinstate(jump.continuation)
+                stack = self.stack
+                acc = jump.value
+                (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                    ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
             }
         }
     }
@@ -568,6 +671,17 @@ final class VM {
         let imm = Value(fixnum: Int(Int32(bitPattern: pc.pointee)))
         stack[sp] = acc
         return try inlineSlowPath(op, cellValue, acc: imm, sp: sp + 1, fp: fp, closure: closure, pc: pc + 1)
+    }
+
+    /// Copies a continuation's stack segment back and returns the registers
+    /// of the frame it returns from: (sp, fp, pc, closure).
+    private func reinstate(_ k: Continuation) throws -> (Int, Int, UnsafeMutablePointer<UInt32>, Value) {
+        try ensureCapacity(k.resumeFP + 8)
+        k.segment.withUnsafeBufferPointer { seg in
+            if let src = seg.baseAddress { (stack + k.base).update(from: src, count: seg.count) }
+        }
+        let header = k.resumeFP - 3
+        return (header, stack[header + 1].fixnum, decodePC(stack[header]), stack[header + 2])
     }
 
     // MARK: Calls: argument adjustment

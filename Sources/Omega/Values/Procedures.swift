@@ -133,6 +133,8 @@ enum PrimitiveBody {
 /// machine state rather than compute a value.
 enum ControlPrimitive {
     case apply
+    /// `(%call/cc proc)`: calls proc with the raw continuation of the call.
+    case callcc
 }
 
 public final class Primitive: HeapObject {
