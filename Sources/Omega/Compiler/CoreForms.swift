@@ -3,7 +3,7 @@ extension Expander {
     func registerCoreForms() {
         special(sym.quote) { e, x, _, loc, _ in
             let items = try e.shape(x, loc, min: 2, max: 2, usage: "(quote datum)")
-            return .constant(items[1])
+            return .constant(e.stripSyntax(items[1]))
         }
 
         special(sym.lambda) { e, x, scope, loc, _ in
@@ -20,17 +20,20 @@ extension Expander {
             guard let d = try e.parseDefinition(x, scope, loc) else {
                 throw SchemeError.syntax("define: bad syntax", at: loc, form: x)
             }
-            let cell = e.interp.globalCell(for: d.name)
-            let value = try e.expandNamed(d.value, scope, d.loc, name: d.name.name)
+            // A top-level definition made by a macro defines the plain name.
+            let name = e.baseSymbol(d.name)
+            e.globalMacros[ObjectIdentifier(name)] = nil
+            let cell = e.interp.globalCell(for: name)
+            let value = try e.expandNamed(d.value, scope, d.loc, name: name.name)
             return .sequence([.defineGlobal(cell, value), .constant(.unspecified)])
         }
 
         special(sym.set) { e, x, scope, loc, _ in
             let items = try e.shape(x, loc, min: 3, max: 3, usage: "(set! variable expression)")
-            guard let name = items[1].as(Symbol.self) else {
+            guard let name = e.identifier(items[1]) else {
                 throw SchemeError.syntax("set!: expected a variable name, got \(e.interp.writeString(items[1]))", at: loc)
             }
-            let value = try e.expandNamed(items[2], scope, loc, name: name.name)
+            let value = try e.expandNamed(items[2], scope, loc, name: e.baseSymbol(name).name)
             return try e.assign(name, value, scope, loc)
         }
 

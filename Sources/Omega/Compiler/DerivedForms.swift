@@ -28,28 +28,24 @@ extension Expander {
         }
         special(sym.quasiquote) { e, x, scope, loc, _ in
             let items = try e.shape(x, loc, min: 2, max: 2, usage: "(quasiquote template)")
-            return try e.expand(try e.quasi(items[1], depth: 1, loc), scope, loc)
+            return try e.expand(try e.quasi(items[1], depth: 1, scope, loc), scope, loc)
         }
         // The private aliases the rewrites use.
         for (alias, name) in [(sym.kIf, sym.if), (sym.kBegin, sym.begin), (sym.kLet, sym.let),
                               (sym.kLambda, sym.lambda), (sym.kQuote, sym.quote), (sym.kOr, sym.or),
                               (sym.kCond, sym.cond)] {
-            if let form = specialFormFor(name) { special(alias, form) }
+            specialAlias(alias, for: name)
         }
     }
 
-    private func specialFormFor(_ name: Symbol) -> SpecialForm? {
-        specialForms[ObjectIdentifier(name)]
-    }
-
     /// Parses `((name init) …)`; `allowNoInit` accepts `(name)` (for do).
-    func parseBindings(_ b: Value, _ loc: SourceLocation, what: String) throws -> [(Symbol, Value, Value?)] {
+    func parseBindings(_ b: Value, _ loc: SourceLocation, what: String) throws -> [(HeapObject, Value, Value?)] {
         guard let items = listToArray(b) else {
             throw SchemeError.syntax("\(what): bindings must be a list of (name value)", at: loc)
         }
         return try items.map { binding in
             guard let parts = listToArray(binding), parts.count >= 2, parts.count <= 3,
-                  let name = parts[0].as(Symbol.self) else {
+                  let name = identifier(parts[0]) else {
                 throw SchemeError.syntax("\(what): bad binding \(interp.writeString(binding)), expected (name value)", at: locationOf(binding, loc))
             }
             if parts.count == 3 && what != "do" {
@@ -61,7 +57,7 @@ extension Expander {
 
     static func expandLet(_ e: Expander, _ x: Value, _ scope: Scope, _ loc: SourceLocation, _: Bool) throws -> Node {
         guard x.cdr.isPair else { throw SchemeError.syntax("let: expected (let ((name value) …) body …)", at: loc, form: x) }
-        if let name = x.cdr.car.as(Symbol.self) { return try e.expandNamedLet(name, x, scope, loc) }
+        if let name = e.identifier(x.cdr.car) { return try e.expandNamedLet(name, x, scope, loc) }
         let bindings = try e.parseBindings(x.cdr.car, loc, what: "let")
         let inits = try bindings.map { try e.expand($0.1, scope, e.locationOf($0.1, loc)) }
         let inner = Scope(parent: scope, lambda: scope.lambda)
@@ -69,9 +65,9 @@ extension Expander {
         var vars: [Variable] = []
         for (name, _, _) in bindings {
             guard seen.insert(ObjectIdentifier(name)).inserted else {
-                throw SchemeError.syntax("let: duplicate variable \(name.name)", at: loc)
+                throw SchemeError.syntax("let: duplicate variable \(e.baseSymbol(name).name)", at: loc)
             }
-            let v = scope.lambda.newVariable(name)
+            let v = scope.lambda.newVariable(e.baseSymbol(name))
             inner.bind(name, v)
             vars.append(v)
         }
@@ -84,7 +80,7 @@ extension Expander {
 
     /// `(let name ((var init) …) body …)`: a local recursive procedure called
     /// at once.
-    func expandNamedLet(_ name: Symbol, _ x: Value, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
+    func expandNamedLet(_ name: HeapObject, _ x: Value, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
         guard x.cdr.cdr.isPair else {
             throw SchemeError.syntax("let: expected (let name ((var value) …) body …)", at: loc, form: x)
         }
@@ -94,11 +90,11 @@ extension Expander {
             return loop
         }
         let loopScope = Scope(parent: scope, lambda: scope.lambda)
-        let loopVar = scope.lambda.newVariable(name)
+        let loopVar = scope.lambda.newVariable(baseSymbol(name))
         loopScope.bind(name, loopVar)
         var params = Value.null
         for (n, _, _) in bindings.reversed() { params = interp.cons(Value(object: n), params) }
-        let lam = try expandLambda(params, x.cdr.cdr.cdr, loopScope, name: name.name, loc)
+        let lam = try expandLambda(params, x.cdr.cdr.cdr, loopScope, name: baseSymbol(name).name, loc)
         loopVar.isAssigned = true
         return .letrec([loopVar], [.lambda(lam)], .call(.local(loopVar, loc), inits, loc))
     }
@@ -106,14 +102,14 @@ extension Expander {
     /// Tries to compile a named let as a loop in the current frame: possible
     /// when the name is only ever called, in tail position of the loop body,
     /// from the loop's own frame. Returns nil when it is not.
-    private func expandLoop(_ name: Symbol, _ names: [Symbol], _ inits: [Node], _ body: Value,
+    private func expandLoop(_ name: HeapObject, _ names: [HeapObject], _ inits: [Node], _ body: Value,
                             _ scope: Scope, _ loc: SourceLocation) throws -> Node? {
         var seen = Set<ObjectIdentifier>()
         for n in names where !seen.insert(ObjectIdentifier(n)).inserted {
-            throw SchemeError.syntax("let: duplicate variable \(n.name)", at: loc)
+            throw SchemeError.syntax("let: duplicate variable \(baseSymbol(n).name)", at: loc)
         }
-        let vars = names.map { scope.lambda.newVariable($0) }
-        let label = LoopLabel(name: name, owner: scope.lambda, variables: vars)
+        let vars = names.map { scope.lambda.newVariable(baseSymbol($0)) }
+        let label = LoopLabel(name: baseSymbol(name), owner: scope.lambda, variables: vars)
         let labelScope = Scope(parent: scope, lambda: scope.lambda)
         labelScope.bind(name, loop: label)
         let bodyScope = Scope(parent: labelScope, lambda: scope.lambda)
@@ -160,9 +156,9 @@ extension Expander {
         var current = scope
         var steps: [(Variable, Node)] = []
         for (name, initForm, _) in bindings {
-            let initNode = try e.expandNamed(initForm, current, e.locationOf(initForm, loc), name: name.name)
+            let initNode = try e.expandNamed(initForm, current, e.locationOf(initForm, loc), name: e.baseSymbol(name).name)
             let inner = Scope(parent: current, lambda: scope.lambda)
-            let v = scope.lambda.newVariable(name)
+            let v = scope.lambda.newVariable(e.baseSymbol(name))
             inner.bind(name, v)
             steps.append((v, initNode))
             current = inner
@@ -180,15 +176,15 @@ extension Expander {
         var seen = Set<ObjectIdentifier>()
         for (name, _, _) in bindings {
             guard seen.insert(ObjectIdentifier(name)).inserted else {
-                throw SchemeError.syntax("letrec: duplicate variable \(name.name)", at: loc)
+                throw SchemeError.syntax("letrec: duplicate variable \(e.baseSymbol(name).name)", at: loc)
             }
-            let v = scope.lambda.newVariable(name)
+            let v = scope.lambda.newVariable(e.baseSymbol(name))
             v.needsInitCheck = true
             v.isAssigned = true
             inner.bind(name, v)
             vars.append(v)
         }
-        let inits = try bindings.map { try e.expandNamed($0.1, inner, e.locationOf($0.1, loc), name: $0.0.name) }
+        let inits = try bindings.map { try e.expandNamed($0.1, inner, e.locationOf($0.1, loc), name: e.baseSymbol($0.0).name) }
         let body = try e.expandBody(x.cdr.cdr, inner, loc, what: "letrec")
         return .letrec(vars, inits, body)
     }
@@ -231,7 +227,7 @@ extension Expander {
             throw SchemeError.syntax("cond: bad clause \(e.interp.writeString(first))", at: here)
         }
         let rest = e.interp.cons(Value(object: e.sym.kCond), x.cdr.cdr)
-        let isElse = parts[0].as(Symbol.self) === e.sym.else && !scope.isBound(e.sym.else)
+        let isElse = e.isKeyword(parts[0], e.sym.else, scope)
         if isElse {
             guard clauses.count == 1 else { throw SchemeError.syntax("cond: else must be the last clause", at: here) }
             guard parts.count > 1 else { throw SchemeError.syntax("cond: else clause needs a body", at: here) }
@@ -240,7 +236,7 @@ extension Expander {
         if parts.count == 1 {
             return try e.expand(e.list(e.sym.kOr, parts[0], rest), scope, here)
         }
-        if parts[1].as(Symbol.self) === e.sym.arrow && !scope.isBound(e.sym.arrow) {
+        if e.isKeyword(parts[1], e.sym.arrow, scope) {
             guard parts.count == 3 else { throw SchemeError.syntax("cond: expected (test => receiver)", at: here) }
             let t = Value(object: e.interp.symbols.gensym("t"))
             let form = e.list(e.sym.kLet, e.list(e.list(t, parts[0])),
@@ -261,13 +257,13 @@ extension Expander {
                 throw SchemeError.syntax("case: bad clause \(e.interp.writeString(clause))", at: here)
             }
             let body: Value
-            if parts[1].as(Symbol.self) === e.sym.arrow {
+            if e.isKeyword(parts[1], e.sym.arrow, scope) {
                 guard parts.count == 3 else { throw SchemeError.syntax("case: expected (data => receiver)", at: here) }
                 body = e.list(parts[2], key)
             } else {
                 body = e.interp.cons(Value(object: e.sym.kBegin), clause.cdr)
             }
-            if parts[0].as(Symbol.self) === e.sym.else {
+            if e.isKeyword(parts[0], e.sym.else, scope) {
                 chain = body
                 continue
             }
@@ -306,29 +302,29 @@ extension Expander {
     // MARK: Quasiquote
 
     /// Rewrites a quasiquote template into list-building code.
-    func quasi(_ x: Value, depth: Int, _ loc: SourceLocation) throws -> Value {
+    func quasi(_ x: Value, depth: Int, _ scope: Scope, _ loc: SourceLocation) throws -> Value {
         if x.isPair {
             let here = locationOf(x, loc)
-            if let head = x.car.as(Symbol.self), x.cdr.isPair, x.cdr.cdr.isNull {
-                if head === sym.unquote {
+            if identifier(x.car) != nil, x.cdr.isPair, x.cdr.cdr.isNull {
+                if isKeyword(x.car, sym.unquote, scope) {
                     if depth == 1 { return x.cdr.car }
-                    return list(interp.builtin("list"), list(sym.kQuote, x.car), try quasi(x.cdr.car, depth: depth - 1, here))
+                    return list(interp.builtin("list"), list(sym.kQuote, x.car), try quasi(x.cdr.car, depth: depth - 1, scope, here))
                 }
-                if head === sym.quasiquote {
-                    return list(interp.builtin("list"), list(sym.kQuote, x.car), try quasi(x.cdr.car, depth: depth + 1, here))
+                if isKeyword(x.car, sym.quasiquote, scope) {
+                    return list(interp.builtin("list"), list(sym.kQuote, x.car), try quasi(x.cdr.car, depth: depth + 1, scope, here))
                 }
             }
-            if x.car.isPair, x.car.car.as(Symbol.self) === sym.unquoteSplicing {
+            if x.car.isPair, isKeyword(x.car.car, sym.unquoteSplicing, scope) {
                 guard let parts = listToArray(x.car), parts.count == 2 else {
                     throw SchemeError.syntax("unquote-splicing: expected ,@expression", at: here)
                 }
-                let rest = try quasi(x.cdr, depth: depth, here)
+                let rest = try quasi(x.cdr, depth: depth, scope, here)
                 if depth == 1 { return list(interp.builtin("append"), parts[1], rest) }
-                let inner = list(interp.builtin("list"), list(sym.kQuote, parts[0]), try quasi(parts[1], depth: depth - 1, here))
+                let inner = list(interp.builtin("list"), list(sym.kQuote, parts[0]), try quasi(parts[1], depth: depth - 1, scope, here))
                 return list(interp.builtin("cons"), inner, rest)
             }
-            let a = try quasi(x.car, depth: depth, here)
-            let d = try quasi(x.cdr, depth: depth, here)
+            let a = try quasi(x.car, depth: depth, scope, here)
+            let d = try quasi(x.cdr, depth: depth, scope, here)
             if isQuoted(a) && isQuoted(d) && a.cdr.car.raw == x.car.raw && d.cdr.car.raw == x.cdr.raw {
                 return list(sym.kQuote, x)  // nothing unquoted inside: keep the literal
             }
@@ -336,7 +332,7 @@ extension Expander {
         }
         if let vec = x.as(SchemeVector.self) {
             let asList = interp.list(vec.items)
-            let built = try quasi(asList, depth: depth, loc)
+            let built = try quasi(asList, depth: depth, scope, loc)
             if isQuoted(built) { return list(sym.kQuote, x) }
             return list(interp.builtin("list->vector"), built)
         }

@@ -10,21 +10,72 @@ final class Expander {
     static let maxDepth = 2_000
 
     typealias SpecialForm = (Expander, Value, Scope, SourceLocation, Bool) throws -> Node
-    var specialForms: [ObjectIdentifier: SpecialForm] = [:]
+    /// Special forms by keyword symbol, with the keyword they stand for
+    /// (private aliases stand for a public keyword).
+    var specialForms: [ObjectIdentifier: (keyword: Symbol, form: SpecialForm)] = [:]
+    /// Macros defined at the top level by define-syntax.
+    var globalMacros: [ObjectIdentifier: Macro] = [:]
 
     init(interp: Interpreter) {
         self.interp = interp
         self.sym = interp.syms
         registerCoreForms()
         registerDerivedForms()
+        registerMacroForms()
     }
 
     func special(_ name: Symbol, _ form: @escaping SpecialForm) {
-        specialForms[ObjectIdentifier(name)] = form
+        specialForms[ObjectIdentifier(name)] = (name, form)
     }
 
-    /// Whether `name` names a special form at the top level.
-    func isSpecialForm(_ name: Symbol) -> Bool { specialForms[ObjectIdentifier(name)] != nil }
+    /// Makes `alias` a second name of the special form `name`.
+    func specialAlias(_ alias: Symbol, for name: Symbol) {
+        if let f = specialForms[ObjectIdentifier(name)] { specialForms[ObjectIdentifier(alias)] = f }
+    }
+
+    /// Whether `name` names a special form or macro at the top level.
+    func isSpecialForm(_ name: Symbol) -> Bool {
+        specialForms[ObjectIdentifier(name)] != nil || globalMacros[ObjectIdentifier(name)] != nil
+    }
+
+    // MARK: Identifiers
+
+    /// What an identifier means in a scope.
+    enum Resolved {
+        case local(Variable)
+        case loop(LoopLabel)
+        case macro(Macro)
+        case special(Symbol, SpecialForm)
+        case global(Symbol)
+    }
+
+    /// Resolves an identifier: its local binding, else — for an alias — what
+    /// its name means where the macro was defined, else the top level.
+    func resolve(_ id: HeapObject, _ scope: Scope?) -> Resolved {
+        if let b = scope?.binding(of: id) {
+            switch b {
+            case .variable(let v): return .local(v)
+            case .loop(let l): return .loop(l)
+            case .macro(let m): return .macro(m)
+            }
+        }
+        if let alias = id as? Alias { return resolve(alias.name, alias.env) }
+        let name = baseSymbol(id)
+        if let m = globalMacros[ObjectIdentifier(name)] { return .macro(m) }
+        if let f = specialForms[ObjectIdentifier(name)] { return .special(f.keyword, f.form) }
+        return .global(name)
+    }
+
+    /// Whether `v` is an identifier meaning the top-level keyword `keyword`
+    /// (`else`, `=>`, `define` …) in `scope`.
+    func isKeyword(_ v: Value, _ keyword: Symbol, _ scope: Scope) -> Bool {
+        guard let id = identifier(v) else { return false }
+        switch resolve(id, scope) {
+        case .special(let k, _): return k === keyword
+        case .global(let s): return s === keyword
+        default: return false
+        }
+    }
 
     // MARK: Entry
 
@@ -46,33 +97,33 @@ final class Expander {
             if depth > Expander.maxDepth || interp.stackGuard.isLow {
                 throw SchemeError.syntax("expression nested deeper than \(Expander.maxDepth) levels", at: here)
             }
-            let head = x.car
-            if let name = head.as(Symbol.self), !scope.isBound(name),
-               let form = specialForms[ObjectIdentifier(name)] {
-                return try form(self, x, scope, here, toplevel)
+            if let head = identifier(x.car) {
+                switch resolve(head, scope) {
+                case .special(_, let form):
+                    return try form(self, x, scope, here, toplevel)
+                case .macro(let m):
+                    let expansion = try transcribe(m, x, scope, here)
+                    return try expand(expansion, scope, here, toplevel: toplevel)
+                case .loop(let label):
+                    return try expandLoopCall(label, x, scope, here)
+                default:
+                    break
+                }
             }
             return try expandCall(x, scope, here)
         }
-        if let name = x.as(Symbol.self) {
-            return try reference(name, scope, loc)
+        if let id = identifier(x) {
+            return try reference(id, scope, loc)
         }
         if x.isNull {
             throw SchemeError.syntax("empty combination () is not an expression; quote it: '()", at: loc)
         }
-        return .constant(x)
+        return .constant(stripSyntax(x))
     }
 
     func expandCall(_ x: Value, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
         guard let items = listToArray(x) else {
             throw SchemeError.syntax("improper list in a procedure call", at: loc, form: x)
-        }
-        if let name = items[0].as(Symbol.self), case .loop(let label)? = scope.binding(of: name) {
-            // A call of a loop's name from its own frame, with the right
-            // argument count, can be a jump (if it turns out to be a tail call).
-            guard label.owner === scope.lambda, label.variables.count == items.count - 1 else { throw NotASimpleLoop() }
-            var args: [Node] = []
-            for a in items.dropFirst() { args.append(try expand(a, scope, locationOf(a, loc))) }
-            return .loopCall(label, args, loc)
         }
         let f = try expand(items[0], scope, loc)
         var args: [Node] = []
@@ -81,18 +132,31 @@ final class Expander {
         return .call(f, args, loc)
     }
 
+    /// A call of a loop's name from its own frame, with the right argument
+    /// count, can be a jump (if it turns out to be a tail call).
+    private func expandLoopCall(_ label: LoopLabel, _ x: Value, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
+        guard let items = listToArray(x), label.owner === scope.lambda,
+              label.variables.count == items.count - 1 else { throw NotASimpleLoop() }
+        var args: [Node] = []
+        for a in items.dropFirst() { args.append(try expand(a, scope, locationOf(a, loc))) }
+        return .loopCall(label, args, loc)
+    }
+
     /// A variable reference, recording captures for closure conversion.
-    func reference(_ name: Symbol, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
-        switch scope.binding(of: name) {
-        case .variable(let v)?:
+    func reference(_ id: HeapObject, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
+        switch resolve(id, scope) {
+        case .local(let v):
             capture(v, from: scope.lambda)
             return .local(v, loc)
-        case .loop?:
+        case .loop:
             throw NotASimpleLoop()  // the loop procedure escapes as a value
-        case nil:
-            break
+        case .macro(let m):
+            throw SchemeError.syntax("\(m.name) is a macro; it cannot be used as a variable", at: loc)
+        case .special(let k, _):
+            throw SchemeError.syntax("\(k.name) is a keyword; it cannot be used as a variable", at: loc)
+        case .global(let name):
+            return .global(interp.globalCell(for: name), loc)
         }
-        return .global(interp.globalCell(for: name), loc)
     }
 
     /// Notes that `lambda` refers to `v`: every lambda from `lambda` out to
@@ -108,14 +172,19 @@ final class Expander {
     }
 
     /// Assignment target: a local (marked assigned) or a global cell.
-    func assign(_ name: Symbol, _ value: Node, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
-        if case .loop? = scope.binding(of: name) { throw NotASimpleLoop() }
-        if let v = scope.lookup(name) {
+    func assign(_ id: HeapObject, _ value: Node, _ scope: Scope, _ loc: SourceLocation) throws -> Node {
+        switch resolve(id, scope) {
+        case .local(let v):
             capture(v, from: scope.lambda)
             v.isAssigned = true
             return .setLocal(v, value)
+        case .loop:
+            throw NotASimpleLoop()
+        case .global(let name):
+            return .setGlobal(interp.globalCell(for: name), value, loc)
+        case .macro, .special:
+            throw SchemeError.syntax("set!: cannot assign to the keyword \(baseSymbol(id).name)", at: loc)
         }
-        return .setGlobal(interp.globalCell(for: name), value, loc)
     }
 
     // MARK: Lambda and bodies
@@ -128,14 +197,14 @@ final class Expander {
         var seen = Set<ObjectIdentifier>()
         var p = params
         func bindParam(_ v: Value) throws -> Variable {
-            guard let s = v.as(Symbol.self) else {
+            guard let id = identifier(v) else {
                 throw SchemeError.syntax("lambda: parameter must be a symbol, got \(interp.writeString(v))", at: loc)
             }
-            guard seen.insert(ObjectIdentifier(s)).inserted else {
-                throw SchemeError.syntax("lambda: duplicate parameter \(s.name)", at: loc)
+            guard seen.insert(ObjectIdentifier(id)).inserted else {
+                throw SchemeError.syntax("lambda: duplicate parameter \(baseSymbol(id).name)", at: loc)
             }
-            let variable = lam.newVariable(s)
-            inner.bind(s, variable)
+            let variable = lam.newVariable(baseSymbol(id))
+            inner.bind(id, variable)
             return variable
         }
         while p.isPair {
@@ -150,16 +219,18 @@ final class Expander {
     /// Expands a body: internal definitions become letrec* bindings; the
     /// value is that of the last expression.
     func expandBody(_ body: Value, _ scope: Scope, _ loc: SourceLocation, what: String) throws -> Node {
+        // Internal define-syntax binds in a scope of the body's own.
+        let bodyScope = Scope(parent: scope, lambda: scope.lambda)
         var forms: [Value] = []
-        try flattenBody(body, scope, into: &forms, loc)
+        try flattenBody(body, bodyScope, into: &forms, loc)
         if forms.isEmpty {
             throw SchemeError.syntax("\(what): empty body", at: loc)
         }
         // Find the definitions.
-        var defined: [(name: Symbol, value: Value, loc: SourceLocation)?] = []
+        var defined: [(name: HeapObject, value: Value, loc: SourceLocation)?] = []
         var anyDefinition = false
         for f in forms {
-            if let d = try parseDefinition(f, scope, loc) {
+            if let d = try parseDefinition(f, bodyScope, loc) {
                 defined.append(d)
                 anyDefinition = true
             } else {
@@ -167,18 +238,18 @@ final class Expander {
             }
         }
         if !anyDefinition {
-            if forms.count == 1 { return try expand(forms[0], scope, locationOf(forms[0], loc)) }
-            return .sequence(try forms.map { try expand($0, scope, locationOf($0, loc)) })
+            if forms.count == 1 { return try expand(forms[0], bodyScope, locationOf(forms[0], loc)) }
+            return .sequence(try forms.map { try expand($0, bodyScope, locationOf($0, loc)) })
         }
         // letrec*: bind every defined name first, then run the body in order.
-        let inner = Scope(parent: scope, lambda: scope.lambda)
+        let inner = Scope(parent: bodyScope, lambda: scope.lambda)
         var vars: [Variable] = []
         var seen = Set<ObjectIdentifier>()
         for case let d? in defined {
             guard seen.insert(ObjectIdentifier(d.name)).inserted else {
-                throw SchemeError.syntax("duplicate definition of \(d.name.name) in a body", at: d.loc)
+                throw SchemeError.syntax("duplicate definition of \(baseSymbol(d.name).name) in a body", at: d.loc)
             }
-            let v = scope.lambda.newVariable(d.name)
+            let v = scope.lambda.newVariable(baseSymbol(d.name))
             v.needsInitCheck = true
             inner.bind(d.name, v)
             vars.append(v)
@@ -189,7 +260,7 @@ final class Expander {
             if let d = defined[i] {
                 let v = vars[nextVar]
                 nextVar += 1
-                let value = try expandNamed(d.value, inner, d.loc, name: d.name.name)
+                let value = try expandNamed(d.value, inner, d.loc, name: baseSymbol(d.name).name)
                 v.isAssigned = true
                 items.append(.setLocal(v, value))
             } else {
@@ -200,47 +271,59 @@ final class Expander {
         return .letrec(vars, [], .sequence(items))
     }
 
-    /// Splices `(begin …)` forms of a body into one list of forms.
+    /// The body's forms with `(begin …)` spliced in, macro uses expanded far
+    /// enough to see whether they are definitions, and internal
+    /// `define-syntax` forms bound in `scope`.
     private func flattenBody(_ body: Value, _ scope: Scope, into out: inout [Value], _ loc: SourceLocation) throws {
+        var pending: [Value] = []
         var b = body
-        while b.isPair {
-            let f = b.car
-            if f.isPair, let head = f.car.as(Symbol.self), head === sym.begin, !scope.isBound(head) {
-                try flattenBody(f.cdr, scope, into: &out, locationOf(f, loc))
-            } else {
+        while b.isPair { pending.append(b.car); b = b.cdr }
+        if !b.isNull { throw SchemeError.syntax("improper body", at: loc) }
+        pending.reverse()
+        var expansions = 0
+        while let f = pending.popLast() {
+            guard f.isPair, let head = identifier(f.car) else { out.append(f); continue }
+            switch resolve(head, scope) {
+            case .special(let k, _) where k === sym.begin:
+                guard let items = listToArray(f.cdr) else { throw SchemeError.syntax("begin: improper list", at: locationOf(f, loc)) }
+                pending.append(contentsOf: items.reversed())
+            case .special(let k, _) where k === sym.defineSyntax:
+                try defineSyntax(f, scope, locationOf(f, loc), toplevel: false)
+            case .macro(let m):
+                expansions += 1
+                if expansions > 100_000 { throw SchemeError.syntax("\(m.name): macro expansion does not terminate", at: loc) }
+                pending.append(try transcribe(m, f, scope, locationOf(f, loc)))
+            default:
                 out.append(f)
             }
-            b = b.cdr
         }
-        if !b.isNull { throw SchemeError.syntax("improper body", at: loc) }
     }
 
     /// `(define …)` as (name, value expression), or nil when `form` is not a
     /// definition.
     func parseDefinition(_ form: Value, _ scope: Scope, _ loc: SourceLocation) throws
-        -> (name: Symbol, value: Value, loc: SourceLocation)? {
-        guard form.isPair, let head = form.car.as(Symbol.self), head === sym.define,
-              !scope.isBound(head) else { return nil }
+        -> (name: HeapObject, value: Value, loc: SourceLocation)? {
+        guard form.isPair, isKeyword(form.car, sym.define, scope) else { return nil }
         let here = locationOf(form, loc)
         guard let items = listToArray(form), items.count >= 2 else {
             throw SchemeError.syntax("define: expected (define name value) or (define (name . params) body …)", at: here, form: form)
         }
         var target = items[1]
-        if let name = target.as(Symbol.self) {
+        if let name = identifier(target) {
             guard items.count <= 3 else {
-                throw SchemeError.syntax("define: too many expressions for \(name.name)", at: here, form: form)
+                throw SchemeError.syntax("define: too many expressions for \(baseSymbol(name).name)", at: here, form: form)
             }
-            return (name, items.count == 3 ? items[2] : list(sym.quote, .unspecified), here)
+            return (name, items.count == 3 ? items[2] : list(sym.kQuote, .unspecified), here)
         }
         // (define (name . params) body …), also curried: (define ((name a) b) …)
         var body = form.cdr.cdr
         while target.isPair {
             let params = target.cdr
-            body = list(sym.lambda, params).appendingList(body, heap: interp.heap, location: here)
+            body = list(sym.kLambda, params).appendingList(body, heap: interp.heap, location: here)
             target = target.car
-            if let name = target.as(Symbol.self) {
+            if let name = identifier(target) {
                 guard items.count >= 3 else {
-                    throw SchemeError.syntax("define: \(name.name) has no body", at: here, form: form)
+                    throw SchemeError.syntax("define: \(baseSymbol(name).name) has no body", at: here, form: form)
                 }
                 return (name, body, here)
             }

@@ -405,6 +405,7 @@ struct Syms {
     let quote, quasiquote, unquote, unquoteSplicing, lambda, define, set, `if`, begin: Symbol
     let `let`, letStar, letrec, letrecStar, `do`, cond, `case`, and, or, when, unless: Symbol
     let `else`, arrow: Symbol
+    let defineSyntax, letSyntax, letrecSyntax, syntaxRules, syntaxError, ellipsis, underscore: Symbol
     // Private keywords for derived-form rewrites (uninterned: no user code can name them).
     let kIf, kBegin, kLet, kLambda, kQuote, kOr, kCond: Symbol
 
@@ -416,6 +417,9 @@ struct Syms {
         letrecStar = t.intern("letrec*"); `do` = t.intern("do"); cond = t.intern("cond"); `case` = t.intern("case")
         and = t.intern("and"); or = t.intern("or"); when = t.intern("when"); unless = t.intern("unless")
         `else` = t.intern("else"); arrow = t.intern("=>")
+        defineSyntax = t.intern("define-syntax"); letSyntax = t.intern("let-syntax")
+        letrecSyntax = t.intern("letrec-syntax"); syntaxRules = t.intern("syntax-rules")
+        syntaxError = t.intern("syntax-error"); ellipsis = t.intern("..."); underscore = t.intern("_")
         kIf = t.gensym("if"); kBegin = t.gensym("begin"); kLet = t.gensym("let"); kLambda = t.gensym("lambda")
         kQuote = t.gensym("quote"); kOr = t.gensym("or"); kCond = t.gensym("cond")
     }
