@@ -24,6 +24,11 @@ final class Expander {
         registerMacroForms()
     }
 
+    /// Keeps the data of global macros alive.
+    func trace(_ marker: inout Marker) {
+        for m in globalMacros.values { m.trace(&marker) }
+    }
+
     func special(_ name: Symbol, _ form: @escaping SpecialForm) {
         specialForms[ObjectIdentifier(name)] = (name, form)
     }

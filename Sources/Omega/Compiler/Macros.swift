@@ -42,6 +42,14 @@ final class Macro {
     /// The scope of the definition (nil: top level).
     let env: Scope?
 
+    /// Reports the rules' data to the collector (macros outlive the
+    /// expansion that defined them).
+    func trace(_ marker: inout Marker) {
+        for (p, t) in rules { marker.mark(p); marker.mark(t) }
+        for l in literals { marker.mark(object: l) }
+        if let e = ellipsis { marker.mark(object: e) }
+    }
+
     init(name: String, literals: [HeapObject], ellipsis: HeapObject?, rules: [(Value, Value)], env: Scope?) {
         self.name = name
         self.literals = literals

@@ -26,6 +26,9 @@ public final class Interpreter {
         public var output: OutputTarget = .standardOutput
         /// Load the Scheme standard library (stdlib/*.scm) at start-up.
         public var loadStandardLibrary = true
+        /// Collect garbage at every safe point (very slow): for testing that
+        /// nothing reachable is ever freed. Also set by `OMEGA_GC_STRESS=1`.
+        public var gcStress = ProcessInfo.processInfo.environment["OMEGA_GC_STRESS"] == "1"
 
         public init() {}
     }
@@ -57,6 +60,7 @@ public final class Interpreter {
         syms = Syms(symbols)
         vm = VM(interp: self, maxCapacity: options.stackLimit)
         vm.stepLimit = options.stepLimit
+        vm.gcStress = options.gcStress
         expander = Expander(interp: self)
         currentOutput = heap.register(OutputPort(target: options.output))
         heap.rootProviders.append { [unowned self] marker in self.traceRoots(&marker) }
@@ -78,6 +82,7 @@ public final class Interpreter {
         for v in permanent { marker.mark(v) }
         marker.mark(object: currentOutput)
         vm.trace(&marker)
+        expander.trace(&marker)
     }
 
     /// Runs a full garbage collection now.

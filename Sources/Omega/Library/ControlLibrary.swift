@@ -30,6 +30,17 @@ enum ControlLibrary: NativeLibrary {
             e.procedure = ""
             throw e
         }
+        // Whether a procedure accepts n arguments (for case-lambda).
+        i.define("%arity-accepts?") { _, f, n in
+            let count = try Check.int(n, 2)
+            if let c = f.as(Closure.self) {
+                return Value(c.hasRest ? count >= c.requiredCount : count == c.requiredCount)
+            }
+            if let p = f.as(Primitive.self) {
+                return Value(count >= p.minArgs && (p.maxArgs < 0 || count <= p.maxArgs))
+            }
+            return Value(f.isProcedure)
+        }
         i.define("eval", min: 1, max: 2) { i, args in
             try i.eval(args[0])
         }
@@ -67,11 +78,18 @@ enum OutputLibrary: NativeLibrary {
             try port(args, 1, i).write(String(Character(try Check.char(args[0]))))
             return .unspecified
         }
-        i.define("current-output-port") { i in Value(object: i.currentOutput) }
+        // current-output-port is a parameter (stdlib/20-syntax.scm) over these.
+        i.define("%current-output") { i in Value(object: i.currentOutput) }
+        i.define("%set-current-output!") { i, p in
+            guard let port = p.as(OutputPort.self) else { throw SchemeError.wrongType(p, expected: "an output port") }
+            i.currentOutput = port
+            return .unspecified
+        }
         i.define("flush-output-port", min: 0, max: 1) { i, args in
             try port(args, 0, i).flush()
             return .unspecified
         }
+        i.define("output-port?") { _, x in Value(x.isObject(of: .port)) }
         i.define("open-output-string") { i in Value(object: i.heap.register(OutputPort(target: .string))) }
         i.define("get-output-string") { i, p in
             guard let port = p.as(OutputPort.self), case .string = port.target else {

@@ -10,7 +10,7 @@ enum BaseLibrary {
     static let libraries: [NativeLibrary.Type] = [
         NumberLibrary.self, ListLibrary.self, CharacterLibrary.self, StringLibrary.self,
         SymbolLibrary.self, VectorLibrary.self, EqualityLibrary.self, ControlLibrary.self,
-        OutputLibrary.self, SystemLibrary.self, ExceptionLibrary.self,
+        OutputLibrary.self, SystemLibrary.self, ExceptionLibrary.self, RecordLibrary.self,
     ]
 
     static func register(in interp: Interpreter) {

@@ -30,7 +30,9 @@ final class VM {
     /// Calls left until the next safe point.
     private var fuel = 0
     /// Calls between safe points.
-    let fuelSlice = 4096
+    var fuelSlice: Int { gcStress ? 1 : 4096 }
+    /// Collect at every safe point (testing).
+    var gcStress = false
     /// Procedure calls allowed per evaluation (nil: unlimited).
     var stepLimit: Int?
     /// Calls made by the current top-level evaluation.
@@ -174,7 +176,7 @@ final class VM {
     private func safePoint() throws {
         fuel = fuelSlice
         if overflowReserve > 0 && sp < maxCapacity / 2 { overflowReserve = 0 }
-        if interp.heap.wantsCollection { interp.collectGarbage() }
+        if interp.heap.wantsCollection || gcStress { interp.collectGarbage() }
         if interruptRequested.exchange(false, ordering: .relaxed) {
             throw SchemeError(.interrupted, "interrupted")
         }
