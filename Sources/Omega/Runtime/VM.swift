@@ -30,7 +30,7 @@ final class VM {
     /// Calls left until the next safe point.
     private var fuel = 0
     /// Calls between safe points.
-    var fuelSlice: Int { gcStress ? 1 : 4096 }
+    var fuelSlice: Int { gcStress ? 50 : 4096 }
     /// Collect at every safe point (testing).
     var gcStress = false
     /// Procedure calls allowed per evaluation (nil: unlimited).
