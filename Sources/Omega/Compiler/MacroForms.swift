@@ -10,12 +10,38 @@ extension Expander {
         special(sym.syntaxRules) { _, _, _, loc, _ in
             throw SchemeError.syntax("syntax-rules is only valid as the transformer of define-syntax, let-syntax or letrec-syntax", at: loc)
         }
+        special(interp.symbols.intern("import")) { e, x, _, loc, _ in try e.expandImport(x, loc) }
         special(sym.syntaxError) { e, x, _, loc, _ in
             let items = try e.shape(x, loc, min: 2, usage: "(syntax-error message form …)")
             var message = e.interp.string(items[1]) ?? e.interp.displayString(e.stripSyntax(items[1]))
             for irritant in items.dropFirst(2) { message += " " + e.interp.writeString(e.stripSyntax(irritant)) }
             throw SchemeError.syntax(message, at: loc)
         }
+    }
+
+    /// `(import (scheme base) …)`: every standard library is built in, so
+    /// importing one makes no change; an unknown library is an error.
+    func expandImport(_ x: Value, _ loc: SourceLocation) throws -> Node {
+        guard let sets = listToArray(x.cdr) else { throw SchemeError.syntax("import: expected (import (library name) …)", at: loc) }
+        for set in sets {
+            var spec = stripSyntax(set)
+            // (only …), (except …), (prefix …), (rename …) wrap a library name.
+            while let items = listToArray(spec), let head = items.first?.as(Symbol.self),
+                  ["only", "except", "prefix", "rename"].contains(head.name), items.count >= 2 {
+                spec = items[1]
+            }
+            guard let parts = listToArray(spec), let first = parts.first?.as(Symbol.self) else {
+                throw SchemeError.syntax("import: bad import set \(interp.writeString(set))", at: loc)
+            }
+            let name = interp.writeString(spec)
+            let standard = ["base", "char", "write", "read", "cxr", "lazy", "case-lambda", "inexact", "complex",
+                            "time", "file", "process-context", "eval", "repl", "load", "r5rs"]
+            if first.name == "scheme", parts.count == 2, let lib = parts[1].as(Symbol.self), standard.contains(lib.name) { continue }
+            if first.name == "srfi", parts.count == 2, let n = parts[1].isFixnum ? parts[1].fixnum : nil, [1, 69].contains(n) { continue }
+            if first.name == "omega" { continue }
+            throw SchemeError.syntax("import: unknown library \(name) (built in: (scheme …) standard libraries, (srfi 1), (srfi 69))", at: loc)
+        }
+        return .constant(.unspecified)
     }
 
     /// `(define-syntax name transformer)`: at the top level a global macro,

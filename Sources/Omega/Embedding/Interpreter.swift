@@ -49,6 +49,8 @@ public final class Interpreter {
     private var nextHandle = 0
     /// The port `display` and friends write to by default.
     var currentOutput: OutputPort!
+    /// The port `read-char` and friends read from by default.
+    var currentInput: InputPort!
     /// Guards the recursive compiler and printer against the thread's stack.
     var stackGuard = StackGuard()
     /// The command-line arguments a script sees through `(command-line)`.
@@ -63,6 +65,7 @@ public final class Interpreter {
         vm.gcStress = options.gcStress
         expander = Expander(interp: self)
         currentOutput = heap.register(OutputPort(target: options.output))
+        currentInput = heap.register(InputPort(standardInputNamed: "stdin"))
         heap.rootProviders.append { [unowned self] marker in self.traceRoots(&marker) }
         BaseLibrary.register(in: self)
         if options.loadStandardLibrary {
@@ -81,6 +84,7 @@ public final class Interpreter {
         for v in handles.values { marker.mark(v) }
         for v in permanent { marker.mark(v) }
         marker.mark(object: currentOutput)
+        marker.mark(object: currentInput)
         vm.trace(&marker)
         expander.trace(&marker)
     }

@@ -55,6 +55,16 @@ final class OutputPort: HeapObject, CustomPrintable {
         buffer = ""
     }
 
+    /// Runs when the port is closed (file ports close their file).
+    var onClose: (() -> Void)?
+
+    func close() {
+        guard isOpen else { return }
+        flush()
+        isOpen = false
+        onClose?()
+    }
+
     /// The accumulated text of a string port.
     var contents: String { buffer }
 

@@ -19,6 +19,13 @@ struct Reader {
         self.interp = interp
     }
 
+    /// The text not yet read.
+    var remainingText: String {
+        var s = String.UnicodeScalarView()
+        if pos < text.count { s.append(contentsOf: text[pos...]) }
+        return String(s)
+    }
+
     /// True when only whitespace and comments remain.
     mutating func atEnd() throws -> Bool {
         try skipAtmosphere()

@@ -1,0 +1,192 @@
+import Foundation
+
+/// A textual input port over a string (string ports, files read whole,
+/// standard input read on demand).
+final class InputPort: HeapObject, CustomPrintable {
+    private var text: [Unicode.Scalar]
+    private var position = 0
+    let name: String
+    var isOpen = true
+    /// Standard input: more text is read when the buffer runs out.
+    private let isStandardInput: Bool
+    private var atEOF = false
+
+    init(text: String, name: String) {
+        self.text = Array(text.unicodeScalars)
+        self.name = name
+        isStandardInput = false
+        super.init(kind: .port)
+    }
+
+    init(standardInputNamed name: String) {
+        text = []
+        self.name = name
+        isStandardInput = true
+        super.init(kind: .port)
+    }
+
+    override var approximateSize: Int { 64 + text.count * 4 }
+
+    private func fill() -> Bool {
+        if position < text.count { return true }
+        guard isStandardInput, !atEOF else { return false }
+        guard let line = Swift.readLine(strippingNewline: false) else { atEOF = true; return false }
+        text = Array(line.unicodeScalars)
+        position = 0
+        return !text.isEmpty
+    }
+
+    func readChar() -> Unicode.Scalar? {
+        guard fill() else { return nil }
+        defer { position += 1 }
+        return text[position]
+    }
+
+    func peekChar() -> Unicode.Scalar? {
+        guard fill() else { return nil }
+        return text[position]
+    }
+
+    var charReady: Bool { position < text.count || !isStandardInput || atEOF }
+
+    func readLine() -> String? {
+        guard fill() else { return nil }
+        var s = String.UnicodeScalarView()
+        while let c = readChar() {
+            if c == "\n" { break }
+            s.append(c)
+        }
+        return String(s)
+    }
+
+    func readString(_ k: Int) -> String? {
+        guard fill() else { return nil }
+        var s = String.UnicodeScalarView()
+        while s.count < k, let c = readChar() { s.append(c) }
+        return String(s)
+    }
+
+    /// The unread rest of the text (for `read`), consumed.
+    func takeRemaining() -> String {
+        var s = String.UnicodeScalarView()
+        while fill() {
+            s.append(contentsOf: text[position...])
+            position = text.count
+            if !isStandardInput { break }
+        }
+        return String(s)
+    }
+
+    /// Puts back text `read` did not use.
+    func unread(_ rest: String) {
+        let scalars = Array(rest.unicodeScalars)
+        text = scalars + text[position...]
+        position = 0
+    }
+
+    func printedForm(_ interp: Interpreter) -> String { "#<input-port \(name)>" }
+}
+
+/// Input ports and reading (R7RS 6.13.1–6.13.2).
+enum InputLibrary: NativeLibrary {
+    static func register(in i: Interpreter) {
+        i.define("input-port?") { _, x in Value(x.as(InputPort.self) != nil) }
+        i.define("port?") { _, x in Value(x.isObject(of: .port)) }
+        i.define("textual-port?") { _, x in Value(x.isObject(of: .port)) }
+        i.define("binary-port?") { _, _ in .false }
+        i.define("input-port-open?") { _, x in
+            guard let p = x.as(InputPort.self) else { throw SchemeError.wrongType(x, expected: "an input port") }
+            return Value(p.isOpen)
+        }
+        i.define("output-port-open?") { _, x in
+            guard let p = x.as(OutputPort.self) else { throw SchemeError.wrongType(x, expected: "an output port") }
+            return Value(p.isOpen)
+        }
+        i.define("open-input-string") { i, s in
+            Value(object: i.heap.register(InputPort(text: try Check.string(s).string, name: "string")))
+        }
+        i.define("%open-input-file") { i, path in
+            let p = try Check.string(path).string
+            do {
+                let text = try String(contentsOfFile: p, encoding: .utf8)
+                return Value(object: i.heap.register(InputPort(text: text, name: p)))
+            } catch {
+                throw SchemeError(.file, "cannot open \(p): \(Interpreter.describeFileError(error))")
+            }
+        }
+        i.define("%open-output-file") { i, path in
+            let p = try Check.string(path).string
+            guard FileManager.default.createFile(atPath: p, contents: nil), let handle = FileHandle(forWritingAtPath: p) else {
+                throw SchemeError(.file, "cannot open \(p) for writing")
+            }
+            let port = OutputPort(target: .callback({ text in handle.write(text.data(using: .utf8) ?? Data()) }))
+            port.onClose = { try? handle.close() }
+            return Value(object: i.heap.register(port))
+        }
+        i.define("close-port") { _, x in
+            if let p = x.as(InputPort.self) { p.isOpen = false; return .unspecified }
+            if let p = x.as(OutputPort.self) { p.close(); return .unspecified }
+            throw SchemeError.wrongType(x, expected: "a port")
+        }
+        i.define("close-input-port") { _, x in
+            guard let p = x.as(InputPort.self) else { throw SchemeError.wrongType(x, expected: "an input port") }
+            p.isOpen = false
+            return .unspecified
+        }
+        i.define("close-output-port") { _, x in
+            guard let p = x.as(OutputPort.self) else { throw SchemeError.wrongType(x, expected: "an output port") }
+            p.close()
+            return .unspecified
+        }
+        i.define("%current-input") { i in Value(object: i.currentInput) }
+        i.define("%set-current-input!") { i, p in
+            guard let port = p.as(InputPort.self) else { throw SchemeError.wrongType(p, expected: "an input port") }
+            i.currentInput = port
+            return .unspecified
+        }
+        func port(_ args: Arguments, _ k: Int, _ i: Interpreter) throws -> InputPort {
+            guard let v = args.optional(k) else { return i.currentInput }
+            guard let p = v.as(InputPort.self) else { throw SchemeError.wrongType(v, expected: "an input port", argument: k + 1) }
+            guard p.isOpen else { throw SchemeError(.error, "port is closed: ", irritants: [v]) }
+            return p
+        }
+        i.define("read-char", min: 0, max: 1) { i, args in
+            guard let c = try port(args, 0, i).readChar() else { return .eof }
+            return Value(char: c)
+        }
+        i.define("peek-char", min: 0, max: 1) { i, args in
+            guard let c = try port(args, 0, i).peekChar() else { return .eof }
+            return Value(char: c)
+        }
+        i.define("char-ready?", min: 0, max: 1) { i, args in Value(try port(args, 0, i).charReady) }
+        i.define("read-line", min: 0, max: 1) { i, args in
+            guard let s = try port(args, 0, i).readLine() else { return .eof }
+            return i.makeString(s)
+        }
+        i.define("read-string", min: 1, max: 2) { i, args in
+            let k = try Check.int(args[0], 1)
+            guard let s = try port(args, 1, i).readString(k) else { return .eof }
+            return i.makeString(s)
+        }
+        i.define("read", min: 0, max: 1) { i, args in
+            let p = try port(args, 0, i)
+            let text = p.takeRemaining()
+            var reader = Reader(text, fileID: i.sourceFiles.id(for: p.name), interp: i)
+            let datum = try reader.read()
+            p.unread(reader.remainingText)
+            return datum ?? .eof
+        }
+        i.define("%file-exists?") { _, path in
+            Value(FileManager.default.fileExists(atPath: try Check.string(path).string))
+        }
+        i.define("%delete-file") { _, path in
+            let p = try Check.string(path).string
+            do { try FileManager.default.removeItem(atPath: p) } catch {
+                throw SchemeError(.file, "cannot delete \(p): \(Interpreter.describeFileError(error))")
+            }
+            return .unspecified
+        }
+        i.define("eof-object") { _ in .eof }
+        i.define("eof-object?") { _, x in Value(x.raw == Value.eof.raw) }
+    }
+}
