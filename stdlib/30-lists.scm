@@ -195,3 +195,29 @@
 
 (define (file-exists? path) (%file-exists? path))
 (define (delete-file path) (%delete-file path))
+
+;;; Numbers and environments.
+
+;; The simplest rational within y of x (R7RS 6.2.6).
+(define (rationalize x y)
+  (define (simplest-positive lo hi)
+    (let ((fl (floor lo)))
+      (cond ((= fl lo) fl)
+            ((< fl (floor hi)) (+ fl 1))
+            (else (+ fl (/ 1 (simplest-positive (/ 1 (- hi fl)) (/ 1 (- lo fl)))))))))
+  (define (simplest lo hi)
+    (cond ((= lo hi) lo)
+          ((positive? lo) (simplest-positive lo hi))
+          ((negative? hi) (- (simplest-positive (- hi) (- lo))))
+          (else 0)))
+  (let ((r (simplest (- x (abs y)) (+ x (abs y)))))
+    (if (and (exact? x) (exact? y)) r (inexact r))))
+
+;; Every binding is global in Omega, so an environment is a token eval accepts.
+(define (environment . import-sets) 'environment)
+(define (interaction-environment) 'interaction-environment)
+(define (scheme-report-environment . version) 'environment)
+(define (null-environment . version) 'environment)
+
+(define (features)
+  '(r7rs exact-closed ratios full-unicode swift omega))

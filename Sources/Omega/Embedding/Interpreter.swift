@@ -54,7 +54,7 @@ public final class Interpreter {
     /// Guards the recursive compiler and printer against the thread's stack.
     var stackGuard = StackGuard()
     /// The command-line arguments a script sees through `(command-line)`.
-    public var commandLine: [String] = []
+    public var commandLine: [String] = ["omega"]
 
     /// Makes an interpreter with the built-in procedures and the standard library.
     public init(options: Options = Options()) throws {

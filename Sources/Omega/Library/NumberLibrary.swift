@@ -74,17 +74,25 @@ enum NumberLibrary: NativeLibrary {
         extremum("min") { $0 < 0 }
         i.define("gcd", min: 0, max: nil) { i, args in
             var g = BigInt(0)
-            for k in 0..<args.count { g = g.greatestCommonDivisor(with: try Check.integer(args[k], k + 1).bigValue) }
-            return i.heap.integer(g)
+            var inexact = false
+            for k in 0..<args.count {
+                let n = try Check.integer(args[k], k + 1)
+                if !n.isExact { inexact = true }
+                g = g.greatestCommonDivisor(with: n.bigValue)
+            }
+            return inexact ? i.heap.flonum(Double(g)) : i.heap.integer(g)
         }
         i.define("lcm", min: 0, max: nil) { i, args in
             var l = BigInt(1)
+            var inexact = false
             for k in 0..<args.count {
-                let n = try Check.integer(args[k], k + 1).bigValue
-                if n.isZero { return Value(fixnum: 0) }
+                let num = try Check.integer(args[k], k + 1)
+                if !num.isExact { inexact = true }
+                let n = num.bigValue
+                if n.isZero { return inexact ? i.heap.flonum(0) : Value(fixnum: 0) }
                 l = BigInt((l * n).magnitude) / l.greatestCommonDivisor(with: n)
             }
-            return i.heap.integer(l)
+            return inexact ? i.heap.flonum(Double(l)) : i.heap.integer(l)
         }
         i.define("square") { i, x in
             let n = try Check.number(x)
