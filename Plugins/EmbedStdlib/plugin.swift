@@ -16,8 +16,10 @@ struct EmbedStdlib: BuildToolPlugin {
             .buildCommand(
                 displayName: "Embedding Scheme stdlib (\(files.count) files)",
                 executable: try context.tool(named: "EmbedScheme").url,
-                arguments: [output.path] + files.map(\.path),
-                inputFiles: files,
+                // The tool lists the directory itself, and the directory is an
+                // input, so a file added to stdlib/ is picked up.
+                arguments: [output.path, dir.path],
+                inputFiles: files + [dir],
                 outputFiles: [output]
             ),
         ]
