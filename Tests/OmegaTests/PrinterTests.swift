@@ -28,10 +28,15 @@ import Testing
         #expect(try h.eval("(string->symbol \"42\")") == "|42|")
     }
 
-    @Test func circularListsDoNotHang() throws {
-        let s = try h.eval("(define l (list 1 2 3)) (set-cdr! (cddr l) l) l")
-        #expect(s.hasPrefix("(1 2 3"))
-        #expect(s.hasSuffix("...)"))
+    @Test func circularDataPrintsWithDatumLabels() throws {
+        #expect(try h.eval("(define l (list 1 2 3)) (set-cdr! (cddr l) l) l") == "#0=(1 2 3 . #0#)")
+        #expect(try h.eval("(define v (vector 1 2)) (vector-set! v 0 v) v") == "#0=#(#0# 2)")
+        // Shared but not circular: write leaves it alone, write-shared labels it.
+        #expect(try h.eval("(define x (list 1)) (list x x)") == "((1) (1))")
+        #expect(try h.eval("(call-with-output-string (lambda (p) (write-shared (list x x) p)))") == "\"(#0=(1) #0#)\"")
+        // write-simple does not label; circular data is cut short instead of looping.
+        let simple = try h.eval("(call-with-output-string (lambda (p) (write-simple l p)))")
+        #expect(simple.contains("..."))
     }
 
     @Test func deepNestingIsCut() throws {

@@ -344,7 +344,16 @@ public final class Interpreter {
     public func writeString(_ v: Value) -> String {
         stackGuard.enter()
         var p = Printer(interp: self, display: false)
-        p.print(v)
+        p.print(v, sharing: .cycles)
+        return p.out
+    }
+
+    /// Write form with labels for shared structure (`write-shared`) or none
+    /// (`write-simple`).
+    func writeString(_ v: Value, sharing: Printer.Sharing) -> String {
+        stackGuard.enter()
+        var p = Printer(interp: self, display: false)
+        p.print(v, sharing: sharing)
         return p.out
     }
 
@@ -352,7 +361,7 @@ public final class Interpreter {
     public func displayString(_ v: Value) -> String {
         stackGuard.enter()
         var p = Printer(interp: self, display: true)
-        p.print(v)
+        p.print(v, sharing: .cycles)
         return p.out
     }
 

@@ -66,6 +66,14 @@ enum OutputLibrary: NativeLibrary {
             try port(args, 1, i).write(i.writeString(args[0]))
             return .unspecified
         }
+        i.define("write-shared", min: 1, max: 2) { i, args in
+            try port(args, 1, i).write(i.writeString(args[0], sharing: .all))
+            return .unspecified
+        }
+        i.define("write-simple", min: 1, max: 2) { i, args in
+            try port(args, 1, i).write(i.writeString(args[0], sharing: .none))
+            return .unspecified
+        }
         i.define("newline", min: 0, max: 1) { i, args in
             try port(args, 0, i).write("\n")
             return .unspecified

@@ -3,6 +3,72 @@ struct Printer {
     let interp: Interpreter
     let display: Bool
     var out = ""
+    /// Objects printed with datum labels (`#0=` … `#0#`): raw value → label
+    /// number, or -1 until first printed.
+    private var labels: [UInt64: Int] = [:]
+    private var nextLabel = 0
+
+    /// Which structure gets datum labels.
+    enum Sharing {
+        /// None (write-simple): circular data prints cut short with `...`.
+        case none
+        /// Only what makes the data circular (write, display).
+        case cycles
+        /// Every pair or vector reached more than once (write-shared).
+        case all
+    }
+
+    /// Prints a value with datum labels as `sharing` asks.
+    mutating func print(_ v: Value, sharing: Sharing) {
+        if sharing != .none && (v.isPair || v.isObject(of: .vector)) {
+            for raw in Printer.sharedObjects(v, cyclesOnly: sharing == .cycles) { labels[raw] = -1 }
+        }
+        print(v)
+    }
+
+    /// Pairs and vectors reached more than once (or, with `cyclesOnly`, from
+    /// inside themselves), by an iterative depth-first walk.
+    static func sharedObjects(_ root: Value, cyclesOnly: Bool) -> Set<UInt64> {
+        enum State { case active, done }
+        var state: [UInt64: State] = [:]
+        var shared = Set<UInt64>()
+        var stack: [(Value, Int)] = [(root, 0)]
+        func children(_ v: Value) -> [Value] {
+            if v.isPair { return [v.car, v.cdr] }
+            if let vec = v.as(SchemeVector.self) { return vec.items }
+            return []
+        }
+        state[root.raw] = .active
+        while let (v, next) = stack.popLast() {
+            let kids = children(v)
+            if next >= kids.count {
+                state[v.raw] = .done
+                continue
+            }
+            stack.append((v, next + 1))
+            let child = kids[next]
+            guard child.isPair || child.isObject(of: .vector) else { continue }
+            switch state[child.raw] {
+            case .active?: shared.insert(child.raw)
+            case .done?: if !cyclesOnly { shared.insert(child.raw) }
+            case nil:
+                state[child.raw] = .active
+                stack.append((child, 0))
+            }
+        }
+        return shared
+    }
+
+    /// Prints `#n#` for a labelled object already printed, or `#n=` before
+    /// its first printing. Returns true when the object is done.
+    private mutating func label(_ v: Value) -> Bool {
+        guard let n = labels[v.raw] else { return false }
+        if n >= 0 { out += "#\(n)#"; return true }
+        labels[v.raw] = nextLabel
+        out += "#\(nextLabel)="
+        nextLabel += 1
+        return false
+    }
     /// Nesting beyond which sub-structures print as `...`, so that deep or
     /// circular data cannot exhaust the Swift stack.
     static let maxDepth = 10_000
@@ -42,6 +108,7 @@ struct Printer {
             if let n = Num(v) { out += NumberSyntax.format(n) }
         case .vector:
             let vec = unsafeDowncast(obj, to: SchemeVector.self)
+            if label(v) { return }
             out += "#("
             for (i, item) in vec.items.enumerated() {
                 if i > 0 { out += " " }
@@ -73,6 +140,7 @@ struct Printer {
 
     private mutating func printList(_ v: Value, depth: Int) {
         if depth > Printer.maxDepth || interp.stackGuard.isLow { out += "..."; return }
+        if label(v) { return }
         // 'x `x ,x ,@x
         if let head = v.car.as(Symbol.self), v.cdr.isPair, v.cdr.cdr.isNull {
             let prefix: String?
@@ -99,6 +167,7 @@ struct Printer {
             count += 1
             if count & 1 == 0 { slow = slow.cdr }
             if !p.isPair { break }
+            if labels[p.raw] != nil { break }  // a labelled tail prints after " . "
             if p.raw == slow.raw {  // circular list
                 out += " ..."
                 out += ")"
