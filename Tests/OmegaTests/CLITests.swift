@@ -56,6 +56,20 @@ import Testing
         #expect(try runOmega(["-e", "(begin (display \"x\") (exit))"]).stdout == "x")
     }
 
+    @Test func exitRunsOutstandingDynamicWindAfterThunks() throws {
+        let r = try runOmega(["-e", "(dynamic-wind (lambda () #f) (lambda () (exit 4)) (lambda () (display \"cleanup\")))"])
+        #expect(r.status == 4)
+        #expect(r.stdout == "cleanup")
+    }
+
+    @Test func uncaughtRaiseIsLocated() throws {
+        let path = try script("(define (f) (raise 'boom))\n(display (f))\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try runOmega([path])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("\(path):1:13: error: uncaught exception: boom"))
+    }
+
     @Test func helpAndVersion() throws {
         let h = try runOmega(["--help"])
         #expect(h.status == 0)

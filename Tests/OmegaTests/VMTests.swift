@@ -29,6 +29,25 @@ import Testing
         #expect(h.interp.vm.sp == 0)
     }
 
+    @Test func guardCatchesStackOverflowAndBuiltinErrors() throws {
+        let h = try Harness(stackLimit: 100_000)
+        #expect(try h.eval("""
+            (define (count n) (if (= n 0) 0 (+ 1 (count (- n 1)))))
+            (guard (e ((error-object? e) (error-object-message e))) (count 1000000))
+            """).contains("stack overflow"))
+        #expect(try h.eval("(guard (e (#t (list 'caught (error-object-irritants e)))) (vector-ref (vector 1) 7))")
+                == "(caught (7))")
+        // After catching, the machine is back to normal.
+        #expect(try h.eval("(count 1000)") == "1000")
+    }
+
+    @Test func continuationsEscapeThroughHostProcedures() throws {
+        let h = try Harness()
+        h.interp.defineProcedure("host-call") { i, f in try i.call(f) }
+        #expect(try h.eval("(call/cc (lambda (k) (host-call (lambda () (k 'escaped))) 'not-escaped))") == "escaped")
+        #expect(try h.eval("(guard (e (#t (list 'caught e))) (host-call (lambda () (raise 'inner))))") == "(caught inner)")
+    }
+
     @Test func stepLimitStopsARunawayScript() throws {
         let h = try Harness(stepLimit: 100_000)
         do {

@@ -15,6 +15,8 @@ final class Expander {
     var specialForms: [ObjectIdentifier: (keyword: Symbol, form: SpecialForm)] = [:]
     /// Macros defined at the top level by define-syntax.
     var globalMacros: [ObjectIdentifier: Macro] = [:]
+    /// Names (in write form) of libraries made by define-library.
+    var definedLibraries = Set<String>()
 
     init(interp: Interpreter) {
         self.interp = interp

@@ -1,4 +1,7 @@
-/// define-syntax, let-syntax, letrec-syntax, syntax-rules, syntax-error.
+import Foundation
+
+/// define-syntax, let-syntax, letrec-syntax, syntax-rules, syntax-error,
+/// and the program-level forms import, define-library and include.
 extension Expander {
     func registerMacroForms() {
         special(sym.defineSyntax) { e, x, scope, loc, toplevel in
@@ -11,6 +14,13 @@ extension Expander {
             throw SchemeError.syntax("syntax-rules is only valid as the transformer of define-syntax, let-syntax or letrec-syntax", at: loc)
         }
         special(interp.symbols.intern("import")) { e, x, _, loc, _ in try e.expandImport(x, loc) }
+        special(interp.symbols.intern("define-library")) { e, x, scope, loc, toplevel in
+            try e.expandDefineLibrary(x, scope, loc, toplevel: toplevel)
+        }
+        special(interp.symbols.intern("include")) { e, x, scope, loc, toplevel in
+            let forms = try e.includedForms(x, loc)
+            return try e.expand(e.interp.cons(Value(object: e.sym.kBegin), e.interp.list(forms)), scope, loc, toplevel: toplevel)
+        }
         special(sym.syntaxError) { e, x, _, loc, _ in
             let items = try e.shape(x, loc, min: 2, usage: "(syntax-error message form …)")
             var message = e.interp.string(items[1]) ?? e.interp.displayString(e.stripSyntax(items[1]))
@@ -38,10 +48,57 @@ extension Expander {
                             "time", "file", "process-context", "eval", "repl", "load", "r5rs"]
             if first.name == "scheme", parts.count == 2, let lib = parts[1].as(Symbol.self), standard.contains(lib.name) { continue }
             if first.name == "srfi", parts.count == 2, let n = parts[1].isFixnum ? parts[1].fixnum : nil, [1, 69].contains(n) { continue }
-            if first.name == "omega" { continue }
+            if first.name == "omega" || definedLibraries.contains(name) { continue }
             throw SchemeError.syntax("import: unknown library \(name) (built in: (scheme …) standard libraries, (srfi 1), (srfi 69))", at: loc)
         }
         return .constant(.unspecified)
+    }
+
+    /// `(define-library (name …) (export …) (import …) (begin …) (include …))`.
+    /// Omega has one global namespace: the library's definitions become
+    /// globals and its exports are all visible; `import` of its name is then
+    /// accepted.
+    func expandDefineLibrary(_ x: Value, _ scope: Scope, _ loc: SourceLocation, toplevel: Bool) throws -> Node {
+        guard toplevel else { throw SchemeError.syntax("define-library: only allowed at the top level", at: loc) }
+        let items = try shape(x, loc, min: 2, usage: "(define-library (name …) declaration …)")
+        var body: [Value] = []
+        for decl in items.dropFirst(2) {
+            guard decl.isPair, let head = decl.car.as(Symbol.self) else {
+                throw SchemeError.syntax("define-library: bad declaration \(interp.writeString(decl))", at: loc)
+            }
+            switch head.name {
+            case "export": continue
+            case "import": _ = try expandImport(decl, loc)
+            case "begin": body.append(contentsOf: listToArray(decl.cdr) ?? [])
+            case "include", "include-ci": body.append(contentsOf: try includedForms(decl, loc))
+            case "cond-expand", "include-library-declarations":
+                throw SchemeError.syntax("define-library: \(head.name) is not supported", at: locationOf(decl, loc))
+            default:
+                throw SchemeError.syntax("define-library: unknown declaration \(head.name)", at: locationOf(decl, loc))
+            }
+        }
+        definedLibraries.insert(interp.writeString(stripSyntax(items[1])))
+        if body.isEmpty { return .constant(.unspecified) }
+        return try expand(interp.cons(Value(object: sym.kBegin), interp.list(body)), scope, loc, toplevel: true)
+    }
+
+    /// The forms of the files an `(include "file" …)` names (relative to the
+    /// working directory).
+    func includedForms(_ x: Value, _ loc: SourceLocation) throws -> [Value] {
+        guard let names = listToArray(x.cdr), !names.isEmpty else {
+            throw SchemeError.syntax("include: expected (include \"file\" …)", at: loc)
+        }
+        var forms: [Value] = []
+        for n in names {
+            guard let path = interp.string(n) else { throw SchemeError.syntax("include: file names must be strings", at: loc) }
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw SchemeError(.file, "include: cannot read \(path): \(Interpreter.describeFileError(error))", location: loc)
+            }
+            var reader = Reader(text, fileID: interp.sourceFiles.id(for: path), interp: interp)
+            while let f = try reader.read() { forms.append(f) }
+        }
+        return forms
     }
 
     /// `(define-syntax name transformer)`: at the top level a global macro,

@@ -111,7 +111,7 @@ enum Check {
     static func index(_ v: Value, _ count: Int, _ arg: Int = 2) throws -> Int {
         let i = try int(v, arg)
         guard i >= 0 && i < count else {
-            throw SchemeError(.range, "argument \(arg): index \(i) out of range 0..<\(count)")
+            throw SchemeError(.range, "argument \(arg): index out of range 0..<\(count), got ", irritants: [v])
         }
         return i
     }
@@ -120,7 +120,7 @@ enum Check {
     static func position(_ v: Value, _ count: Int, _ arg: Int) throws -> Int {
         let i = try int(v, arg)
         guard i >= 0 && i <= count else {
-            throw SchemeError(.range, "argument \(arg): position \(i) out of range 0...\(count)")
+            throw SchemeError(.range, "argument \(arg): position out of range 0...\(count), got ", irritants: [v])
         }
         return i
     }
