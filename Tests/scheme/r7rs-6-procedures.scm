@@ -333,3 +333,10 @@
 (test #t (exact-integer? (current-jiffy)))
 (test #t (exact-integer? (jiffies-per-second)))
 (test #t (list? (features)))
+;; Bytevector ports
+(test #u8(1 2 3) (let ((p (open-output-bytevector))) (write-u8 1 p) (write-bytevector #u8(2 3) p) (get-output-bytevector p)))
+(test '(1 1 2 #t) (let ((p (open-input-bytevector #u8(1 2)))) (list (peek-u8 p) (read-u8 p) (read-u8 p) (eof-object? (read-u8 p)))))
+(test #u8(1 2) (read-bytevector 2 (open-input-bytevector #u8(1 2 3))))
+(test #t (binary-port? (open-input-bytevector #u8())))
+(test #f (textual-port? (open-input-bytevector #u8())))
+(test #t (textual-port? (open-input-string "")))

@@ -97,7 +97,7 @@ enum OutputLibrary: NativeLibrary {
             try port(args, 0, i).flush()
             return .unspecified
         }
-        i.define("output-port?") { _, x in Value(x.isObject(of: .port)) }
+        i.define("output-port?") { _, x in Value(x.as(OutputPort.self) != nil || x.as(BinaryOutputPort.self) != nil) }
         i.define("open-output-string") { i in Value(object: i.heap.register(OutputPort(target: .string))) }
         i.define("get-output-string") { i, p in
             guard let port = p.as(OutputPort.self), case .string = port.target else {

@@ -90,10 +90,9 @@ final class InputPort: HeapObject, CustomPrintable {
 /// Input ports and reading (R7RS 6.13.1–6.13.2).
 enum InputLibrary: NativeLibrary {
     static func register(in i: Interpreter) {
-        i.define("input-port?") { _, x in Value(x.as(InputPort.self) != nil) }
+        i.define("input-port?") { _, x in Value(x.as(InputPort.self) != nil || x.as(BinaryInputPort.self) != nil) }
         i.define("port?") { _, x in Value(x.isObject(of: .port)) }
-        i.define("textual-port?") { _, x in Value(x.isObject(of: .port)) }
-        i.define("binary-port?") { _, _ in .false }
+        i.define("textual-port?") { _, x in Value(x.as(InputPort.self) != nil || x.as(OutputPort.self) != nil) }
         i.define("input-port-open?") { _, x in
             guard let p = x.as(InputPort.self) else { throw SchemeError.wrongType(x, expected: "an input port") }
             return Value(p.isOpen)
@@ -125,6 +124,8 @@ enum InputLibrary: NativeLibrary {
         }
         i.define("close-port") { _, x in
             if let p = x.as(InputPort.self) { p.isOpen = false; return .unspecified }
+            if let p = x.as(BinaryInputPort.self) { p.isOpen = false; return .unspecified }
+            if let p = x.as(BinaryOutputPort.self) { p.isOpen = false; return .unspecified }
             if let p = x.as(OutputPort.self) { p.close(); return .unspecified }
             throw SchemeError.wrongType(x, expected: "a port")
         }
