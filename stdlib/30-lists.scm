@@ -220,4 +220,4 @@
 (define (null-environment . version) 'environment)
 
 (define (features)
-  '(r7rs exact-closed ratios full-unicode swift omega))
+  '(r7rs exact-closed ratios full-unicode swift omega))   ; as cond-expand knows them

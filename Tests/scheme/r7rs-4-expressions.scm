@@ -183,3 +183,8 @@
 (test 'second (under first second))
 (define-syntax my-elli (syntax-rules ::: () ((_ x :::) '(x :::))))
 (test '(1 2) (my-elli 1 2))
+;; cond-expand (4.2.1 of the library syntax)
+(test 'r7rs (cond-expand (r7rs 'r7rs) (else 'other)))
+(test 'no-complex (cond-expand ((and r7rs (not full-numeric-tower)) 'no-complex) (else 'complex)))
+(test 'has-base (cond-expand ((library (scheme base)) 'has-base) (else 'none)))
+(test 'fallback (cond-expand (no-such-feature 'x) (else 'fallback)))

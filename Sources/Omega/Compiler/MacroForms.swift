@@ -17,6 +17,10 @@ extension Expander {
         special(interp.symbols.intern("define-library")) { e, x, scope, loc, toplevel in
             try e.expandDefineLibrary(x, scope, loc, toplevel: toplevel)
         }
+        special(interp.symbols.intern("cond-expand")) { e, x, scope, loc, toplevel in
+            try e.expand(e.interp.cons(Value(object: e.sym.kBegin), e.interp.list(try e.condExpand(x, loc))),
+                         scope, loc, toplevel: toplevel)
+        }
         special(interp.symbols.intern("include")) { e, x, scope, loc, toplevel in
             let forms = try e.includedForms(x, loc)
             return try e.expand(e.interp.cons(Value(object: e.sym.kBegin), e.interp.list(forms)), scope, loc, toplevel: toplevel)
@@ -54,6 +58,39 @@ extension Expander {
         return .constant(.unspecified)
     }
 
+    /// The features `cond-expand` and `(features)` know.
+    static let features: Set<String> = ["r7rs", "exact-closed", "ratios", "full-unicode", "swift", "omega"]
+
+    /// The body of the first `cond-expand` clause whose requirement holds.
+    func condExpand(_ x: Value, _ loc: SourceLocation) throws -> [Value] {
+        guard let clauses = listToArray(x.cdr) else { throw SchemeError.syntax("cond-expand: expected clauses", at: loc) }
+        func holds(_ req: Value) throws -> Bool {
+            let r = stripSyntax(req)
+            if let s = r.as(Symbol.self) { return s.name == "else" || Expander.features.contains(s.name) }
+            guard let parts = listToArray(r), let head = parts.first?.as(Symbol.self) else {
+                throw SchemeError.syntax("cond-expand: bad requirement \(interp.writeString(r))", at: loc)
+            }
+            switch head.name {
+            case "and": return try parts.dropFirst().allSatisfy(holds)
+            case "or": return try parts.dropFirst().contains(where: holds)
+            case "not": return try !(parts.count == 2 && holds(parts[1]))
+            case "library":
+                guard parts.count == 2 else { return false }
+                let probe = interp.list([Value(object: interp.symbols.intern("import")), parts[1]])
+                return (try? expandImport(probe, loc)) != nil
+            default:
+                throw SchemeError.syntax("cond-expand: unknown requirement \(head.name)", at: loc)
+            }
+        }
+        for clause in clauses {
+            guard let parts = listToArray(clause), !parts.isEmpty else {
+                throw SchemeError.syntax("cond-expand: bad clause \(interp.writeString(clause))", at: loc)
+            }
+            if try holds(parts[0]) { return Array(parts.dropFirst()) }
+        }
+        return []
+    }
+
     /// `(define-library (name …) (export …) (import …) (begin …) (include …))`.
     /// Omega has one global namespace: the library's definitions become
     /// globals and its exports are all visible; `import` of its name is then
@@ -71,7 +108,11 @@ extension Expander {
             case "import": _ = try expandImport(decl, loc)
             case "begin": body.append(contentsOf: listToArray(decl.cdr) ?? [])
             case "include", "include-ci": body.append(contentsOf: try includedForms(decl, loc))
-            case "cond-expand", "include-library-declarations":
+            case "cond-expand":
+                for d in try condExpand(decl, loc) where d.isPair && d.car.as(Symbol.self)?.name == "begin" {
+                    body.append(contentsOf: listToArray(d.cdr) ?? [])
+                }
+            case "include-library-declarations":
                 throw SchemeError.syntax("define-library: \(head.name) is not supported", at: locationOf(decl, loc))
             default:
                 throw SchemeError.syntax("define-library: unknown declaration \(head.name)", at: locationOf(decl, loc))
