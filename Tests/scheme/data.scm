@@ -180,3 +180,9 @@
 (do ((i 0 (+ i 1))) ((= i 1000)) (hash-table-set! big i (* i i)))
 (test 998001 (hash-table-ref big 999))
 (test 1000 (hash-table-count big))
+;; Reading datum labels
+(test #t (let ((x '#0=(a b . #0#))) (eq? x (cddr x))))
+(test '((1 2) (1 2)) '(#1=(1 2) #1#))
+(test #t (let ((v (read (open-input-string "#0=#(1 #0#)")))) (eq? v (vector-ref v 1))))
+(test "#0=(a b . #0#)" (call-with-output-string (lambda (p) (write '#0=(a b . #0#) p))))
+(test-error (read (open-input-string "#7#")))

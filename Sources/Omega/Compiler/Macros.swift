@@ -81,19 +81,39 @@ extension Expander {
     }
 
     /// Data with every alias replaced by its symbol (what `quote` sees).
+    /// Data without aliases (all the reader makes, circular data included)
+    /// is returned as it is.
     func stripSyntax(_ v: Value) -> Value {
+        guard containsAlias(v) else { return v }
+        return stripAliases(v)
+    }
+
+    /// Whether any alias occurs in the data (a walk safe on cycles).
+    private func containsAlias(_ root: Value) -> Bool {
+        var seen = Set<UInt64>()
+        var work = [root]
+        while let v = work.popLast() {
+            guard v.isHeapObject, seen.insert(v.raw).inserted else { continue }
+            if v.isPair { work.append(v.car); work.append(v.cdr); continue }
+            if v.as(Alias.self) != nil { return true }
+            if let vec = v.as(SchemeVector.self) { work.append(contentsOf: vec.items) }
+        }
+        return false
+    }
+
+    private func stripAliases(_ v: Value) -> Value {
         if v.isPair {
             var items: [Value] = []
             var p = v
             var changed = false
             while p.isPair {
-                let a = stripSyntax(p.car)
+                let a = stripAliases(p.car)
                 if a.raw != p.car.raw { changed = true }
                 items.append(a)
                 p = p.cdr
                 if items.count > 10_000_000 { break }
             }
-            let tail = stripSyntax(p)
+            let tail = stripAliases(p)
             if tail.raw != p.raw { changed = true }
             if !changed { return v }
             var r = tail
@@ -102,7 +122,7 @@ extension Expander {
         }
         if let a = v.as(Alias.self) { return Value(object: a.symbol) }
         if let vec = v.as(SchemeVector.self) {
-            let items = vec.items.map { stripSyntax($0) }
+            let items = vec.items.map { stripAliases($0) }
             if zip(items, vec.items).allSatisfy({ $0.raw == $1.raw }) { return v }
             return Value(object: interp.heap.register(SchemeVector(items, mutable: false)))
         }

@@ -95,7 +95,7 @@ struct Reader {
 
     // MARK: Data
 
-    private enum FrameKind { case list, vector, bytevector, prefix(Symbol), skip }
+    private enum FrameKind { case list, vector, bytevector, prefix(Symbol), skip, label(Int) }
 
     private struct Frame {
         var kind: FrameKind
@@ -110,6 +110,10 @@ struct Reader {
     /// The next datum, or nil at the end of the text.
     mutating func read() throws -> Value? {
         var frames: [Frame] = []
+        // Datum labels (#n= and #n#) of this datum: finished values, and
+        // placeholders for references made inside a label's own datum.
+        var labels: [Int: Value] = [:]
+        var placeholders: [Int: Value] = [:]
         while true {
             try skipAtmosphere()
             let start = here
@@ -178,7 +182,30 @@ struct Reader {
                     frames.append(Frame(kind: .skip, location: start))
                     continue
                 }
-                if peek(1) == "\\" {
+                if let d = peek(1), ("0"..."9").contains(d) {
+                    // #n= labels the next datum; #n# refers to a labelled one.
+                    advance()
+                    var digits = ""
+                    while let c = peek(), ("0"..."9").contains(c) { digits.unicodeScalars.append(c); advance() }
+                    guard let n = Int(digits), let mark = advance(), mark == "=" || mark == "#" else {
+                        throw error("bad datum label: expected #n= or #n#", at: start)
+                    }
+                    if mark == "=" {
+                        frames.append(Frame(kind: .label(n), location: start))
+                        continue
+                    }
+                    if let v = labels[n] {
+                        value = v
+                    } else if let p = placeholders[n] {
+                        value = p
+                    } else if frames.contains(where: { if case .label(n) = $0.kind { return true }; return false }) {
+                        let p = Value(object: interp.symbols.gensym("datum-label"))
+                        placeholders[n] = p
+                        value = p
+                    } else {
+                        throw error("undefined datum label #\(n)#", at: start)
+                    }
+                } else if peek(1) == "\\" {
                     advance(); advance()
                     value = Value(char: try readCharacter(start))
                 } else {
@@ -206,6 +233,10 @@ struct Reader {
                     continue deliver
                 case .skip:
                     break deliver
+                case .label(let n):
+                    if let p = placeholders.removeValue(forKey: n) { Reader.patch(value, placeholder: p, with: value) }
+                    labels[n] = value
+                    continue deliver
                 case .list:
                     switch top.dotState {
                     case 0: top.items.append(value)
@@ -218,6 +249,25 @@ struct Reader {
                     top.items.append(value)
                     frames.append(top)
                     break deliver
+                }
+            }
+        }
+    }
+
+    /// Replaces a label's placeholder inside the labelled datum (making the
+    /// circular structure `#0=(a . #0#)` denotes).
+    private static func patch(_ root: Value, placeholder: Value, with value: Value) {
+        var seen = Set<UInt64>()
+        var work = [root]
+        while let v = work.popLast() {
+            guard seen.insert(v.raw).inserted else { continue }
+            if v.isPair {
+                let p = v.pair
+                if p.car.raw == placeholder.raw { p.car = value } else { work.append(p.car) }
+                if p.cdr.raw == placeholder.raw { p.cdr = value } else { work.append(p.cdr) }
+            } else if let vec = v.as(SchemeVector.self) {
+                for i in vec.items.indices {
+                    if vec.items[i].raw == placeholder.raw { vec.items[i] = value } else { work.append(vec.items[i]) }
                 }
             }
         }
