@@ -85,11 +85,7 @@ enum BinaryPortLibrary: NativeLibrary {
         i.define("write-bytevector", min: 1, max: 4) { _, args in
             let b = try bytevector(args[0], 1)
             let p = try output(args, 1)
-            let n = b.bytes.count
-            let start = try args.optional(2).map { try Check.position($0, n, 3) } ?? 0
-            let end = try args.optional(3).map { try Check.position($0, n, 4) } ?? n
-            guard start <= end else { throw SchemeError(.range, "start \(start) is after end \(end)") }
-            p.bytes.append(contentsOf: b.bytes[start..<end])
+            p.bytes.append(contentsOf: b.bytes[try Check.span(args, at: 2, count: b.bytes.count)])
             return .unspecified
         }
     }

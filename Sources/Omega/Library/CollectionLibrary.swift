@@ -149,11 +149,8 @@ enum CollectionLibrary: NativeLibrary {
         }
         i.define("bytevector-copy", min: 1, max: 3) { i, args in
             let bv = try bytes(args[0])
-            let n = bv.bytes.count
-            let start = try args.optional(1).map { try Check.position($0, n, 2) } ?? 0
-            let end = try args.optional(2).map { try Check.position($0, n, 3) } ?? n
-            guard start <= end else { throw SchemeError(.range, "start \(start) is after end \(end)") }
-            return Value(object: i.heap.register(Bytevector(Array(bv.bytes[start..<end]))))
+            let r = try Check.span(args, at: 1, count: bv.bytes.count)
+            return Value(object: i.heap.register(Bytevector(Array(bv.bytes[r]))))
         }
         i.define("bytevector-append", min: 0, max: nil) { i, args in
             var out: [UInt8] = []
@@ -162,11 +159,8 @@ enum CollectionLibrary: NativeLibrary {
         }
         i.define("utf8->string", min: 1, max: 3) { i, args in
             let bv = try bytes(args[0])
-            let n = bv.bytes.count
-            let start = try args.optional(1).map { try Check.position($0, n, 2) } ?? 0
-            let end = try args.optional(2).map { try Check.position($0, n, 3) } ?? n
-            guard start <= end else { throw SchemeError(.range, "start \(start) is after end \(end)") }
-            return i.makeString(String(decoding: bv.bytes[start..<end], as: UTF8.self))
+            let r = try Check.span(args, at: 1, count: bv.bytes.count)
+            return i.makeString(String(decoding: bv.bytes[r], as: UTF8.self))
         }
         i.define("string->utf8", min: 1, max: 3) { i, args in
             let (s, start, end) = try StringLibrary.range(args, what: "string")
@@ -194,12 +188,11 @@ enum CollectionLibrary: NativeLibrary {
             guard to.isMutable else { throw SchemeError(.error, "cannot modify a literal string: ", irritants: [args[0]]) }
             let at = try Check.position(args[1], to.scalars.count, 2)
             let from = try Check.string(args[2], 3)
-            let start = try args.optional(3).map { try Check.position($0, from.scalars.count, 4) } ?? 0
-            let end = try args.optional(4).map { try Check.position($0, from.scalars.count, 5) } ?? from.scalars.count
-            guard start <= end, at + (end - start) <= to.scalars.count else {
+            let r = try Check.span(args, at: 3, count: from.scalars.count)
+            guard at + r.count <= to.scalars.count else {
                 throw SchemeError(.range, "string-copy!: the source does not fit at \(at)")
             }
-            let part = Array(from.scalars[start..<end])
+            let part = Array(from.scalars[r])
             to.scalars.replaceSubrange(at..<at + part.count, with: part)
             return .unspecified
         }
@@ -207,12 +200,11 @@ enum CollectionLibrary: NativeLibrary {
             let to = try Check.vector(args[0], 1)
             let at = try Check.position(args[1], to.items.count, 2)
             let from = try Check.vector(args[2], 3)
-            let start = try args.optional(3).map { try Check.position($0, from.items.count, 4) } ?? 0
-            let end = try args.optional(4).map { try Check.position($0, from.items.count, 5) } ?? from.items.count
-            guard start <= end, at + (end - start) <= to.items.count else {
+            let r = try Check.span(args, at: 3, count: from.items.count)
+            guard at + r.count <= to.items.count else {
                 throw SchemeError(.range, "vector-copy!: the source does not fit at \(at)")
             }
-            let part = Array(from.items[start..<end])
+            let part = Array(from.items[r])
             to.items.replaceSubrange(at..<at + part.count, with: part)
             return .unspecified
         }
@@ -220,12 +212,11 @@ enum CollectionLibrary: NativeLibrary {
             let to = try bytes(args[0], 1)
             let at = try Check.position(args[1], to.bytes.count, 2)
             let from = try bytes(args[2], 3)
-            let start = try args.optional(3).map { try Check.position($0, from.bytes.count, 4) } ?? 0
-            let end = try args.optional(4).map { try Check.position($0, from.bytes.count, 5) } ?? from.bytes.count
-            guard start <= end, at + (end - start) <= to.bytes.count else {
+            let r = try Check.span(args, at: 3, count: from.bytes.count)
+            guard at + r.count <= to.bytes.count else {
                 throw SchemeError(.range, "bytevector-copy!: the source does not fit at \(at)")
             }
-            let part = Array(from.bytes[start..<end])
+            let part = Array(from.bytes[r])
             to.bytes.replaceSubrange(at..<at + part.count, with: part)
             return .unspecified
         }

@@ -125,6 +125,15 @@ enum Check {
         return i
     }
 
+    /// The optional `[start [end]]` arguments at `index` and `index + 1`
+    /// over a sequence of `count` elements, as a range.
+    static func span(_ args: Arguments, at index: Int, count: Int) throws -> Range<Int> {
+        let start = try args.optional(index).map { try position($0, count, index + 1) } ?? 0
+        let end = try args.optional(index + 1).map { try position($0, count, index + 2) } ?? count
+        guard start <= end else { throw SchemeError(.range, "start \(start) is after end \(end)") }
+        return start..<end
+    }
+
     static func procedure(_ v: Value, _ arg: Int = 1) throws -> Value {
         guard v.isProcedure else { throw SchemeError.wrongType(v, expected: "a procedure", argument: arg) }
         return v

@@ -114,11 +114,8 @@ enum StringLibrary: NativeLibrary {
     /// (proc string [start [end]]) argument checking.
     static func range(_ args: Arguments, what: String) throws -> (SchemeString, Int, Int) {
         let str = try Check.string(args[0], 1)
-        let n = str.scalars.count
-        let start = try args.optional(1).map { try Check.position($0, n, 2) } ?? 0
-        let end = try args.optional(2).map { try Check.position($0, n, 3) } ?? n
-        guard start <= end else { throw SchemeError(.range, "start \(start) is after end \(end)") }
-        return (str, start, end)
+        let r = try Check.span(args, at: 1, count: str.scalars.count)
+        return (str, r.lowerBound, r.upperBound)
     }
 }
 

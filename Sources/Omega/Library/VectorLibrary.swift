@@ -49,11 +49,8 @@ enum VectorLibrary: NativeLibrary {
 
     static func range(_ args: Arguments) throws -> (SchemeVector, Int, Int) {
         let vec = try Check.vector(args[0], 1)
-        let n = vec.items.count
-        let start = try args.optional(1).map { try Check.position($0, n, 2) } ?? 0
-        let end = try args.optional(2).map { try Check.position($0, n, 3) } ?? n
-        guard start <= end else { throw SchemeError(.range, "start \(start) is after end \(end)") }
-        return (vec, start, end)
+        let r = try Check.span(args, at: 1, count: vec.items.count)
+        return (vec, r.lowerBound, r.upperBound)
     }
 }
 
