@@ -96,13 +96,7 @@ import Testing
     @Test func theEmbeddingDemoRuns() throws {
         let demo = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("omega-embed-demo")
         guard FileManager.default.fileExists(atPath: demo.path) else { return }
-        let p = Process()
-        p.executableURL = demo
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let text = try runProcess(demo, []).stdout
         #expect(text.contains("sum of squares: 30"))
         #expect(text.contains("fib(20) = 6765"))
         #expect(text.contains("caught: demo.scm:1:1: error: car"))

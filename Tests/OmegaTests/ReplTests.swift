@@ -5,14 +5,15 @@ import Testing
 /// and reads the screen.
 @Suite(.serialized) struct ReplTests {
     final class Terminal {
-        let session = "omega-test-\(getpid())-\(UUID().uuidString.prefix(6))"
+        /// A private tmux server per terminal (`-L`): the test neither needs
+        /// nor disturbs a tmux the machine may already run.
+        let socket = "omega-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let session = "omega"
 
         init(command: String) throws {
-            // The tmux server this starts keeps its inherited descriptors:
-            // give it none of ours, or reading them would never end.
-            try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], capture: false)
+            try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", command])
         }
-        deinit { try? tmux(["kill-session", "-t", session], capture: false) }
+        deinit { _ = try? tmux(["kill-server"]) }
 
         func type(_ line: String) throws {
             try tmux(["send-keys", "-t", session, "-l", line])
@@ -34,31 +35,12 @@ import Testing
         }
 
         @discardableResult
-        func tmux(_ args: [String], capture: Bool = true) throws -> String {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["tmux"] + args
-            p.standardInput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            guard capture else {
-                p.standardOutput = FileHandle.nullDevice
-                try p.run()
-                p.waitUntilExit()
-                return ""
-            }
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+        func tmux(_ args: [String]) throws -> String {
+            try runProcess(URL(fileURLWithPath: "/usr/bin/tmux"), ["-L", socket] + args, timeout: 20).stdout
         }
     }
 
-    static var omegaPath: String {
-        let next = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("omega").path
-        return FileManager.default.fileExists(atPath: next) ? next : packageRoot.appendingPathComponent(".build/debug/omega").path
-    }
+    static var omegaPath: String { builtProduct("omega").path }
 
     static var haveTmux: Bool { FileManager.default.fileExists(atPath: "/usr/bin/tmux") }
 
