@@ -21,10 +21,13 @@ let package = Package(
 
         // C helpers the Glibc module does not expose.
         .target(name: "COmegaShims", path: "Sources/COmegaShims"),
+        // zlib, to read the gzipped tokenizer rank files (zlib1g-dev).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         // The embeddable interpreter: values, reader, compiler, VM, libraries.
         .target(
             name: "Omega",
-            dependencies: ["COmegaShims", .product(name: "BigInt", package: "BigInt")],
+            dependencies: ["COmegaShims", "CZlib", .product(name: "BigInt", package: "BigInt")],
             path: "Sources/Omega",
             plugins: ["EmbedStdlib"]
         ),

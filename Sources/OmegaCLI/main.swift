@@ -19,6 +19,8 @@ struct OmegaCommand: ParsableCommand {
             omega run FILE.scm [ARGS…]
             omega -e EXPR
             echo EXPR | omega
+            omega count [--model M | --encoding E] [--json] [FILE…]
+            omega test FILE.scm…
             """,
         discussion: """
             With no file and no -e: evaluates standard input when it is not a terminal, \
@@ -127,6 +129,32 @@ func runSchemeTests(_ files: [String]) -> Int32 {
     return runner.failed == 0 ? ExitStatus.success : ExitStatus.error
 }
 
+/// Parses and runs a subcommand: its own errors exit 1 with `omega NAME:
+/// MESSAGE`, bad usage exits 2, `--help` prints and exits 0.
+func runSubcommand<C: ParsableCommand>(_ type: C.Type, _ args: [String]) -> Never {
+    let name = C.configuration.commandName ?? "omega"
+    do {
+        var command = try type.parse(args)
+        try command.run()
+        exit(ExitStatus.success)
+    } catch let e as CLIError {
+        printError("omega \(name): \(e)")
+        exit(ExitStatus.error)
+    } catch let e as TokenizerError {
+        printError("omega \(name): \(e)")
+        exit(ExitStatus.error)
+    } catch {
+        let message = type.fullMessage(for: error)
+        if type.exitCode(for: error) == .success {
+            print(message)
+            exit(ExitStatus.success)
+        }
+        printError(message)
+        printError("Run 'omega \(name) --help' for usage.")
+        exit(ExitStatus.usage)
+    }
+}
+
 // `omega run FILE` is the same as `omega FILE`.
 var argv = Array(CommandLine.arguments.dropFirst())
 if argv.first == "test" {
@@ -138,6 +166,9 @@ if argv.first == "test" {
     t.start()
     finished.wait()
     exit(code)
+}
+if argv.first == "count" {
+    runSubcommand(CountCommand.self, Array(argv.dropFirst()))
 }
 if argv.first == "run" {
     argv.removeFirst()

@@ -1,0 +1,2 @@
+// zlib, for reading gzipped tokenizer rank files (zlib1g-dev, installed by scripts/setup).
+#include <zlib.h>
