@@ -11,6 +11,9 @@ import Foundation
 /// 2. tiktoken's cache: `$TIKTOKEN_CACHE_DIR`, `$DATA_GYM_CACHE_DIR`, then
 ///    `$TMPDIR/data-gym-cache` (file named by the SHA-1 of the download URL)
 /// 3. Omega's cache: `$XDG_CACHE_HOME/omega/tokenizers` (default `~/.cache/…`)
+///
+/// The parsed table of the file found is kept in Omega's cache directory as
+/// `NAME.ranks.bin` (see `RankCache`), so later processes skip the parsing.
 public struct RankFiles: Sendable {
     /// The environment the search reads (tests pass their own).
     public var environment: [String: String]
@@ -62,9 +65,15 @@ public struct RankFiles: Sendable {
     /// Loads `spec`'s ranks from the first file that exists and verifies.
     func load(_ spec: EncodingSpec) throws -> Found {
         var rejected: [String] = []
+        let cacheURL = RankCache.url(for: spec, in: omegaCacheDirectory)
         for url in candidates(for: spec) where FileManager.default.fileExists(atPath: url.path) {
+            let stamp = RankCache.SourceStamp(url)
+            if let stamp, let table = RankCache.load(cacheURL, for: stamp, spec: spec) {
+                return Found(table: table, source: url, rejected: rejected)
+            }
             do {
                 let table = try RankFiles.read(url, spec: spec)
+                if let stamp { RankCache.store(table, to: cacheURL, from: stamp, spec: spec) }
                 return Found(table: table, source: url, rejected: rejected)
             } catch {
                 rejected.append("\(url.path): \(error)")

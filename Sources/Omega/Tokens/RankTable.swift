@@ -13,12 +13,28 @@ final class RankTable: @unchecked Sendable {
     let arena: [UInt8]
     /// `offsets[r] ..< offsets[r + 1]` are rank r's bytes (empty for an unused rank).
     let offsets: [UInt32]
-    private var slots: [UInt64]
+    /// The hash table: (hash >> 32) << 32 | (rank + 1), 0 for an empty slot.
+    private(set) var slots: [UInt64]
     private let mask: Int
     /// The rank of each single byte (every byte is a token in these encodings).
     private(set) var byteRanks = [UInt32](repeating: UInt32.max, count: 256)
 
     var count: Int { offsets.count - 1 }
+
+    /// Rebuilds a table from a binary cache (see `RankCache`), without
+    /// rehashing: `slots` must be what `slots` of an equal table held.
+    init(arena: [UInt8], offsets: [UInt32], slots: [UInt64]) throws {
+        guard slots.count > 0, slots.count & (slots.count - 1) == 0, slots.count >= offsets.count else {
+            throw TokenizerError.damagedRankFile("cache has a malformed hash table")
+        }
+        self.arena = arena
+        self.offsets = offsets
+        self.slots = slots
+        mask = slots.count - 1
+        for r in 0..<(offsets.count - 1) where offsets[r + 1] == offsets[r] + 1 {
+            byteRanks[Int(arena[Int(offsets[r])])] = UInt32(r)
+        }
+    }
 
     /// Builds the table from the arena and offsets; fails on a duplicate token.
     init(arena: [UInt8], offsets: [UInt32]) throws {
