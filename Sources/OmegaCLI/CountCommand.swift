@@ -23,6 +23,9 @@ struct CountCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Count with this encoding: cl100k_base or o200k_base.", valueName: "ENCODING"))
     var encoding: String?
 
+    @Option(name: .long, help: ArgumentHelp("Read this configuration file instead of .omega/config.toml.", valueName: "FILE"))
+    var config: String?
+
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
@@ -51,6 +54,11 @@ struct CountCommand: ParsableCommand {
 
     func run() throws {
         let counter = TokenCounter.shared
+        do {
+            counter.models = try Configuration.load(path: config).modelEncodings()
+        } catch {
+            throw CLIError("\(error)")
+        }
         let chosenModel = model ?? (encoding == nil ? ProcessInfo.processInfo.environment["OMEGA_MODEL"].flatMap { $0.isEmpty ? nil : $0 } : nil)
         let spec: EncodingSpec
         var exactForModel = true

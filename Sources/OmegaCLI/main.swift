@@ -39,6 +39,12 @@ struct OmegaCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop after this many procedure calls (a runaway-script guard).", valueName: "CALLS"))
     var stepLimit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("The model calls and counts use unless they name one (also $OMEGA_MODEL).", valueName: "NAME"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read this configuration file instead of .omega/config.toml (also $OMEGA_CONFIG).", valueName: "FILE"))
+    var config: String?
+
     @Argument(help: "A Scheme script to run.")
     var file: String?
 
@@ -51,22 +57,34 @@ struct OmegaCommand: ParsableCommand {
         if eval != nil && file != nil { throw ValidationError("give either -e EXPR or a FILE, not both") }
     }
 
-    func makeInterpreter() -> Interpreter? {
+    /// The interpreter for this run, or the exit status when it cannot start
+    /// (2 for a bad configuration, 1 otherwise).
+    func makeInterpreter() -> Result<Interpreter, ExitCode> {
         var options = Interpreter.Options()
         if let s = stackLimit { options.stackLimit = s }
         options.stepLimit = stepLimit
         do {
+            options.models = try ModelSettings(configuration: try Configuration.load(path: config), defaultModel: model)
+        } catch {
+            printError("omega: \(error)")
+            return .failure(ExitCode(ExitStatus.usage))
+        }
+        do {
             let interp = try Interpreter(options: options)
             interp.commandLine = [file ?? "omega"] + arguments
-            return interp
+            return .success(interp)
         } catch {
             printError("omega: failed to start: \(error)")
-            return nil
+            return .failure(ExitCode(ExitStatus.error))
         }
     }
 
     func execute() -> Int32 {
-        guard let interp = makeInterpreter() else { return ExitStatus.error }
+        let interp: Interpreter
+        switch makeInterpreter() {
+        case .success(let i): interp = i
+        case .failure(let code): return code.rawValue
+        }
         if let expr = eval {
             return runReporting(interp) {
                 let v = try interp.evaluate(expr, sourceName: "<-e>")

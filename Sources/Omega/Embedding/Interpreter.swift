@@ -29,6 +29,8 @@ public final class Interpreter {
         /// Collect garbage at every safe point (very slow): for testing that
         /// nothing reachable is ever freed. Also set by `OMEGA_GC_STRESS=1`.
         public var gcStress = ProcessInfo.processInfo.environment["OMEGA_GC_STRESS"] == "1"
+        /// Models, prices and token counting (see `ModelSettings`).
+        public var models = ModelSettings()
 
         public init() {}
     }
@@ -55,11 +57,16 @@ public final class Interpreter {
     var stackGuard = StackGuard()
     /// The command-line arguments a script sees through `(command-line)`.
     public var commandLine: [String] = ["omega"]
+    /// Models, prices and token counting, as the options set them.
+    public var models: ModelSettings
+    /// Notes already written to standard error (each is written once).
+    var notesGiven: Set<String> = []
 
     /// Makes an interpreter with the built-in procedures and the standard library.
     public init(options: Options = Options()) throws {
         symbols = SymbolTable(heap: heap)
         syms = Syms(symbols)
+        models = options.models
         vm = VM(interp: self, maxCapacity: options.stackLimit)
         vm.stepLimit = options.stepLimit
         vm.gcStress = options.gcStress

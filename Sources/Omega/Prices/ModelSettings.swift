@@ -1,0 +1,33 @@
+/// What an interpreter knows about models: which one to use by default, what
+/// each costs, how to count its tokens, and how time converts to money.
+/// A host or the `omega` command fills it from configuration.
+public struct ModelSettings: Sendable {
+    /// The model used when a call or a procedure names none.
+    public var defaultModel: String
+    /// Prices per model.
+    public var prices: PriceTable
+    /// Counts tokens (shared by default: the rank files load once per process).
+    public var tokens: TokenCounter
+    /// The time → money → tokens scale.
+    public var conversions: BudgetConversions
+
+    /// Defaults: `$OMEGA_MODEL` or gpt-4o-mini, the built-in prices, the
+    /// shared counter, 4 hours = $10.
+    public init(defaultModel: String? = nil, prices: PriceTable = .builtIn,
+                tokens: TokenCounter = .shared, conversions: BudgetConversions = BudgetConversions()) {
+        let env = ProcessInfo.processInfo.environment["OMEGA_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+        self.defaultModel = defaultModel ?? env ?? "gpt-4o-mini"
+        self.prices = prices
+        self.tokens = tokens
+        self.conversions = conversions
+    }
+
+    /// Settings from a configuration file: its prices, encodings and scale.
+    public init(configuration: Configuration, defaultModel: String? = nil) throws {
+        self.init(defaultModel: defaultModel, prices: try configuration.prices(),
+                  conversions: try configuration.conversions())
+        tokens.models = try configuration.modelEncodings()
+    }
+}
+
+import Foundation
