@@ -219,10 +219,12 @@ public struct TOMLParser {
         case "\"": return .string(try basicString())
         case "'": return .string(try literalString())
         case "[":
+            let opened = line
             advance()
             var items: [TOMLValue] = []
             while true {
                 skipBlank()
+                if atEnd { throw TOMLError(source: source, line: opened, message: "unterminated array (no closing ']')") }
                 if current == "]" { advance(); return .array(items) }
                 items.append(try value())
                 skipBlank()
