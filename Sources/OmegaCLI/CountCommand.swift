@@ -35,6 +35,9 @@ struct CountCommand: ParsableCommand {
     @Flag(help: "Print the token ids, one line per input.")
     var ids = false
 
+    @Flag(help: "Report the tokenizer's load time and encoding speed on standard error.")
+    var stats = false
+
     @Argument(help: "Files to count; standard input when none.")
     var files: [String] = []
 
@@ -84,7 +87,9 @@ struct CountCommand: ParsableCommand {
             }
         }
 
+        let loadStart = DispatchTime.now()
         let tokenizer = try? counter.tokenizer(spec).get()
+        let encodeStart = DispatchTime.now()
         var results: [Counted] = []
         for (name, text) in inputs {
             if let t = tokenizer {
@@ -98,6 +103,15 @@ struct CountCommand: ParsableCommand {
             } else {
                 results.append(Counted(name: name, count: counter.count(text, encoding: spec), ids: nil))
             }
+        }
+        if stats {
+            let end = DispatchTime.now()
+            let load = Double(encodeStart.uptimeNanoseconds - loadStart.uptimeNanoseconds) / 1e6
+            let encode = Double(end.uptimeNanoseconds - encodeStart.uptimeNanoseconds) / 1e6
+            let bytes = inputs.reduce(0) { $0 + $1.1.utf8.count }
+            let mbps = encode > 0 ? Double(bytes) / 1e6 / (encode / 1000) : 0
+            printError(String(format: "omega count: %@ loaded in %.1f ms; %d bytes encoded in %.1f ms (%.1f MB/s)",
+                              spec.name, load, bytes, encode, mbps))
         }
         if ids && tokenizer == nil {
             throw CLIError("--ids needs the tokenizer files: \(RankFiles.installHint)")

@@ -21,7 +21,7 @@ CASES = [
     "Ǆemal ǅ ǈ ʰʲ ΑΒΓαβγ ДЖЯджя İstanbul", "١٢٣ Ⅻ ½ ²³ ①", "nbsp\u00a0em\u2003ideographic\u3000ls\u2028ps\u2029",
     "<|endoftext|> is special; so is <|fim_prefix|> and <|endofprompt|>", "path/to/file.swift:12:3: error:\r\n",
     "MixedCASEWords likeThis AndTHIS iPhone McDonald's", "ÀÉÎÕÜ àéîõü ßẞ", "tab\tseparated\tvalues\n1\t2\t3\n",
-    "!!!??? ... --- *** /// \\\\ ||| ~~~", "Ω> (with-budget 10000 (lambda () (effect infer.op \"hi\")))",
+    "!!!??? ... --- *** /// \\\\ ||| ~~~", "a\x1c\x1c b\x1f  c \u0085\u0085d", "Ω> (with-budget 10000 (lambda () (effect infer.op \"hi\")))",
 ]
 
 POOLS = [

@@ -45,6 +45,16 @@ struct CharacterClasses: Sendable {
         return CharacterClasses.compute(s)
     }
 
+    /// The Unicode White_Space property: a fixed set of 25 scalars, checked
+    /// directly because asking Swift's property tables costs as much as the
+    /// general category does.
+    static func isWhiteSpace(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: return true
+        default: return false
+        }
+    }
+
     static func compute(_ s: Unicode.Scalar) -> UInt8 {
         var f: UInt8 = 0
         let p = s.properties
@@ -56,7 +66,7 @@ struct CharacterClasses: Sendable {
         case .decimalNumber, .letterNumber, .otherNumber: f = number
         default: break
         }
-        if p.isWhitespace { f |= space }
+        if isWhiteSpace(s.value) { f |= space }
         if s == "\r" || s == "\n" { f |= newline }
         return f
     }
