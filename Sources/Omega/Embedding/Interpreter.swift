@@ -31,6 +31,10 @@ public final class Interpreter {
         public var gcStress = ProcessInfo.processInfo.environment["OMEGA_GC_STRESS"] == "1"
         /// Models, prices and token counting (see `ModelSettings`).
         public var models = ModelSettings()
+        /// Where `(effect …)` calls go; nil: the offline simulator.
+        public var backend: ModelBackend? = nil
+        /// Defaults of the effect path (max tokens, timeout, concurrency).
+        public var effects = EffectSettings()
 
         public init() {}
     }
@@ -59,6 +63,10 @@ public final class Interpreter {
     public var commandLine: [String] = ["omega"]
     /// Models, prices and token counting, as the options set them.
     public var models: ModelSettings
+    /// Runs model calls for `(effect …)`: the backend and the meter's seam.
+    public let effects: EffectEngine
+    /// Defaults of the effect path.
+    public var effectSettings: EffectSettings
     /// Notes already written to standard error (each is written once).
     var notesGiven: Set<String> = []
 
@@ -67,6 +75,9 @@ public final class Interpreter {
         symbols = SymbolTable(heap: heap)
         syms = Syms(symbols)
         models = options.models
+        effects = EffectEngine(backend: options.backend
+            ?? SimulatorBackend(tokens: options.models.tokens, prices: options.models.prices))
+        effectSettings = options.effects
         vm = VM(interp: self, maxCapacity: options.stackLimit)
         vm.stepLimit = options.stepLimit
         vm.gcStress = options.gcStress

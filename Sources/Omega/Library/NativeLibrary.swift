@@ -11,7 +11,7 @@ enum BaseLibrary {
         NumberLibrary.self, ListLibrary.self, CharacterLibrary.self, StringLibrary.self,
         SymbolLibrary.self, VectorLibrary.self, EqualityLibrary.self, ControlLibrary.self,
         OutputLibrary.self, SystemLibrary.self, ExceptionLibrary.self, RecordLibrary.self,
-        InputLibrary.self, CollectionLibrary.self, BinaryPortLibrary.self, TokenLibrary.self,
+        InputLibrary.self, CollectionLibrary.self, BinaryPortLibrary.self, TokenLibrary.self, EffectLibrary.self,
     ]
 
     static func register(in interp: Interpreter) {

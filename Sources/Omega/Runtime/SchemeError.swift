@@ -5,6 +5,8 @@ struct SchemeError: Error {
     enum Kind: String {
         case error, syntax, read, file, type, arity, range, unbound
         case divisionByZero, stackOverflow, stepLimit, interrupted, exit
+        /// A model call failed (timeout, rate limit, server error…).
+        case effect
         /// `(raise obj)` / `(raise-continuable obj)`: `payload` is obj.
         case raise, raiseContinuable
     }

@@ -47,6 +47,8 @@ final class ErrorObject: HeapObject, CustomPrintable {
     let location: SourceLocation
     /// Rendered backtrace at the point of the error.
     let backtrace: [String]
+    /// Data a library attaches for handlers (e.g. parallel-map's partial results).
+    var payload: Value = .unspecified
 
     init(kind: SchemeError.Kind, message: String, irritants: [Value], irritantsInMessage: Bool,
          location: SourceLocation, backtrace: [String]) {
@@ -59,7 +61,10 @@ final class ErrorObject: HeapObject, CustomPrintable {
         super.init(kind: .errorObject)
     }
 
-    override func trace(_ marker: inout Marker) { for v in irritants { marker.mark(v) } }
+    override func trace(_ marker: inout Marker) {
+        for v in irritants { marker.mark(v) }
+        marker.mark(payload)
+    }
 
     func printedForm(_ interp: Interpreter) -> String {
         var s = "#<error " + interp.writeString(interp.makeString(message))

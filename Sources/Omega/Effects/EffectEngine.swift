@@ -1,0 +1,165 @@
+import Foundation
+
+/// The meter's seam: every request that reaches a backend passes `reserve`
+/// before it is sent and `settle` after its reply (or failure). Both run on
+/// the interpreter's thread. `reserve` throws to refuse a request.
+public protocol EffectMeter: AnyObject {
+    /// Reserves the request's worst case; the returned token comes back to `settle`.
+    func reserve(_ request: InferenceRequest) throws -> AnyObject?
+    /// Replaces the reservation with what the call really used (or releases it).
+    func settle(_ request: InferenceRequest, reservation: AnyObject?, outcome: Result<InferenceResult, Error>)
+}
+
+/// Sends model calls to the backend off the interpreter's thread and hands
+/// the replies back, so that several can be in flight while Scheme code stays
+/// single-threaded.
+///
+/// A call is a *ticket*: `submit` starts it and returns at once; `wait`
+/// blocks until one of some tickets is done (or the interpreter is
+/// interrupted, which cancels every call in flight); `take` gives the result.
+public final class EffectEngine: @unchecked Sendable {
+    /// Where calls go.
+    public var backend: ModelBackend
+    /// Charges calls (issue 6); nil: calls are not metered.
+    public var meter: EffectMeter?
+
+    private let condition = NSCondition()
+    private var nextTicket = 1
+    private var tasks: [Int: Task<Void, Never>] = [:]
+    private var done: [Int: Result<InferenceResult, Error>] = [:]
+    private var submitted: [Int: (request: InferenceRequest, reservation: AnyObject?)] = [:]
+
+    public init(backend: ModelBackend) {
+        self.backend = backend
+    }
+
+    /// Calls started and not yet taken.
+    public var inFlight: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return submitted.count
+    }
+
+    /// Meters and starts `request`; returns its ticket. Throws what the meter
+    /// throws (the request is then not sent).
+    public func submit(_ request: InferenceRequest) throws -> Int {
+        let reservation = try meter?.reserve(request)
+        let backend = self.backend
+        condition.lock()
+        let ticket = nextTicket
+        nextTicket += 1
+        submitted[ticket] = (request, reservation)
+        condition.unlock()
+        let task = Task.detached { [weak self] in
+            let outcome: Result<InferenceResult, Error>
+            do {
+                outcome = .success(try await EffectEngine.withTimeout(request.timeout) { try await backend.infer(request) })
+            } catch is CancellationError {
+                outcome = .failure(BackendError(.cancelled, "the call was cancelled"))
+            } catch {
+                outcome = .failure(error)
+            }
+            self?.finish(ticket, outcome)
+        }
+        condition.lock()
+        if done[ticket] == nil { tasks[ticket] = task }
+        condition.unlock()
+        return ticket
+    }
+
+    private func finish(_ ticket: Int, _ outcome: Result<InferenceResult, Error>) {
+        condition.lock()
+        done[ticket] = outcome
+        tasks[ticket] = nil
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Blocks until one of `tickets` is done and returns it. Every 50 ms it
+    /// asks `interrupted`; when that says yes, every call in flight is
+    /// cancelled and `EffectEngine.Interrupted` is thrown.
+    public func wait(for tickets: [Int], interrupted: () -> Bool) throws -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let t = tickets.first(where: { done[$0] != nil }) { return t }
+            guard tickets.contains(where: { submitted[$0] != nil }) else { throw UnknownTicket() }
+            if interrupted() {
+                condition.unlock()
+                cancelAll()
+                condition.lock()
+                throw Interrupted()
+            }
+            _ = condition.wait(until: Date().addingTimeInterval(0.05))
+        }
+    }
+
+    /// The outcome of a finished ticket, settled with the meter. Each ticket
+    /// can be taken once.
+    public func take(_ ticket: Int) -> Result<InferenceResult, Error>? {
+        condition.lock()
+        guard let outcome = done.removeValue(forKey: ticket), let entry = submitted.removeValue(forKey: ticket) else {
+            condition.unlock()
+            return nil
+        }
+        condition.unlock()
+        meter?.settle(entry.request, reservation: entry.reservation, outcome: outcome)
+        return outcome
+    }
+
+    /// The request behind a ticket not yet taken.
+    public func request(for ticket: Int) -> InferenceRequest? {
+        condition.lock()
+        defer { condition.unlock() }
+        return submitted[ticket]?.request
+    }
+
+    /// Cancels `tickets`, waits for them to end, and takes them (so the meter
+    /// settles them). For a scope that is left with calls still in flight.
+    public func drain(_ tickets: [Int]) {
+        condition.lock()
+        let running = tickets.compactMap { tasks[$0] }
+        condition.unlock()
+        for t in running { t.cancel() }
+        for t in tickets {
+            condition.lock()
+            while submitted[t] != nil && done[t] == nil { _ = condition.wait(until: Date().addingTimeInterval(0.05)) }
+            condition.unlock()
+            _ = take(t)
+        }
+    }
+
+    /// Cancels every call in flight; their tickets finish with a `cancelled` error.
+    public func cancelAll() {
+        condition.lock()
+        let running = Array(tasks.values)
+        condition.unlock()
+        for t in running { t.cancel() }
+    }
+
+    /// Thrown by `wait` when the interpreter was interrupted.
+    public struct Interrupted: Error {}
+    /// Thrown by `wait` for tickets that were never submitted or already taken.
+    public struct UnknownTicket: Error {}
+
+    /// Runs `body`, failing with a timeout error after `seconds`.
+    static func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(max(seconds, 0.001) * 1e9))
+                throw BackendError(.timeout, "no answer within \(seconds.formatted()) s")
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw BackendError(.cancelled, "the call was cancelled") }
+            return first
+        }
+    }
+}
+
+extension Double {
+    /// `2`, `0.5`: the shortest form, for messages.
+    func formatted() -> String {
+        self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// The offline backend: deterministic, plausible answers with exact token
+/// counts, for dry runs, forecasts and tests. No network.
+///
+/// An answer depends only on the model, the prompt and the sample number. Its
+/// length is a fraction of the request's `max-tokens` drawn from
+/// [`minRatio`, `maxRatio`]; a draw at or above 1 is cut at `max-tokens` with
+/// finish reason `length`. The text is built from words that are single tokens
+/// in the model's encoding, so its token count is exact, and it is counted
+/// again with the tokenizer before it is reported.
+///
+/// Faults for tests: the request option `simulate-fault` (or `fault` in the
+/// configuration) = `rate-limit`, `server-error`, `timeout` or `cut-stream`.
+public struct SimulatorBackend: ModelBackend {
+    public let name = "simulate"
+    /// Shortest and longest answers, as fractions of `max-tokens`.
+    public var minRatio: Double = 0.3
+    public var maxRatio: Double = 1.2
+    /// Simulated latency in seconds per call (0: answer at once).
+    public var latency: Double = 0
+    /// A fault every call suffers (nil: none).
+    public var fault: String?
+    let tokens: TokenCounter
+    let prices: PriceTable
+
+    public init(tokens: TokenCounter = .shared, prices: PriceTable = .builtIn) {
+        self.tokens = tokens
+        self.prices = prices
+    }
+
+    static let words = ["the", "model", "budget", "report", "shows", "that", "costs", "and", "tokens", "are",
+                        "within", "limits", "while", "each", "call", "is", "metered", "before", "it", "runs",
+                        "summary", "of", "results", "for", "this", "week", "team", "review", "notes", "plan",
+                        "data", "value", "time", "work", "first", "next", "also", "more", "less", "key",
+                        "points", "include", "clear", "short", "answer", "should", "will", "can", "we", "our"]
+
+    public func infer(_ request: InferenceRequest) async throws -> InferenceResult {
+        let started = Date()
+        var rng = SplitMix64(seed: SimulatorBackend.seed(request))
+        let delay = Double(request.extra["simulate-latency"] ?? "") ?? latency
+        if let fault = request.extra["simulate-fault"] ?? fault {
+            switch fault {
+            case "rate-limit": throw BackendError(.rateLimited, "simulated rate limit (429)", retryAfter: 1, status: 429)
+            case "server-error": throw BackendError(.server, "simulated server error (500)", status: 500)
+            case "timeout":
+                try await Task.sleep(nanoseconds: UInt64(max(request.timeout, 0) * 1e9) + 1_000_000)
+                throw BackendError(.timeout, "simulated timeout")
+            case "cut-stream": break
+            default: throw BackendError(.client, "unknown simulate-fault '\(fault)' (rate-limit, server-error, timeout, cut-stream)")
+            }
+        }
+        if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+        try Task.checkCancellation()
+
+        let ratio = minRatio + (maxRatio - minRatio) * rng.unit()
+        var target = max(1, Int((Double(request.maxTokens) * ratio).rounded()))
+        var finish = "stop"
+        if target >= request.maxTokens {
+            target = request.maxTokens
+            finish = "length"
+        }
+        if request.extra["simulate-fault"] ?? fault == "cut-stream" {
+            target = max(1, target / 2)
+            finish = "cut"
+        }
+        var text = ""
+        var sentenceStart = true
+        for i in 0..<target {
+            var w = SimulatorBackend.words[Int(rng.next() % UInt64(SimulatorBackend.words.count))]
+            if sentenceStart { w = w.prefix(1).uppercased() + w.dropFirst() }
+            text += (i == 0 ? "" : " ") + w
+            sentenceStart = false
+        }
+        var output = tokens.count(text, model: request.model)
+        // A word that is two tokens must not push a cut answer past max-tokens.
+        while output.tokens > request.maxTokens, let space = text.lastIndex(of: " ") {
+            text = String(text[..<space])
+            output = tokens.count(text, model: request.model)
+        }
+        let input = request.promptTokens
+        let usage = TokenUsage(inputTokens: input.tokens, outputTokens: output.tokens)
+        return InferenceResult(
+            text: text, model: request.model, finishReason: finish, usage: usage,
+            usageSource: input.exact && output.exact ? .counted : .estimated,
+            cost: try? prices.price(for: request.model).map { try $0.cost(of: usage) } ?? nil,
+            latency: Date().timeIntervalSince(started), backend: name, requestID: request.id, simulated: true)
+    }
+
+    /// The seed: a hash of model, prompt and sample number.
+    static func seed(_ r: InferenceRequest) -> UInt64 {
+        var bytes = Array(r.model.utf8) + [0]
+        for m in r.messages { bytes += Array(m.role.utf8) + [1] + Array(m.content.utf8) + [2] }
+        bytes += Array(String(r.sample).utf8)
+        return Digest.sha256(bytes).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
+
+/// A small deterministic random generator (SplitMix64).
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// A number in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,163 @@
+import Foundation
+
+/// The native half of `(effect …)` (the Scheme half, handlers and
+/// `parallel-map`, is stdlib/40-effects.scm):
+///
+///     (%effect-submit op prompt options)  → ticket     meter, then start the call
+///     (%effect-wait tickets)              → ticket     block until one is done
+///     (%effect-take ticket)               → fields     the result, or raise its error
+///
+/// `options` is an association list already merged with the dynamic context
+/// (`with-model`, `with-agent`, `with-workflow`).
+enum EffectLibrary: NativeLibrary {
+    static func register(in interp: Interpreter) {
+        interp.define("%effect-submit") { interp, op, prompt, options in
+            let request = try makeRequest(interp, op: op, prompt: prompt, options: options)
+            do {
+                return .init(fixnum: try interp.effects.submit(request))
+            } catch let e as SchemeError {
+                throw e
+            } catch {
+                throw fail(.error, request.operation, "\(error)")
+            }
+        }
+        interp.define("%effect-wait") { interp, tickets in
+            let list = try Check.list(tickets).map { try Check.int($0) }
+            do {
+                let t = try interp.effects.wait(for: list) {
+                    interp.vm.interruptRequested.load(ordering: .relaxed)
+                }
+                return .init(fixnum: t)
+            } catch is EffectEngine.Interrupted {
+                interp.vm.interruptRequested.store(false, ordering: .relaxed)
+                throw SchemeError(.interrupted, "interrupted (calls in flight were cancelled)")
+            } catch {
+                throw SchemeError(.error, "%effect-wait: no such call in flight", irritants: [tickets])
+            }
+        }
+        interp.define("%effect-take") { interp, ticket in
+            let t = try Check.int(ticket)
+            let request = interp.effects.request(for: t)
+            guard let outcome = interp.effects.take(t) else {
+                throw SchemeError(.error, "%effect-take: the call is not finished or was already taken", irritants: [ticket])
+            }
+            switch outcome {
+            case .success(let r): return resultFields(r, interp)
+            case .failure(let e as BackendError):
+                throw fail(.effect, request?.operation ?? "effect", "\(e.message) (model \(request?.model ?? "?"), request \(request?.id ?? "?")):",
+                           [interp.symbol(e.kind.rawValue)])
+            case .failure(let e):
+                throw fail(.effect, request?.operation ?? "effect", "\(e) (model \(request?.model ?? "?"), request \(request?.id ?? "?")):",
+                           [interp.symbol("error")])
+            }
+        }
+        interp.define("%error-object-payload") { _, e in
+            guard let o = e.as(ErrorObject.self) else { throw SchemeError.wrongType(e, expected: "an error object", argument: 1) }
+            return o.payload
+        }
+        interp.define("%error-object-payload-set!") { _, e, v in
+            guard let o = e.as(ErrorObject.self) else { throw SchemeError.wrongType(e, expected: "an error object", argument: 1) }
+            o.payload = v
+            return .unspecified
+        }
+        interp.define("%effect-drain") { interp, tickets in
+            interp.effects.drain(try Check.list(tickets).map { try Check.int($0) })
+            return .unspecified
+        }
+        interp.define("effect-error?") { _, x in
+            Value(x.as(ErrorObject.self)?.errorKind == .effect)
+        }
+        interp.define("%default-max-in-flight") { interp in .init(fixnum: interp.effectSettings.maxInFlight) }
+        interp.define("%default-samples") { interp in .init(fixnum: interp.effectSettings.samples) }
+        interp.define("%default-model") { interp in interp.makeString(interp.models.defaultModel) }
+        interp.define("%backend-name") { interp in interp.makeString(interp.effects.backend.name) }
+    }
+
+    /// An error reported as coming from the operation (`infer.op: …`), not
+    /// from the private primitive that noticed it.
+    static func fail(_ kind: SchemeError.Kind, _ operation: String, _ message: String, _ irritants: [Value] = []) -> SchemeError {
+        var e = SchemeError(kind, message, irritants: irritants)
+        e.procedure = operation
+        return e
+    }
+
+    /// The fields of an inference-result record, in the order of its constructor.
+    static func resultFields(_ r: InferenceResult, _ interp: Interpreter) -> Value {
+        interp.list([
+            interp.makeString(r.text), interp.makeString(r.model), interp.makeString(r.finishReason),
+            .init(fixnum: r.usage.inputTokens), .init(fixnum: r.usage.outputTokens), .init(fixnum: r.usage.cacheReadTokens),
+            r.cost.map { TokenLibrary.dollars($0, interp) } ?? .false,
+            interp.heap.flonum(r.latency), interp.makeString(r.backend), interp.makeString(r.requestID),
+            Value(r.simulated), interp.symbol(r.usageSource.rawValue),
+        ])
+    }
+
+    static func makeRequest(_ interp: Interpreter, op: Value, prompt: Value, options: Value) throws -> InferenceRequest {
+        let operation = try Check.symbol(op, 1).name
+        let p = try Prompt.from(prompt, in: interp, argument: 2)
+        var opts: [String: Value] = [:]
+        for item in try Check.list(options, 3) {
+            guard item.isPair, let key = item.pair.car.as(Symbol.self)?.name else {
+                throw fail(.type, operation, "options must be (name . value) pairs, got ", [item])
+            }
+            if opts[key] == nil { opts[key] = item.pair.cdr }   // the first (innermost) wins
+        }
+        func text(_ key: String) throws -> String? {
+            guard let v = opts[key], v != .false else { return nil }
+            if let s = interp.string(v) { return s }
+            if let s = v.as(Symbol.self) { return s.name }
+            throw fail(.type, operation, "option \(key) must be a string or symbol, got ", [v])
+        }
+        func count(_ key: String) throws -> Int? {
+            guard let v = opts[key], v != .false else { return nil }
+            guard v.isFixnum, v.fixnum > 0 else {
+                throw fail(.type, operation, "option \(key) must be a positive integer, got ", [v])
+            }
+            return v.fixnum
+        }
+        func real(_ key: String) throws -> Double? {
+            guard let v = opts[key], v != .false else { return nil }
+            guard let n = Num(v) else { throw fail(.type, operation, "option \(key) must be a number, got ", [v]) }
+            return n.doubleValue
+        }
+        let model = try text("model") ?? interp.models.defaultModel
+        let system = try text("system")
+        var stop: [String] = []
+        if let v = opts["stop"], v != .false {
+            if let s = interp.string(v) { stop = [s] } else {
+                stop = try Check.list(v, 3).map { x in
+                    guard let s = interp.string(x) else { throw fail(.type, operation, "stop must be a string or a list of strings, got ", [v]) }
+                    return s
+                }
+            }
+        }
+        let known: Set<String> = ["model", "max-tokens", "temperature", "stop", "system", "agent", "workflow", "timeout", "sample", "n"]
+        var extra: [String: String] = [:]
+        for (k, v) in opts where !known.contains(k) { extra[k] = interp.displayString(v) }
+
+        let maxTokens = try count("max-tokens") ?? interp.effectSettings.defaultMaxTokens
+        var request = InferenceRequest(
+            operation: operation, prompt: p, model: model, maxTokens: maxTokens,
+            temperature: try real("temperature"), stop: stop, system: system,
+            agent: try text("agent"), workflow: try text("workflow"),
+            promptTokens: TokenCount(tokens: 0, exact: true, encoding: nil, note: nil),
+            timeout: try real("timeout") ?? interp.effectSettings.timeout,
+            sample: opts["sample"].flatMap { $0.isFixnum ? $0.fixnum : nil } ?? 0, extra: extra)
+        request.promptTokens = interp.models.tokens.count(messages: request.messages, model: model)
+        return request
+    }
+}
+
+/// Settings of the effect path a host or the configuration may change.
+public struct EffectSettings: Sendable {
+    /// `max-tokens` when a call gives none (the meter reserves this much output).
+    public var defaultMaxTokens = 512
+    /// Seconds before a call times out.
+    public var timeout: Double = 120
+    /// Calls `parallel-map` keeps in flight when not told.
+    public var maxInFlight = 4
+    /// Samples `search.op` draws when not told.
+    public var samples = 3
+
+    public init() {}
+}
