@@ -153,14 +153,20 @@
        (let ((tickets (reverse submitted)))
          (map (lambda (t) (let ((r (%await t))) (set! submitted (delete t submitted)) r)) tickets)))
      ;; Leaving early (a budget refused a sample, an error): settle the rest.
-     (lambda () (%effect-drain submitted)))))
+     ;; A fiber switch inside parallel-map also leaves this extent, for a while.
+     (lambda () (unless %fiber-switching (%effect-drain submitted))))))
 
 ;; The scheduler of the innermost parallel-map, or #f outside one.
 (define %fiber-exit #f)
+;; True while control jumps between a fiber and its scheduler: dynamic-wind
+;; exits that clean up (drain calls in flight) must not run for a mere switch.
+(define %fiber-switching #f)
 
 (define (%await ticket)
   (if %fiber-exit
-      (call/cc (lambda (k) (%fiber-exit (list 'wait ticket k))))
+      (begin
+        (call/cc (lambda (k) (set! %fiber-switching #t) (%fiber-exit (list 'wait ticket k))))
+        (set! %fiber-switching #f))
       (%effect-wait (list ticket)))
   (apply %make-inference-result (%effect-take ticket)))
 
@@ -185,6 +191,7 @@
     (unless (and (exact-integer? limit) (> limit 0))
       (error "parallel-map: max-in-flight must be a positive integer, got" limit))
     (define (note! message)
+      (set! %fiber-switching #f)
       (when (pair? message)
         (set! waiting (append waiting (list (cons (cadr message) (caddr message)))))))
     (define (start! i)
@@ -196,7 +203,7 @@
                                (proc (vector-ref items i))))
                 (%fiber-exit 'done)))))
     (define (resume! k)
-      (note! (call/cc (lambda (scheduler) (set! %fiber-exit scheduler) (k #t)))))
+      (note! (call/cc (lambda (scheduler) (set! %fiber-exit scheduler) (set! %fiber-switching #t) (k #t)))))
     (dynamic-wind
      (lambda () #f)
      (lambda ()

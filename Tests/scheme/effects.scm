@@ -1,0 +1,113 @@
+;; Effects through the offline simulator (issue 5).
+
+;; infer.op → text; the same request gives the same answer.
+(test #t (string? (effect infer.op "Say hello" 'max-tokens 20)))
+(test (effect infer.op "Say hello" 'max-tokens 20) (effect infer.op "Say hello" 'max-tokens 20))
+(test #f (equal? (effect infer.op "Say hello" 'max-tokens 20) (effect infer.op "Say goodbye" 'max-tokens 20)))
+
+;; int.op → a result record with exact usage and cost.
+(define r (effect int.op (list "Brief summary (50 words): " "the report") '((max-tokens . 40) (model . "gpt-4o"))))
+(test #t (inference-result? r))
+(test "gpt-4o" (result-model r))
+(test (count-tokens '((user . "Brief summary (50 words): the report")) "gpt-4o") (result-input-tokens r))
+(test (count-tokens (result-text r) "gpt-4o") (result-output-tokens r))
+(test #t (<= (result-output-tokens r) 40))
+(test (estimate-cost "gpt-4o" (result-input-tokens r) (result-output-tokens r)) (result-cost r))
+(test "simulate" (result-backend r))
+(test #t (result-simulated? r))
+(test 'counted (result-usage-source r))
+(test #t (string? (result-request-id r)))
+(test (+ (result-input-tokens r) (result-output-tokens r)) (result-total-tokens r))
+;; max-tokens bounds the answer; "length" when it is cut there.
+(test #t (let loop ((i 0))
+           (or (= i 20)
+               (let ((x (effect int.op (number->string i) 'max-tokens 6)))
+                 (and (<= (result-output-tokens x) 6)
+                      (or (string=? (result-finish-reason x) "stop")
+                          (and (string=? (result-finish-reason x) "length") (= 6 (result-output-tokens x))))
+                      (loop (+ i 1)))))))
+
+;; Options: keyword style with or without colons, an alist, or chat messages.
+(test "gpt-4" (result-model (effect int.op "x" 'model "gpt-4")))
+(test "gpt-4" (result-model (effect int.op "x" 'model: "gpt-4")))
+(test 7 (result-input-tokens (effect int.op '((user . "")) 'model "gpt-4o")))   ; 3 + "user" + 3
+(test-error (effect infer.op "x" 'model))
+(test-error (effect infer.op 42))
+(test-error (effect "infer.op" "x"))
+(test-error (effect infer.op "x" 'max-tokens -3))
+(test-error (effect 'unknown.op "x"))
+
+;; search.op: n samples, each its own call.
+(define samples (effect search.op "ideas" 'n 3 'max-tokens 10))
+(test 3 (length samples))
+(test #t (inference-result? (car samples)))
+(test 3 (length (delete-duplicates (map result-request-id samples))))
+(test #f (equal? (result-text (car samples)) (result-text (cadr samples))))
+
+;; Handlers: answer, change and pass on, nest (innermost first).
+(test "mock: q" (with-effect-handler 'infer.op
+                  (lambda (req next) (string-append "mock: " (effect-request-prompt req)))
+                  (lambda () (effect infer.op "q"))))
+(test '("gpt-4o-mini" #t)
+      (with-effect-handler 'int.op
+        (lambda (req next) (next (effect-request-with req 'model "gpt-4o-mini" 'max-tokens 5)))
+        (lambda () (let ((x (effect int.op "q" 'model "gpt-4")))
+                     (list (result-model x) (<= (result-output-tokens x) 5))))))
+(test "outer(inner(q))"
+      (with-effect-handler 'infer.op
+        (lambda (req next) (string-append "outer(" (effect-request-prompt req) ")"))
+        (lambda ()
+          (with-effect-handler 'infer.op
+            (lambda (req next) (next (effect-request-with req 'prompt (string-append "inner(" (effect-request-prompt req) ")"))))
+            (lambda () (effect infer.op "q"))))))
+(test "other" (with-effect-handler 'int.op (lambda (req next) "int")
+                (lambda () (with-effect-handler '(infer.op) (lambda (req next) "other")
+                             (lambda () (effect infer.op "q"))))))
+(test "answered" (with-effect-handler #t (lambda (req next) "answered") (lambda () (effect search.op "q"))))
+;; A handler's own effect goes outward, not back to itself.
+(test "outer" (with-effect-handler 'infer.op (lambda (req next) "outer")
+                (lambda () (with-effect-handler 'infer.op (lambda (req next) (effect infer.op "again"))
+                             (lambda () (effect infer.op "q"))))))
+(test "mocked" (result-text (with-effect-handler 'int.op (lambda (req next) (make-inference-result "mocked"))
+                              (lambda () (effect int.op "q")))))
+
+;; Dynamic context.
+(test '(reviewer sprint "gpt-4")
+      (with-agent 'reviewer
+        (lambda () (with-workflow 'sprint
+          (lambda () (with-model "gpt-4"
+            (lambda () (with-effect-handler #t
+              (lambda (req next) (list (effect-request-agent req) (effect-request-workflow req) (effect-request-model req)))
+              (lambda () (effect infer.op "x"))))))))))
+(test "gpt-4" (with-model "gpt-4" (lambda () (result-model (effect int.op "x")))))
+(test "gpt-4o" (with-model "gpt-4" (lambda () (result-model (effect int.op "x" 'model "gpt-4o")))))
+(test 'reviewer (with-agent 'reviewer current-agent))
+(test #f (current-agent))
+
+;; Failures are catchable effect errors.
+(test 'server-error (guard (e ((effect-error? e) (effect-error-kind e))) (effect infer.op "x" 'simulate-fault 'server-error)))
+(test 'rate-limited (guard (e ((effect-error? e) (effect-error-kind e))) (effect infer.op "x" 'simulate-fault 'rate-limit)))
+(test 'timeout (guard (e ((effect-error? e) (effect-error-kind e)))
+                 (effect infer.op "x" 'simulate-fault 'timeout 'timeout 0.1)))
+(test "cut" (result-finish-reason (effect int.op "x" 'simulate-fault 'cut-stream)))
+
+;; parallel-map: order kept, errors reported without losing the rest.
+(test '(1 4 9 16) (parallel-map (lambda (x) (* x x)) '(1 2 3 4)))
+(test '() (parallel-map (lambda (x) x) '()))
+(define texts (parallel-map (lambda (p) (effect infer.op p 'max-tokens 8)) '("a" "b" "c" "d" "e") 2))
+(test (map (lambda (p) (effect infer.op p 'max-tokens 8)) '("a" "b" "c" "d" "e")) texts)
+(test '(reviewer reviewer)
+      (parallel-map (lambda (p) (with-agent 'reviewer
+                                  (lambda () (with-effect-handler #t (lambda (req next) (next) (effect-request-agent req))
+                                               (lambda () (effect infer.op p))))))
+                    '("a" "b")))
+(define failed (guard (e (#t e))
+                 (parallel-map (lambda (x) (if (= x 2) (effect infer.op "boom" 'simulate-fault 'rate-limit) (* x 10)))
+                               '(1 2 3))))
+(test #t (error-object? failed))
+(test #t (string? (error-object-message failed)))
+(test '(10 #t 30) (map (lambda (x) (if (error-object? x) (effect-error? x) x)) (parallel-map-results failed)))
+(test-error (parallel-map (lambda (x) x) '(1) 0))
+;; Nested parallel-map and search.op inside a fiber.
+(test '((1 2) (3 4)) (parallel-map (lambda (l) (parallel-map (lambda (x) (effect infer.op "n") x) l)) '((1 2) (3 4))))
+(test '(2 2) (parallel-map (lambda (p) (length (effect search.op p 'n 2))) '("a" "b")))
