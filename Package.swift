@@ -11,6 +11,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Only for the tests' scripted HTTP server (AsyncHTTPClient builds on it anyway).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // Turns stdlib/*.scm into a Swift source file at build time, so the
@@ -27,7 +30,8 @@ let package = Package(
         // The embeddable interpreter: values, reader, compiler, VM, libraries.
         .target(
             name: "Omega",
-            dependencies: ["COmegaShims", "CZlib", .product(name: "BigInt", package: "BigInt")],
+            dependencies: ["COmegaShims", "CZlib", .product(name: "BigInt", package: "BigInt"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Sources/Omega",
             plugins: ["EmbedStdlib"]
         ),
@@ -39,7 +43,12 @@ let package = Package(
         ),
         // A small host program showing the embedding API (examples/embedding).
         .executableTarget(name: "EmbedDemo", dependencies: ["Omega"], path: "examples/embedding"),
-        .testTarget(name: "OmegaTests", dependencies: ["Omega"], path: "Tests/OmegaTests"),
+        .testTarget(name: "OmegaTests", dependencies: [
+            "Omega",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "Tests/OmegaTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -45,6 +45,15 @@ struct OmegaCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Read this configuration file instead of .omega/config.toml (also $OMEGA_CONFIG).", valueName: "FILE"))
     var config: String?
 
+    @Option(name: .long, help: ArgumentHelp("Where model calls go: simulate (default), openai, anthropic, ollama, replay (also $OMEGA_BACKEND).", valueName: "NAME"))
+    var backend: String?
+
+    @Option(name: .long, help: ArgumentHelp("Append every model call and its answer to FILE (JSON Lines).", valueName: "FILE"))
+    var record: String?
+
+    @Option(name: .long, help: ArgumentHelp("Answer model calls from a recording, offline and uncharged.", valueName: "FILE"))
+    var replay: String?
+
     @Argument(help: "A Scheme script to run.")
     var file: String?
 
@@ -55,6 +64,10 @@ struct OmegaCommand: ParsableCommand {
         if let s = stackLimit, s < 1024 { throw ValidationError("--stack-limit must be at least 1024") }
         if let s = stepLimit, s < 1 { throw ValidationError("--step-limit must be positive") }
         if eval != nil && file != nil { throw ValidationError("give either -e EXPR or a FILE, not both") }
+        if let b = backend, !BackendSelection.names.contains(b) {
+            throw ValidationError("unknown backend '\(b)' (known: \(BackendSelection.names.joined(separator: ", ")))")
+        }
+        if replay != nil, let b = backend, b != "replay" { throw ValidationError("--replay answers from a file: it cannot be used with --backend \(b)") }
     }
 
     /// The interpreter for this run, or the exit status when it cannot start
@@ -64,7 +77,11 @@ struct OmegaCommand: ParsableCommand {
         if let s = stackLimit { options.stackLimit = s }
         options.stepLimit = stepLimit
         do {
-            options.models = try ModelSettings(configuration: try Configuration.load(path: config), defaultModel: model)
+            let configuration = try Configuration.load(path: config)
+            options.models = try ModelSettings(configuration: configuration, defaultModel: model)
+            options.effects = try configuration.effectSettings()
+            options.backend = try BackendSelection(name: backend, record: record, replay: replay)
+                .make(configuration: configuration, models: options.models)
         } catch {
             printError("omega: \(error)")
             return .failure(ExitCode(ExitStatus.usage))

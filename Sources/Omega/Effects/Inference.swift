@@ -123,6 +123,7 @@ public struct BackendError: Error, CustomStringConvertible, Equatable, Sendable 
         case connection
         case client = "request-error"
         case notRecorded = "not-recorded"
+        case cutStream = "cut-stream"
     }
     public var kind: Kind
     public var message: String
@@ -130,6 +131,9 @@ public struct BackendError: Error, CustomStringConvertible, Equatable, Sendable 
     public var retryAfter: Double?
     /// HTTP status, when there was one.
     public var status: Int?
+    /// What the provider will bill for a call that failed part-way (a cut
+    /// stream: the prompt and the tokens received, counted locally).
+    public var billed: TokenUsage?
 
     public init(_ kind: Kind, _ message: String, retryAfter: Double? = nil, status: Int? = nil) {
         self.kind = kind

@@ -60,10 +60,8 @@ public struct SimulatorBackend: ModelBackend {
             target = request.maxTokens
             finish = "length"
         }
-        if request.extra["simulate-fault"] ?? fault == "cut-stream" {
-            target = max(1, target / 2)
-            finish = "cut"
-        }
+        let cut = request.extra["simulate-fault"] ?? fault == "cut-stream"
+        if cut { target = max(1, target / 2) }
         var text = ""
         var sentenceStart = true
         for i in 0..<target {
@@ -71,6 +69,11 @@ public struct SimulatorBackend: ModelBackend {
             if sentenceStart { w = w.prefix(1).uppercased() + w.dropFirst() }
             text += (i == 0 ? "" : " ") + w
             sentenceStart = false
+            // Sentences of about 6 to 14 words.
+            if i > 0 && i % 6 == 5 && rng.next() % 3 == 0 || i == target - 1 {
+                text += "."
+                sentenceStart = true
+            }
         }
         var output = tokens.count(text, model: request.model)
         // A word that is two tokens must not push a cut answer past max-tokens.
@@ -78,8 +81,20 @@ public struct SimulatorBackend: ModelBackend {
             text = String(text[..<space])
             output = tokens.count(text, model: request.model)
         }
+        // An answer cut at max-tokens is exactly max-tokens long, as a server's is.
+        var padding = 0
+        while finish == "length" && output.tokens < request.maxTokens && padding < request.maxTokens {
+            text += " " + SimulatorBackend.words[Int(rng.next() % UInt64(SimulatorBackend.words.count))]
+            output = tokens.count(text, model: request.model)
+            padding += 1
+        }
         let input = request.promptTokens
         let usage = TokenUsage(inputTokens: input.tokens, outputTokens: output.tokens)
+        if cut {
+            var e = BackendError(.cutStream, "simulated cut stream after \(output.tokens) tokens")
+            e.billed = usage
+            throw e
+        }
         return InferenceResult(
             text: text, model: request.model, finishReason: finish, usage: usage,
             usageSource: input.exact && output.exact ? .counted : .estimated,

@@ -1,0 +1,211 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// HTTP for the model backends: one shared AsyncHTTPClient (connections are
+/// reused), per-request timeouts, and retries with exponential backoff and
+/// jitter on 429, 5xx and connection errors, honouring `Retry-After`. Other
+/// 4xx answers are not retried. Error messages quote the server's error text
+/// and never contain the API key.
+struct HTTPTransport: Sendable {
+    /// The process-wide client (AsyncHTTPClient pools connections per host).
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton,
+                                   configuration: .init(redirectConfiguration: .follow(max: 3, allowCycles: false),
+                                                        timeout: .init(connect: .seconds(10))))
+
+    /// Attempts per request (the first try included).
+    var attempts = 4
+    /// The first backoff; it doubles on each retry, up to `maxDelay`.
+    var baseDelay = 0.5
+    var maxDelay = 8.0
+    /// Secrets to scrub from any message (the API key).
+    var secrets: [String] = []
+
+    struct Response {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+    }
+
+    /// Sends a JSON POST and returns the final response body of a 2xx answer;
+    /// throws `BackendError` otherwise (after the retries).
+    func postJSON(_ url: String, headers: [(String, String)], body: Data, timeout: Double,
+                  describeError: @Sendable (Int, Data) -> String) async throws -> Data {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                var request = HTTPClientRequest(url: url)
+                request.method = .POST
+                request.headers.add(name: "content-type", value: "application/json")
+                for (k, v) in headers { request.headers.add(name: k, value: v) }
+                request.body = .bytes(ByteBuffer(bytes: [UInt8](body)))
+                let response = try await HTTPTransport.client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+                let bytes = try await response.body.collect(upTo: 64 << 20)
+                let data = Data(bytes.readableBytesView)
+                let status = Int(response.status.code)
+                if (200..<300).contains(status) { return data }
+                let error = classify(status: status, headers: response.headers, message: describeError(status, data))
+                if error.isRetryable && attempt < attempts {
+                    try await backoff(attempt, retryAfter: error.retryAfter)
+                    continue
+                }
+                throw error
+            } catch let e as BackendError {
+                throw e
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                let e = transportError(error, url: url, timeout: timeout)
+                if e.isRetryable && attempt < attempts {
+                    try await backoff(attempt, retryAfter: nil)
+                    continue
+                }
+                throw e
+            }
+        }
+    }
+
+    /// Sends a JSON POST and hands each line of a 2xx streaming answer to
+    /// `line` as it arrives. Returns normally when the server ends the body.
+    func postStreaming(_ url: String, headers: [(String, String)], body: Data, timeout: Double,
+                       describeError: @Sendable (Int, Data) -> String, line: (String) throws -> Void) async throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            for (k, v) in headers { request.headers.add(name: k, value: v) }
+            request.body = .bytes(ByteBuffer(bytes: [UInt8](body)))
+            let response: HTTPClientResponse
+            do {
+                response = try await HTTPTransport.client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                let e = transportError(error, url: url, timeout: timeout)
+                if e.isRetryable && attempt < attempts { try await backoff(attempt, retryAfter: nil); continue }
+                throw e
+            }
+            let status = Int(response.status.code)
+            guard (200..<300).contains(status) else {
+                let collected = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+                let data = Data(collected.readableBytesView)
+                let error = classify(status: status, headers: response.headers, message: describeError(status, data))
+                if error.isRetryable && attempt < attempts { try await backoff(attempt, retryAfter: error.retryAfter); continue }
+                throw error
+            }
+            var pending = [UInt8]()
+            do {
+                for try await chunk in response.body {
+                    pending.append(contentsOf: chunk.readableBytesView)
+                    while let nl = pending.firstIndex(of: 0x0A) {
+                        var l = Array(pending[..<nl])
+                        pending.removeSubrange(...nl)
+                        if l.last == 0x0D { l.removeLast() }
+                        try line(String(decoding: l, as: UTF8.self))
+                    }
+                }
+            } catch let e as BackendError {
+                throw e
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // The connection broke in the middle: the caller decides what the partial answer is worth.
+                throw BackendError(.cutStream, scrub("the stream was cut: \(error)"))
+            }
+            if !pending.isEmpty { try line(String(decoding: pending, as: UTF8.self)) }
+            return
+        }
+    }
+
+    func classify(status: Int, headers: HTTPHeaders, message: String) -> BackendError {
+        let text = scrub(message)
+        switch status {
+        case 429:
+            return BackendError(.rateLimited, "rate limited (429): \(text)", retryAfter: retryAfter(headers), status: status)
+        case 500...599:
+            return BackendError(.server, "server error (\(status)): \(text)", retryAfter: retryAfter(headers), status: status)
+        default:
+            return BackendError(.client, "request refused (\(status)): \(text)", status: status)
+        }
+    }
+
+    func transportError(_ error: Error, url: String, timeout: Double) -> BackendError {
+        if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
+            return BackendError(.timeout, "no answer from \(host(url)) within \(timeout.formatted()) s")
+        }
+        if let e = error as? HTTPClientError, e == .remoteConnectionClosed {
+            return BackendError(.connection, "\(host(url)) closed the connection")
+        }
+        return BackendError(.connection, scrub("cannot reach \(host(url)): \(error)"))
+    }
+
+    func host(_ url: String) -> String {
+        URL(string: url).map { "\($0.host ?? url)\($0.port.map { ":\($0)" } ?? "")" } ?? url
+    }
+
+    /// Seconds from a `Retry-After` header (seconds or an HTTP date).
+    func retryAfter(_ headers: HTTPHeaders) -> Double? {
+        guard let v = headers.first(name: "retry-after") else { return nil }
+        if let s = Double(v.trimmingCharacters(in: .whitespaces)) { return max(0, s) }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return f.date(from: v).map { max(0, $0.timeIntervalSinceNow) }
+    }
+
+    /// Waits before retry `attempt`: the server's Retry-After when given
+    /// (capped at 60 s), else base × 2^(attempt−1) with ±25 % jitter.
+    func backoff(_ attempt: Int, retryAfter: Double?) async throws {
+        let delay: Double
+        if let r = retryAfter {
+            delay = min(r, 60)
+        } else {
+            let d = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))
+            delay = d * Double.random(in: 0.75...1.25)
+        }
+        try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+    }
+
+    func scrub(_ text: String) -> String {
+        var t = text
+        for s in secrets where s.count >= 4 { t = t.replacingOccurrences(of: s, with: "[key]") }
+        return t
+    }
+}
+
+/// JSON helpers for the wire formats.
+enum JSON {
+    static func encode(_ object: [String: Any]) -> Data {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()
+    }
+
+    static func object(_ data: Data) -> [String: Any]? {
+        try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+
+    static func object(_ text: String) -> [String: Any]? { object(Data(text.utf8)) }
+
+    static func int(_ any: Any?) -> Int? {
+        guard let n = any as? NSNumber, !(any is Bool) else { return nil }
+        return n.intValue
+    }
+
+    /// The error text of a JSON error body (`{"error": {"message": …}}`,
+    /// `{"error": "…"}`, `{"message": …}`), or the body itself, shortened.
+    static func errorText(_ data: Data) -> String {
+        if let o = object(data) {
+            if let e = o["error"] as? [String: Any], let m = e["message"] as? String {
+                if let t = e["type"] as? String { return "\(m) [\(t)]" }
+                return m
+            }
+            if let m = o["error"] as? String { return m }
+            if let m = o["message"] as? String { return m }
+        }
+        let text = String(decoding: data.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "(empty body)" : text
+    }
+}
