@@ -44,7 +44,7 @@ let package = Package(
         // A small host program showing the embedding API (examples/embedding).
         .executableTarget(name: "EmbedDemo", dependencies: ["Omega"], path: "examples/embedding"),
         .testTarget(name: "OmegaTests", dependencies: [
-            "Omega",
+            "Omega", "COmegaShims",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,7 @@
 // Small C helpers for things Swift's Glibc module does not expose.
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <spawn.h>
 #include "omega_shims.h"
 
 uintptr_t omega_thread_stack_low(void) {
@@ -11,4 +12,8 @@ uintptr_t omega_thread_stack_low(void) {
     pthread_attr_getstack(&attr, &addr, &size);
     pthread_attr_destroy(&attr);
     return (uintptr_t)addr;
+}
+
+int omega_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }

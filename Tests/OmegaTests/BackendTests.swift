@@ -17,7 +17,12 @@ import Testing
         return r
     }
 
-    func fast<B>(_ b: B) -> B where B: ModelBackend { b }
+    /// An `interrupted` check that says yes after `seconds`: a stuck call
+    /// fails the test instead of blocking it.
+    static func deadline(_ seconds: Double) -> () -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        return { Date() > end }
+    }
 
     // MARK: OpenAI-compatible
 
@@ -26,6 +31,7 @@ import Testing
             {"id":"c1","model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"Hi there"},"finish_reason":"stop"}],
              "usage":{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":200}}}
             """])])
+        defer { server.close() }
         let backend = OpenAIBackend(baseURL: server.baseURL + "/v1", apiKey: Self.key)
         let r = try await backend.infer(request(system: "Be brief."))
         #expect(r.text == "Hi there")
@@ -55,6 +61,7 @@ import Testing
             .init(status: 503, chunks: [#"{"error":{"message":"overloaded"}}"#]),
             .init(chunks: [#"{"choices":[{"message":{"content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#]),
         ])
+        defer { server.close() }
         var backend = OpenAIBackend(baseURL: server.baseURL + "/v1", apiKey: Self.key)
         backend.transport.baseDelay = 0.01
         let r = try await backend.infer(request())
@@ -64,6 +71,7 @@ import Testing
 
     @Test func clientErrorsAreNotRetriedAndNeverShowTheKey() async throws {
         let server = try StubServer([.init(status: 401, chunks: [#"{"error":{"message":"Incorrect API key provided: sk-secret-test-key-123","type":"invalid_request_error"}}"#])])
+        defer { server.close() }
         let backend = OpenAIBackend(baseURL: server.baseURL + "/v1", apiKey: Self.key)
         do {
             _ = try await backend.infer(request())
@@ -78,6 +86,7 @@ import Testing
 
     @Test func serverErrorsGiveUpAfterTheRetries() async throws {
         let server = try StubServer(Array(repeating: .init(status: 500, chunks: ["<html>boom</html>"]), count: 4))
+        defer { server.close() }
         var backend = OpenAIBackend(baseURL: server.baseURL + "/v1", apiKey: nil)
         backend.transport.baseDelay = 0.01
         do {
@@ -92,11 +101,33 @@ import Testing
 
     @Test func aSlowServerTimesOut() async throws {
         let server = try StubServer([.init(chunks: ["{}"], delay: 3)])
+        defer { server.close() }
         let engine = EffectEngine(backend: OpenAIBackend(baseURL: server.baseURL + "/v1", apiKey: nil))
         let t = try engine.submit(request(timeout: 0.3))
-        _ = try engine.wait(for: [t]) { false }
+        _ = try engine.wait(for: [t], interrupted: Self.deadline(30))
         guard case .failure(let e as BackendError)? = engine.take(t) else { Issue.record("no timeout"); return }
         #expect(e.kind == .timeout)
+    }
+
+    @Test func callsAreInFlightTogether() throws {
+        // Each reply waits a second: if the engine sent one call at a time, the
+        // fourth request would arrive three seconds after the first.
+        let reply = StubServer.Reply(chunks: [#"{"choices":[{"message":{"content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#], delay: 1)
+        let server = try StubServer(Array(repeating: reply, count: 4))
+        defer { server.close() }
+        let engine = EffectEngine(backend: OpenAIBackend(baseURL: server.baseURL + "/v1", apiKey: nil))
+        var tickets = try (0..<4).map { _ in try engine.submit(request()) }
+        while !tickets.isEmpty {
+            let t = try engine.wait(for: tickets, interrupted: Self.deadline(30))
+            tickets.removeAll { $0 == t }
+            guard case .success(let r)? = engine.take(t) else { Issue.record("call failed"); return }
+            #expect(r.text == "ok")
+        }
+        let arrivals = server.requests.map(\.arrived)
+        #expect(arrivals.count == 4)
+        if let first = arrivals.min(), let last = arrivals.max() {
+            #expect(last.timeIntervalSince(first) < 0.9, "requests arrived \(last.timeIntervalSince(first)) s apart")
+        }
     }
 
     @Test func openAIStreamingWithAndWithoutUsage() async throws {
@@ -109,6 +140,7 @@ import Testing
             .init(headers: [("content-type", "text/event-stream")], chunks: sse([
                 #"{"choices":[{"delta":{"content":"hello world"},"finish_reason":"length"}]}"#])),
         ])
+        defer { server.close() }
         let backend = OpenAIBackend(baseURL: server.baseURL + "/v1", apiKey: nil, stream: true)
         let a = try await backend.infer(request())
         #expect(a.text == "Hello" && a.usage == TokenUsage(inputTokens: 12, outputTokens: 2) && a.usageSource == .reported)
@@ -122,6 +154,7 @@ import Testing
     @Test func aCutStreamIsAnErrorThatStillBillsWhatArrived() async throws {
         let server = try StubServer([.init(headers: [("content-type", "text/event-stream")],
                                            chunks: [#"data: {"choices":[{"delta":{"content":"hello world"}}]}"# + "\n\n"], cut: true)])
+        defer { server.close() }
         let backend = OpenAIBackend(baseURL: server.baseURL + "/v1", apiKey: nil, stream: true)
         do {
             _ = try await backend.infer(request())
@@ -139,6 +172,7 @@ import Testing
             {"id":"m1","type":"message","model":"claude-haiku-4-5-20251001","content":[{"type":"text","text":"Bonjour"}],
              "stop_reason":"max_tokens","usage":{"input_tokens":1000,"output_tokens":500,"cache_creation_input_tokens":400,"cache_read_input_tokens":2000}}
             """])])
+        defer { server.close() }
         let backend = AnthropicBackend(baseURL: server.baseURL, apiKey: Self.key)
         let r = try await backend.infer(request(model: "claude-haiku-4-5", system: "Answer in French."))
         #expect(r.text == "Bonjour" && r.finishReason == "length")
@@ -165,6 +199,7 @@ import Testing
             .init(headers: [("content-type", "text/event-stream")], chunks: Array(events.prefix(2)), cut: true),
             .init(status: 400, chunks: [#"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: must be positive"}}"#]),
         ])
+        defer { server.close() }
         let backend = AnthropicBackend(baseURL: server.baseURL, apiKey: Self.key, stream: true)
         let r = try await backend.infer(request(model: "claude-haiku-4-5"))
         #expect(r.text == "Hi you" && r.finishReason == "stop")
@@ -195,6 +230,7 @@ import Testing
                 #"{"model":"llama3.2","message":{"content":"B"},"done":false}"# + "\n",
                 #"{"model":"llama3.2","message":{"content":""},"done":true,"done_reason":"length","prompt_eval_count":30,"eval_count":2}"# + "\n"]),
         ])
+        defer { server.close() }
         let backend = OllamaBackend(host: "127.0.0.1:\(server.port)")
         let a = try await backend.infer(request(model: "llama3.2"))
         #expect(a.text == "Hey" && a.usage == TokenUsage(inputTokens: 26, outputTokens: 4) && a.usageSource == .reported)

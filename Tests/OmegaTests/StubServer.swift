@@ -23,11 +23,12 @@ final class StubServer: @unchecked Sendable {
         var path: String
         var headers: [(String, String)]
         var body: String
+        /// When the request arrived.
+        var arrived = Date()
         var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] }
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
-    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private var channel: Channel?
     private let lock = NSLock()
     private var replies: [Reply]
@@ -37,7 +38,8 @@ final class StubServer: @unchecked Sendable {
 
     init(_ replies: [Reply]) throws {
         self.replies = replies
-        let bootstrap = ServerBootstrap(group: group)
+        // NIO's process-wide threads: no event-loop group per test to shut down.
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
@@ -47,9 +49,13 @@ final class StubServer: @unchecked Sendable {
         channel = try bootstrap.bind(host: "127.0.0.1", port: 0).wait()
     }
 
-    deinit {
-        try? channel?.close().wait()
-        try? group.syncShutdownGracefully()
+    deinit { close() }
+
+    /// Stops listening (also done when the server is released). Never
+    /// waits: this may run on one of NIO's own threads.
+    func close() {
+        channel?.close(promise: nil)
+        channel = nil
     }
 
     var requests: [Received] {
@@ -68,7 +74,7 @@ final class StubServer: @unchecked Sendable {
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
-        let server: StubServer
+        weak var server: StubServer?
         var head: HTTPRequestHead?
         var body = ""
         init(server: StubServer) { self.server = server }
@@ -81,7 +87,7 @@ final class StubServer: @unchecked Sendable {
             case .body(var buffer):
                 body += buffer.readString(length: buffer.readableBytes) ?? ""
             case .end:
-                guard let h = head else { return }
+                guard let h = head, let server else { return }
                 let reply = server.next(Received(method: "\(h.method)", path: h.uri,
                                                  headers: h.headers.map { ($0.name, $0.value) }, body: body))
                 let loop = context.eventLoop

@@ -1,3 +1,4 @@
+import COmegaShims
 import Foundation
 @testable import Omega
 
@@ -72,6 +73,10 @@ func runProcess(_ executable: URL, _ args: [String], stdin: String? = nil,
     posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    // The child inherits nothing else: a tmux server that kept one of this
+    // process's sockets open would keep an HTTP connection of another test
+    // from ever closing.
+    omega_spawn_close_from(&actions, 3)
 
     let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
     let argv = ([executable.path] + args).map { strdup($0) } + [nil]

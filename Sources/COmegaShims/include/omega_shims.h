@@ -1,8 +1,14 @@
 #ifndef OMEGA_SHIMS_H
 #define OMEGA_SHIMS_H
 #include <stdint.h>
+#include <spawn.h>
 
 /// The lowest address of the calling thread's stack, or 0 when unknown.
 uintptr_t omega_thread_stack_low(void);
+
+/// Makes a spawned child close every descriptor from `from` up, so it
+/// inherits none of the parent's sockets, pipes or event descriptors
+/// (posix_spawn_file_actions_addclosefrom_np, which Swift cannot see).
+int omega_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
 #endif

@@ -50,7 +50,7 @@ public final class EffectEngine: @unchecked Sendable {
         nextTicket += 1
         submitted[ticket] = (request, reservation)
         condition.unlock()
-        let task = Task.detached { [weak self] in
+        let task = Task(executorPreference: EffectExecutor.shared) { [weak self] in
             let outcome: Result<InferenceResult, Error>
             do {
                 outcome = .success(try await EffectEngine.withTimeout(request.timeout) { try await backend.infer(request) })
@@ -154,6 +154,20 @@ public final class EffectEngine: @unchecked Sendable {
             guard let first = try await group.next() else { throw BackendError(.cancelled, "the call was cancelled") }
             return first
         }
+    }
+}
+
+/// The threads model calls run on. Not Swift's cooperative pool: `wait`
+/// blocks its caller, and a host that calls the interpreter from async code
+/// would otherwise block the very pool threads the calls need to finish.
+final class EffectExecutor: TaskExecutor, @unchecked Sendable {
+    static let shared = EffectExecutor()
+    private let queue = DispatchQueue(label: "omega.effects", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { unowned.runSynchronously(on: executor) }
     }
 }
 

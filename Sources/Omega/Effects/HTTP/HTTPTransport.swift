@@ -12,10 +12,13 @@ struct HTTPTransport: Sendable {
     /// The process-wide client (AsyncHTTPClient pools connections per host).
     static let client = HTTPClient(eventLoopGroupProvider: .singleton,
                                    configuration: .init(redirectConfiguration: .follow(max: 3, allowCycles: false),
-                                                        timeout: .init(connect: .seconds(10))))
+                                                        timeout: .init(connect: .seconds(3))))
 
     /// Attempts per request (the first try included).
     var attempts = 4
+    /// Attempts when the server cannot be reached at all (each may take the
+    /// 3 s connect timeout).
+    var connectionAttempts = 2
     /// The first backoff; it doubles on each retry, up to `maxDelay`.
     var baseDelay = 0.5
     var maxDelay = 8.0
@@ -58,7 +61,7 @@ struct HTTPTransport: Sendable {
                 throw CancellationError()
             } catch {
                 let e = transportError(error, url: url, timeout: timeout)
-                if e.isRetryable && attempt < attempts {
+                if e.isRetryable && attempt < (e.kind == .connection ? connectionAttempts : attempts) {
                     try await backoff(attempt, retryAfter: nil)
                     continue
                 }
@@ -86,7 +89,10 @@ struct HTTPTransport: Sendable {
                 throw CancellationError()
             } catch {
                 let e = transportError(error, url: url, timeout: timeout)
-                if e.isRetryable && attempt < attempts { try await backoff(attempt, retryAfter: nil); continue }
+                if e.isRetryable && attempt < (e.kind == .connection ? connectionAttempts : attempts) {
+                    try await backoff(attempt, retryAfter: nil)
+                    continue
+                }
                 throw e
             }
             let status = Int(response.status.code)
@@ -140,7 +146,11 @@ struct HTTPTransport: Sendable {
         if let e = error as? HTTPClientError, e == .remoteConnectionClosed {
             return BackendError(.connection, "\(host(url)) closed the connection")
         }
-        return BackendError(.connection, scrub("cannot reach \(host(url)): \(error)"))
+        let text = "\(error)"
+        if text.contains("Connection refused") || text.contains("errno: 111") {
+            return BackendError(.connection, "cannot reach \(host(url)): connection refused")
+        }
+        return BackendError(.connection, scrub("cannot reach \(host(url)): \(text)"))
     }
 
     func host(_ url: String) -> String {
