@@ -70,4 +70,16 @@ import Testing
         try t.type("(+ 1 2)")
         #expect(try t.waitFor("=> 3").contains("=> 3"))
     }
+
+    @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
+    func ctrlCCancelsModelCallsInFlight() throws {
+        let t = try Terminal(command: ReplTests.omegaPath)
+        _ = try t.waitFor("Ω>")
+        try t.type("(parallel-map (lambda (p) (effect infer.op p 'simulate-latency 30)) '(\"a\" \"b\"))")
+        Thread.sleep(forTimeInterval: 0.7)
+        try t.key("C-c")
+        #expect(try t.waitFor("calls in flight were cancelled").contains("interrupted (calls in flight were cancelled)"))
+        try t.type("(+ 1 2)")
+        #expect(try t.waitFor("=> 3").contains("=> 3"))
+    }
 }

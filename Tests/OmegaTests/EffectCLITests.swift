@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+/// The effect path through the `omega` command: backend flags, record and
+/// replay, the examples.
+@Suite(.serialized) struct EffectCLITests {
+    @Test func examplesRunOnTheSimulator() throws {
+        let sim = try runOmega([packageRoot.appendingPathComponent("examples/backends/simulate.scm").path])
+        #expect(sim.status == 0, "\(sim.stderr)")
+        #expect(sim.stdout.contains("(simulated)") && sim.stdout.contains("total: $"))
+        let handlers = try runOmega([packageRoot.appendingPathComponent("examples/backends/handlers.scm").path])
+        #expect(handlers.stdout.contains("(cached-prompts 1)"))
+    }
+
+    @Test func recordThenReplayGivesTheSameAnswersOffline() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("omega-calls-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let script = packageRoot.appendingPathComponent("examples/backends/record-replay.scm").path
+        let recorded = try runOmega(["--record", file, script])
+        #expect(recorded.status == 0)
+        let replayed = try runOmega(["--replay", file, script])
+        #expect(replayed.status == 0)
+        #expect(replayed.stdout == recorded.stdout)
+        let missing = try runOmega(["--replay", file, "-e", "(effect infer.op \"never asked\")"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no recorded answer") && missing.stderr.contains("never asked"))
+    }
+
+    @Test func badBackendSettingsAreUsageErrors() throws {
+        let bad = try runOmega(["--backend", "gemini", "-e", "1"])
+        #expect(bad.status == 2 && bad.stderr.contains("unknown backend 'gemini'"))
+        let env = ProcessInfo.processInfo.environment.merging(["OMEGA_BACKEND": "nope"]) { $1 }
+        let badEnv = try runOmega(["-e", "1"], environment: env)
+        #expect(badEnv.status == 2 && badEnv.stderr.contains("unknown backend 'nope'"))
+        let noFile = try runOmega(["--replay", "/no/such/calls.jsonl", "-e", "1"])
+        #expect(noFile.status == 2 && noFile.stderr.contains("cannot read the replay file /no/such/calls.jsonl"))
+        let both = try runOmega(["--backend", "openai", "--replay", "x.jsonl", "-e", "1"])
+        #expect(both.status == 2)
+    }
+
+    @Test func anUnreachableServerIsAClearError() throws {
+        let env = ProcessInfo.processInfo.environment.merging(["OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-hidden-123456"]) { $1 }
+        let r = try runOmega(["--backend", "openai", "-e", "(effect infer.op \"x\" 'timeout 20)"], environment: env)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cannot reach 127.0.0.1:9"))
+        #expect(!r.stderr.contains("sk-hidden-123456"))
+    }
+}
