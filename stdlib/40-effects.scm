@@ -15,13 +15,13 @@
 ;; What int.op returns (and search.op, one per sample).
 (define-record-type inference-result
   (%make-inference-result text model finish-reason input-tokens output-tokens cached-tokens
-                          cost latency backend request-id simulated? usage-source)
+                          cost latency backend request-id simulated? usage-source reasoning-tokens)
   inference-result?
   (text result-text) (model result-model) (finish-reason result-finish-reason)
   (input-tokens result-input-tokens) (output-tokens result-output-tokens)
   (cached-tokens result-cached-tokens) (cost result-cost) (latency result-latency)
   (backend result-backend) (request-id result-request-id) (simulated? result-simulated?)
-  (usage-source result-usage-source))
+  (usage-source result-usage-source) (reasoning-tokens result-reasoning-tokens))
 
 (define (result-total-tokens r) (+ (result-input-tokens r) (result-output-tokens r)))
 
@@ -30,7 +30,7 @@
   (define (opt key default) (let ((p (assq key (%effect-options options)))) (if p (cdr p) default)))
   (%make-inference-result text (opt 'model "handler") (opt 'finish-reason "stop")
                           (opt 'input-tokens 0) (opt 'output-tokens 0) (opt 'cached-tokens 0)
-                          (opt 'cost 0) 0. "handler" (opt 'request-id "handler") #f 'handler))
+                          (opt 'cost 0) 0. "handler" (opt 'request-id "handler") #f 'handler 0))
 
 ;; A request as handlers see it: the operation, the prompt, and the options
 ;; (an association list; the first entry for a name wins).

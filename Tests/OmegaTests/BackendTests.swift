@@ -29,13 +29,13 @@ import Testing
     @Test func openAIChatCompletion() async throws {
         let server = try StubServer([.init(chunks: ["""
             {"id":"c1","model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"Hi there"},"finish_reason":"stop"}],
-             "usage":{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":200}}}
+             "usage":{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":200},"completion_tokens_details":{"reasoning_tokens":120}}}
             """])])
         defer { server.close() }
         let backend = OpenAIBackend(baseURL: server.baseURL + "/v1", apiKey: Self.key)
         let r = try await backend.infer(request(system: "Be brief."))
         #expect(r.text == "Hi there")
-        #expect(r.usage == TokenUsage(inputTokens: 1000, outputTokens: 500, cacheReadTokens: 200))
+        #expect(r.usage == TokenUsage(inputTokens: 1000, outputTokens: 500, cacheReadTokens: 200, reasoningTokens: 120))
         #expect(r.usageSource == .reported)
         #expect(r.cost == Money(dollars: "0.00725"))
         #expect(r.model == "gpt-4o-2024-08-06" && r.finishReason == "stop" && r.backend == "openai")

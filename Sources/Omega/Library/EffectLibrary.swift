@@ -42,7 +42,11 @@ enum EffectLibrary: NativeLibrary {
                 throw SchemeError(.error, "%effect-take: the call is not finished or was already taken", irritants: [ticket])
             }
             switch outcome {
-            case .success(let r): return resultFields(r, interp)
+            case .success(let r):
+                if r.simulated {
+                    interp.noteOnce("model calls are answered by the offline simulator (choose a real backend with --backend)")
+                }
+                return resultFields(r, interp)
             case .failure(let e as BackendError):
                 throw fail(.effect, request?.operation ?? "effect", "\(e.message) (model \(request?.model ?? "?"), request \(request?.id ?? "?")):",
                            [interp.symbol(e.kind.rawValue)])
@@ -88,7 +92,7 @@ enum EffectLibrary: NativeLibrary {
             .init(fixnum: r.usage.inputTokens), .init(fixnum: r.usage.outputTokens), .init(fixnum: r.usage.cacheReadTokens),
             r.cost.map { TokenLibrary.dollars($0, interp) } ?? .false,
             interp.heap.flonum(r.latency), interp.makeString(r.backend), interp.makeString(r.requestID),
-            Value(r.simulated), interp.symbol(r.usageSource.rawValue),
+            Value(r.simulated), interp.symbol(r.usageSource.rawValue), .init(fixnum: r.usage.reasoningTokens),
         ])
     }
 

@@ -73,12 +73,17 @@ public struct TokenUsage: Sendable, Equatable {
     public var cacheReadTokens: Int
     /// Prompt tokens written to the cache.
     public var cacheWriteTokens: Int
+    /// Of the output tokens, how many the model spent reasoning (already in
+    /// `outputTokens`, so not priced again).
+    public var reasoningTokens: Int
 
-    public init(inputTokens: Int, outputTokens: Int, cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0) {
+    public init(inputTokens: Int, outputTokens: Int, cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0,
+                reasoningTokens: Int = 0) {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.cacheReadTokens = cacheReadTokens
         self.cacheWriteTokens = cacheWriteTokens
+        self.reasoningTokens = reasoningTokens
     }
 }
 

@@ -119,7 +119,8 @@ public struct OpenAIBackend: ModelBackend {
         var source = UsageSource.reported
         if let u = usage, let input = JSON.int(u["prompt_tokens"]), let output = JSON.int(u["completion_tokens"]) {
             let cached = JSON.int((u["prompt_tokens_details"] as? [String: Any])?["cached_tokens"]) ?? 0
-            tokenUsage = TokenUsage(inputTokens: input, outputTokens: output, cacheReadTokens: cached)
+            let reasoning = JSON.int((u["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"]) ?? 0
+            tokenUsage = TokenUsage(inputTokens: input, outputTokens: output, cacheReadTokens: cached, reasoningTokens: reasoning)
         } else {
             tokenUsage = countedUsage(request, text: text)
             let exact = request.promptTokens.exact && tokens.count("", model: request.model).exact
