@@ -39,18 +39,14 @@ struct HTTPTransport: Sendable {
         while true {
             attempt += 1
             do {
-                var request = HTTPClientRequest(url: url)
-                request.method = .POST
-                request.headers.add(name: "content-type", value: "application/json")
-                for (k, v) in headers { request.headers.add(name: k, value: v) }
-                request.body = .bytes(ByteBuffer(bytes: [UInt8](body)))
-                let response = try await HTTPTransport.client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+                let response = try await HTTPTransport.client.execute(jsonPost(url, headers, body),
+                                                                      timeout: .milliseconds(Int64(timeout * 1000)))
                 let bytes = try await response.body.collect(upTo: 64 << 20)
                 let data = Data(bytes.readableBytesView)
                 let status = Int(response.status.code)
                 if (200..<300).contains(status) { return data }
                 let error = classify(status: status, headers: response.headers, message: describeError(status, data))
-                if error.isRetryable && attempt < attempts {
+                if mayRetry(error, after: attempt) {
                     try await backoff(attempt, retryAfter: error.retryAfter)
                     continue
                 }
@@ -61,7 +57,7 @@ struct HTTPTransport: Sendable {
                 throw CancellationError()
             } catch {
                 let e = transportError(error, url: url, timeout: timeout)
-                if e.isRetryable && attempt < (e.kind == .connection ? connectionAttempts : attempts) {
+                if mayRetry(e, after: attempt) {
                     try await backoff(attempt, retryAfter: nil)
                     continue
                 }
@@ -77,19 +73,15 @@ struct HTTPTransport: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json")
-            for (k, v) in headers { request.headers.add(name: k, value: v) }
-            request.body = .bytes(ByteBuffer(bytes: [UInt8](body)))
             let response: HTTPClientResponse
             do {
-                response = try await HTTPTransport.client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+                response = try await HTTPTransport.client.execute(jsonPost(url, headers, body),
+                                                                  timeout: .milliseconds(Int64(timeout * 1000)))
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 let e = transportError(error, url: url, timeout: timeout)
-                if e.isRetryable && attempt < (e.kind == .connection ? connectionAttempts : attempts) {
+                if mayRetry(e, after: attempt) {
                     try await backoff(attempt, retryAfter: nil)
                     continue
                 }
@@ -100,7 +92,7 @@ struct HTTPTransport: Sendable {
                 let collected = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
                 let data = Data(collected.readableBytesView)
                 let error = classify(status: status, headers: response.headers, message: describeError(status, data))
-                if error.isRetryable && attempt < attempts { try await backoff(attempt, retryAfter: error.retryAfter); continue }
+                if mayRetry(error, after: attempt) { try await backoff(attempt, retryAfter: error.retryAfter); continue }
                 throw error
             }
             var pending = [UInt8]()
@@ -125,6 +117,20 @@ struct HTTPTransport: Sendable {
             if !pending.isEmpty { try line(String(decoding: pending, as: UTF8.self)) }
             return
         }
+    }
+
+    func jsonPost(_ url: String, _ headers: [(String, String)], _ body: Data) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        request.body = .bytes(ByteBuffer(bytes: [UInt8](body)))
+        return request
+    }
+
+    /// Whether attempt number `attempt` that failed with `e` gets another try.
+    func mayRetry(_ e: BackendError, after attempt: Int) -> Bool {
+        e.isRetryable && attempt < (e.kind == .connection ? connectionAttempts : attempts)
     }
 
     func classify(status: Int, headers: HTTPHeaders, message: String) -> BackendError {
