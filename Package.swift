@@ -27,10 +27,13 @@ let package = Package(
         // zlib, to read the gzipped tokenizer rank files (zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // SQLite, for the ledger (libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
+                       providers: [.apt(["libsqlite3-dev"])]),
         // The embeddable interpreter: values, reader, compiler, VM, libraries.
         .target(
             name: "Omega",
-            dependencies: ["COmegaShims", "CZlib", .product(name: "BigInt", package: "BigInt"),
+            dependencies: ["COmegaShims", "CZlib", "CSQLite", .product(name: "BigInt", package: "BigInt"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Sources/Omega",
             plugins: ["EmbedStdlib"]

@@ -3,8 +3,9 @@
 ;;; parallel-map, which keeps several calls in flight.
 ;;;
 ;;; A call travels: effect → the handlers installed with with-effect-handler,
-;;; innermost first → %perform → %effect-submit (Swift: count the prompt,
-;;; meter, start the backend call) → %await. Outside parallel-map %await
+;;; innermost first → %perform → %submit (50-budget.scm: raises a refusal
+;;; continuably) → %effect-submit (Swift: count the prompt, meter, start the
+;;; backend call) → %await → %after-call (trackers, threshold callbacks). Outside parallel-map %await
 ;;; blocks; inside, it suspends the element's fiber and lets the scheduler
 ;;; start or resume another one.
 
@@ -135,8 +136,8 @@
     (else (error "effect: no handler answers the operation" (effect-request-op request)))))
 
 (define (%call request)
-  (%await (%effect-submit (effect-request-op request) (effect-request-prompt request)
-                          (effect-request-options request))))
+  (%await (%submit (effect-request-op request) (effect-request-prompt request)
+                   (effect-request-options request))))
 
 (define (%search request)
   (let ((n (or (effect-request-option request 'n) (%default-samples)))
@@ -147,8 +148,8 @@
      (lambda ()
        (do ((i 0 (+ i 1))) ((= i n))
          (set! submitted
-               (cons (%effect-submit 'search.op (effect-request-prompt request)
-                                     (cons (cons 'sample i) (effect-request-options request)))
+               (cons (%submit 'search.op (effect-request-prompt request)
+                              (cons (cons 'sample i) (effect-request-options request)))
                      submitted)))
        (let ((tickets (reverse submitted)))
          (map (lambda (t) (let ((r (%await t))) (set! submitted (delete t submitted)) r)) tickets)))
@@ -168,7 +169,9 @@
         (call/cc (lambda (k) (set! %fiber-switching #t) (%fiber-exit (list 'wait ticket k))))
         (set! %fiber-switching #f))
       (%effect-wait (list ticket)))
-  (apply %make-inference-result (%effect-take ticket)))
+  (let ((r (apply %make-inference-result (%effect-take ticket))))
+    (%after-call r)
+    r))
 
 ;;; parallel-map
 

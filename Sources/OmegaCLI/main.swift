@@ -8,6 +8,7 @@ enum ExitStatus {
     static let success: Int32 = 0
     static let error: Int32 = 1
     static let usage: Int32 = 2
+    static let budget: Int32 = 3
 }
 
 struct OmegaCommand: ParsableCommand {
@@ -25,7 +26,9 @@ struct OmegaCommand: ParsableCommand {
         discussion: """
             With no file and no -e: evaluates standard input when it is not a terminal, \
             else starts the interactive Ω> prompt.
-            Exit status: 0 success, 1 uncaught error, 2 bad usage.
+            Every model call is charged against the budgets in force and written to the ledger \
+            (an SQLite file; --ledger, $OMEGA_LEDGER, default ~/.local/share/omega/ledger.sqlite).
+            Exit status: 0 success, 1 uncaught error, 2 bad usage, 3 stopped by a budget.
             """,
         version: OmegaVersion.string
     )
@@ -54,6 +57,15 @@ struct OmegaCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Answer model calls from a recording, offline and uncharged.", valueName: "FILE"))
     var replay: String?
 
+    @Option(name: .long, help: ArgumentHelp("Token budget of this run (also $OMEGA_TOKEN_BUDGET).", valueName: "TOKENS"))
+    var budget: Int?
+
+    @Option(name: .long, help: ArgumentHelp("The ledger database (also $OMEGA_LEDGER; 'none' keeps no ledger).", valueName: "PATH"))
+    var ledger: String?
+
+    @Option(name: .long, help: ArgumentHelp("Re-run a crashed run: its completed calls are answered from the ledger at no cost.", valueName: "RUN"))
+    var resume: String?
+
     @Argument(help: "A Scheme script to run.")
     var file: String?
 
@@ -63,6 +75,8 @@ struct OmegaCommand: ParsableCommand {
     func validate() throws {
         if let s = stackLimit, s < 1024 { throw ValidationError("--stack-limit must be at least 1024") }
         if let s = stepLimit, s < 1 { throw ValidationError("--step-limit must be positive") }
+        if let b = budget, b < 0 { throw ValidationError("--budget must be a number of tokens (0 or more)") }
+        if resume != nil, ledger == "none" { throw ValidationError("--resume needs a ledger: it cannot be used with --ledger none") }
         if eval != nil && file != nil { throw ValidationError("give either -e EXPR or a FILE, not both") }
         if let b = backend, !BackendSelection.names.contains(b) {
             throw ValidationError("unknown backend '\(b)' (known: \(BackendSelection.names.joined(separator: ", ")))")
@@ -82,6 +96,7 @@ struct OmegaCommand: ParsableCommand {
             options.effects = try configuration.effectSettings()
             options.backend = try BackendSelection(name: backend, record: record, replay: replay)
                 .make(configuration: configuration, models: options.models)
+            options.meter = try makeMeter(configuration: configuration, models: options.models)
         } catch {
             printError("omega: \(error)")
             return .failure(ExitCode(ExitStatus.usage))
@@ -96,12 +111,52 @@ struct OmegaCommand: ParsableCommand {
         }
     }
 
+    /// The meter: the configured budgets, `$OMEGA_TOKEN_BUDGET` and
+    /// `--budget` (flags beat the environment beat the file), and the ledger.
+    func makeMeter(configuration: Configuration, models: ModelSettings) throws -> Meter {
+        let env = ProcessInfo.processInfo.environment
+        var policy = try configuration.budgetPolicy()
+        if let text = env["OMEGA_TOKEN_BUDGET"], !text.isEmpty {
+            guard let n = Int64(text), n >= 0 else {
+                throw ConfigError(place: "$OMEGA_TOKEN_BUDGET", message: "expected a number of tokens, got '\(text)'")
+            }
+            policy.run[.tokens] = n
+        }
+        if let b = budget { policy.run[.tokens] = Int64(b) }
+        let configured = try configuration.ledgerPath()
+        let path = ledger ?? env["OMEGA_LEDGER"].flatMap { $0.isEmpty ? nil : $0 } ?? configured
+            ?? Ledger.defaultPath(environment: env)
+        let store = path == "none" ? nil : try Ledger(path: path)
+        let script = file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? (eval != nil ? "<-e>" : "<repl>")
+        let meter = Meter(policy: policy, ledger: store, models: models, script: script)
+        if let run = resume {
+            guard let store, let found = try store.run(run) else {
+                throw LedgerError("--resume: no run \(run) in the ledger \(path)")
+            }
+            let n = try meter.resume(from: found.id)
+            printError("omega: resuming \(found.id): \(n) completed calls will be answered from the ledger")
+        }
+        try store?.startRun(id: meter.runID, script: script, resumedFrom: resume, started: Date())
+        return meter
+    }
+
     func execute() -> Int32 {
         let interp: Interpreter
         switch makeInterpreter() {
         case .success(let i): interp = i
         case .failure(let code): return code.rawValue
         }
+        let status = run(interp)
+        let outcome = status == ExitStatus.success ? "ok" : status == ExitStatus.budget ? "budget" : "error"
+        do {
+            try interp.meter.ledger?.endRun(id: interp.meter.runID, outcome: outcome, totals: interp.meter.runTotals, ended: Date())
+        } catch {
+            printError("omega: the ledger could not record the end of the run: \(error)")
+        }
+        return status
+    }
+
+    func run(_ interp: Interpreter) -> Int32 {
         if let expr = eval {
             return runReporting(interp) {
                 let v = try interp.evaluate(expr, sourceName: "<-e>")
@@ -138,6 +193,12 @@ func runReporting(_ interp: Interpreter, _ body: () throws -> Void) -> Int32 {
     } catch let e as OmegaError {
         interp.flushOutput()
         if e.kind == .exit { return e.exitStatus }
+        if e.kind == .budget {
+            // A budget stop is a decision, not a crash: one line, no backtrace.
+            let at = e.location.flatMap { $0.hasPrefix("stdlib/") ? nil : " (at \($0))" } ?? ""
+            printError("omega: stopped by a budget: \(e.message)\(at)")
+            return ExitStatus.budget
+        }
         printError(e.report)
         return ExitStatus.error
     } catch {

@@ -1,11 +1,20 @@
 import Foundation
 
-/// The meter's seam: every request that reaches a backend passes `reserve`
+/// What the meter decided about a request.
+public enum Admission {
+    /// Send it; the reservation comes back to `settle`.
+    case send(AnyObject?)
+    /// Do not send: this answer (a cache hit, a resumed call) stands in for it.
+    case answer(InferenceResult, AnyObject?)
+}
+
+/// The meter's seam: every request that reaches a backend passes `admit`
 /// before it is sent and `settle` after its reply (or failure). Both run on
-/// the interpreter's thread. `reserve` throws to refuse a request.
+/// the interpreter's thread. `admit` may change the request (a cheaper
+/// model, fewer output tokens, a shorter timeout) and throws to refuse it.
 public protocol EffectMeter: AnyObject {
-    /// Reserves the request's worst case; the returned token comes back to `settle`.
-    func reserve(_ request: InferenceRequest) throws -> AnyObject?
+    /// Reserves the request's worst case, or answers it without sending.
+    func admit(_ request: inout InferenceRequest, backend: String) throws -> Admission
     /// Replaces the reservation with what the call really used (or releases it).
     func settle(_ request: InferenceRequest, reservation: AnyObject?, outcome: Result<InferenceResult, Error>)
 }
@@ -20,7 +29,7 @@ public protocol EffectMeter: AnyObject {
 public final class EffectEngine: @unchecked Sendable {
     /// Where calls go.
     public var backend: ModelBackend
-    /// Charges calls (issue 6); nil: calls are not metered.
+    /// Charges calls (see `Meter`); nil: calls are not metered.
     public var meter: EffectMeter?
 
     private let condition = NSCondition()
@@ -43,17 +52,27 @@ public final class EffectEngine: @unchecked Sendable {
     /// Meters and starts `request`; returns its ticket. Throws what the meter
     /// throws (the request is then not sent).
     public func submit(_ request: InferenceRequest) throws -> Int {
-        let reservation = try meter?.reserve(request)
+        var request = request
         let backend = self.backend
+        let admission = try meter?.admit(&request, backend: backend.name) ?? .send(nil)
         condition.lock()
         let ticket = nextTicket
         nextTicket += 1
-        submitted[ticket] = (request, reservation)
+        switch admission {
+        case .send(let reservation):
+            submitted[ticket] = (request, reservation)
+        case .answer(let result, let reservation):
+            submitted[ticket] = (request, reservation)
+            done[ticket] = .success(result)
+            condition.unlock()
+            return ticket
+        }
         condition.unlock()
+        let sent = request
         let task = Task(executorPreference: EffectExecutor.shared) { [weak self] in
             let outcome: Result<InferenceResult, Error>
             do {
-                outcome = .success(try await EffectEngine.withTimeout(request.timeout) { try await backend.infer(request) })
+                outcome = .success(try await EffectEngine.withTimeout(sent.timeout) { try await backend.infer(sent) })
             } catch is CancellationError {
                 outcome = .failure(BackendError(.cancelled, "the call was cancelled"))
             } catch {

@@ -30,6 +30,10 @@ public struct InferenceRequest: Sendable, Equatable {
     /// Options the core does not interpret, passed to the backend
     /// (`simulate-fault`, `simulate-latency`…).
     public var extra: [String: String]
+    /// The `with-budget` scopes the call was made in, innermost first.
+    public var budgetScopes: [Int] = []
+    /// A handler approved this one call past its budget.
+    public var budgetApproved = false
 
     public init(id: String = InferenceRequest.newID(), operation: String = "infer.op", prompt: Prompt, model: String,
                 maxTokens: Int, temperature: Double? = nil, stop: [String] = [], system: String? = nil,

@@ -11,7 +11,8 @@ import Foundation
 /// again with the tokenizer before it is reported.
 ///
 /// Faults for tests: the request option `simulate-fault` (or `fault` in the
-/// configuration) = `rate-limit`, `server-error`, `timeout` or `cut-stream`.
+/// configuration) = `rate-limit`, `server-error`, `timeout` or `cut-stream`;
+/// `simulate-overrun` = N answers N × max-tokens long (a server that ignores it).
 public struct SimulatorBackend: ModelBackend {
     public let name = "simulate"
     /// Shortest and longest answers, as fractions of `max-tokens`.
@@ -56,7 +57,10 @@ public struct SimulatorBackend: ModelBackend {
         let ratio = minRatio + (maxRatio - minRatio) * rng.unit()
         var target = max(1, Int((Double(request.maxTokens) * ratio).rounded()))
         var finish = "stop"
-        if target >= request.maxTokens {
+        // `simulate-overrun N`: a server that ignores max-tokens and answers N times longer.
+        let overrun = Double(request.extra["simulate-overrun"] ?? "") ?? 0
+        if overrun > 0 { target = max(1, Int((Double(request.maxTokens) * overrun).rounded())) }
+        if target >= request.maxTokens && overrun <= 0 {
             target = request.maxTokens
             finish = "length"
         }
@@ -77,7 +81,7 @@ public struct SimulatorBackend: ModelBackend {
         }
         var output = tokens.count(text, model: request.model)
         // A word that is two tokens must not push a cut answer past max-tokens.
-        while output.tokens > request.maxTokens, let space = text.lastIndex(of: " ") {
+        while output.tokens > request.maxTokens, overrun <= 0, let space = text.lastIndex(of: " ") {
             text = String(text[..<space])
             output = tokens.count(text, model: request.model)
         }

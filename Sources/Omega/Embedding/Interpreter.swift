@@ -35,6 +35,9 @@ public final class Interpreter {
         public var backend: ModelBackend? = nil
         /// Defaults of the effect path (max tokens, timeout, concurrency).
         public var effects = EffectSettings()
+        /// The meter that charges calls; nil: one with no limits and no
+        /// ledger (calls are still counted, for `budget-status`).
+        public var meter: Meter? = nil
 
         public init() {}
     }
@@ -67,6 +70,8 @@ public final class Interpreter {
     public let effects: EffectEngine
     /// Defaults of the effect path.
     public var effectSettings: EffectSettings
+    /// Charges every call against the budgets in force.
+    public let meter: Meter
     /// Notes already written to standard error (each is written once).
     var notesGiven: Set<String> = []
 
@@ -78,6 +83,8 @@ public final class Interpreter {
         effects = EffectEngine(backend: options.backend
             ?? SimulatorBackend(tokens: options.models.tokens, prices: options.models.prices))
         effectSettings = options.effects
+        meter = options.meter ?? Meter(models: options.models)
+        effects.meter = meter
         vm = VM(interp: self, maxCapacity: options.stackLimit)
         vm.stepLimit = options.stepLimit
         vm.gcStress = options.gcStress
@@ -276,6 +283,7 @@ public final class Interpreter {
         case .stepLimit: kind = .stepLimit
         case .interrupted: kind = .interrupted
         case .exit: kind = .exit
+        case .budget: kind = .budget
         default: kind = .error
         }
         let trace = pendingBacktrace ?? []

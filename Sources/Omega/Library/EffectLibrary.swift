@@ -17,7 +17,12 @@ enum EffectLibrary: NativeLibrary {
                 return .init(fixnum: try interp.effects.submit(request))
             } catch let e as SchemeError {
                 throw e
+            } catch let e as BudgetEmergencyStop {
+                throw fail(.budget, request.operation, e.message)
             } catch {
+                // A refusal is returned, not raised: the Scheme side raises
+                // it continuably so a handler can approve the call.
+                if let condition = BudgetLibrary.condition(error, interp) { return condition }
                 throw fail(.error, request.operation, "\(error)")
             }
         }
@@ -38,8 +43,12 @@ enum EffectLibrary: NativeLibrary {
         interp.define("%effect-take") { interp, ticket in
             let t = try Check.int(ticket)
             let request = interp.effects.request(for: t)
+            let stoppedBefore = interp.meter.emergency != nil
             guard let outcome = interp.effects.take(t) else {
                 throw SchemeError(.error, "%effect-take: the call is not finished or was already taken", irritants: [ticket])
+            }
+            if !stoppedBefore, let stop = interp.meter.emergency {
+                throw fail(.budget, request?.operation ?? "effect", stop.message)
             }
             switch outcome {
             case .success(let r):
@@ -135,7 +144,8 @@ enum EffectLibrary: NativeLibrary {
                 }
             }
         }
-        let known: Set<String> = ["model", "max-tokens", "temperature", "stop", "system", "agent", "workflow", "timeout", "sample", "n"]
+        let known: Set<String> = ["model", "max-tokens", "temperature", "stop", "system", "agent", "workflow", "timeout", "sample", "n",
+                                  "budget-scope", "budget-approved"]
         var extra: [String: String] = [:]
         for (k, v) in opts where !known.contains(k) { extra[k] = interp.displayString(v) }
 
@@ -148,6 +158,11 @@ enum EffectLibrary: NativeLibrary {
             timeout: try real("timeout") ?? interp.effectSettings.timeout,
             sample: opts["sample"].flatMap { $0.isFixnum ? $0.fixnum : nil } ?? 0, extra: extra)
         request.promptTokens = interp.models.tokens.count(messages: request.messages, model: model)
+        // Every enclosing with-budget scope (the context lists them innermost first).
+        for item in try Check.list(options, 3) where item.pair.car.as(Symbol.self)?.name == "budget-scope" {
+            if item.pair.cdr.isFixnum { request.budgetScopes.append(item.pair.cdr.fixnum) }
+        }
+        request.budgetApproved = opts["budget-approved"].map { $0 != .false } ?? false
         return request
     }
 }

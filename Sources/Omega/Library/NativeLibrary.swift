@@ -12,6 +12,7 @@ enum BaseLibrary {
         SymbolLibrary.self, VectorLibrary.self, EqualityLibrary.self, ControlLibrary.self,
         OutputLibrary.self, SystemLibrary.self, ExceptionLibrary.self, RecordLibrary.self,
         InputLibrary.self, CollectionLibrary.self, BinaryPortLibrary.self, TokenLibrary.self, EffectLibrary.self,
+        BudgetLibrary.self,
     ]
 
     static func register(in interp: Interpreter) {

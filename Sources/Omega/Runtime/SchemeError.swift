@@ -7,6 +7,8 @@ struct SchemeError: Error {
         case divisionByZero, stackOverflow, stepLimit, interrupted, exit
         /// A model call failed (timeout, rate limit, server error…).
         case effect
+        /// A budget refused a call (`budget-exceeded`, `budget-deferred`) or stopped the run.
+        case budget
         /// `(raise obj)` / `(raise-continuable obj)`: `payload` is obj.
         case raise, raiseContinuable
     }
@@ -32,11 +34,12 @@ struct SchemeError: Error {
         self.location = location
     }
 
-    /// Whether Scheme handlers may catch it (interrupts, step limits and
-    /// exit always reach the host).
+    /// Whether Scheme handlers may catch it (interrupts, step limits, exit
+    /// and budget stops always reach the host; a budget *refusal* is a
+    /// condition raised from Scheme, and catchable).
     var isCatchable: Bool {
         switch kind {
-        case .interrupted, .stepLimit, .exit: return false
+        case .interrupted, .stepLimit, .exit, .budget: return false
         default: return !isFinal
         }
     }
@@ -77,6 +80,8 @@ public struct OmegaError: Error, CustomStringConvertible, Sendable {
         case interrupted
         /// The script called `(exit …)`; `exitStatus` holds the status.
         case exit
+        /// A budget stopped the run (an uncaught `budget-exceeded`, an emergency stop).
+        case budget
     }
 
     public let kind: Kind

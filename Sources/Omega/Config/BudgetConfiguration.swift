@@ -1,0 +1,176 @@
+import Foundation
+
+/// The `[budget]` part of the configuration:
+///
+///     [budget]
+///     time_zone = "Europe/Berlin"       # calendar windows follow this zone
+///     thresholds = [70, 80, 90]         # percentages reported once per scope
+///     emergency_percent = 110
+///     cache = false
+///     [budget.run]      tokens = 100000, usd = 2.50, calls = 200, seconds = 600
+///     [budget.daily]    tokens = 500000        (also weekly, monthly)
+///     [budget.levels.run] moderate = 10000, high = 50000, critical = 100000
+///     [budget.models."gpt-4o"] tokens = 50000
+///     [budget.agents] code-reviewer = 50000   (a number means tokens)
+///     [budget.workflows.nightly] usd = 1.00
+///     [budget.degrade]
+///     cheaper_model = { at = 80, from = "claude-sonnet-4-5", to = "claude-haiku-4-5" }
+///     max_tokens = { at = 90, limit = 256 }
+///     cache_only = 95
+///     defer = 98
+extension Configuration {
+    /// The budgets and rules configured; errors name the file, line and key.
+    public func budgetPolicy(base: BudgetPolicy = BudgetPolicy()) throws -> BudgetPolicy {
+        var policy = base
+        if let zone = try string("budget.time_zone") {
+            guard let tz = TimeZone(identifier: zone) else {
+                throw ConfigError(place: lookup("budget.time_zone")?.place ?? "config", key: "budget.time_zone",
+                                  message: "unknown time zone '\(zone)' (use an IANA name such as Europe/Berlin)")
+            }
+            policy.timeZone = tz
+        }
+        if let (v, place) = lookup("budget.thresholds") {
+            guard case .array(let items) = v else {
+                throw ConfigError(place: place, key: "budget.thresholds", message: "expected an array of percentages")
+            }
+            policy.thresholds = try items.map {
+                guard case .integer(let n) = $0, n > 0, n <= 100 else {
+                    throw ConfigError(place: place, key: "budget.thresholds", message: "each threshold must be a whole percentage 1–100")
+                }
+                return n
+            }.sorted()
+        }
+        if let n = try positiveInteger("budget.emergency_percent") {
+            guard n >= 100 else {
+                throw ConfigError(place: lookup("budget.emergency_percent")?.place ?? "config", key: "budget.emergency_percent",
+                                  message: "must be at least 100")
+            }
+            policy.emergencyPercent = n
+        }
+        if let b = try bool("budget.cache") { policy.cache = b }
+        if let b = try bool("budget.allow_unpriced") { policy.allowUnpriced = b }
+        if let limits = try budgetLimits("budget.run") { policy.run = limits }
+        for (key, kind) in [("daily", BudgetScope.Kind.day), ("weekly", .week), ("monthly", .month)] {
+            if let limits = try budgetLimits("budget.\(key)") {
+                guard limits[.seconds] == nil else {
+                    throw ConfigError(place: lookup("budget.\(key).seconds")?.place ?? "config", key: "budget.\(key).seconds",
+                                      message: "a calendar window cannot have a time limit")
+                }
+                policy.windows[kind] = limits
+            }
+        }
+        if let levels = try table("budget.levels") {
+            for key in levels.keys {
+                let kinds: [String: BudgetScope.Kind] = ["run": .run, "daily": .day, "weekly": .week, "monthly": .month]
+                guard let kind = kinds[key] else {
+                    throw ConfigError(place: place(levels, key), key: "budget.levels.\(key)",
+                                      message: "expected run, daily, weekly or monthly")
+                }
+                policy.levels[kind] = try escalationLevels("budget.levels.\(key)")
+            }
+        }
+        policy.models = try namedLimits("budget.models")
+        policy.agents = try namedLimits("budget.agents")
+        policy.workflows = try namedLimits("budget.workflows")
+        policy.degrade = try degradeRules()
+        return policy
+    }
+
+    /// A table of unit = amount (`tokens = 1000`, `usd = 0.50`), or nil.
+    func budgetLimits(_ path: String) throws -> BudgetLimits? {
+        guard let t = try table(path) else { return nil }
+        var limits: BudgetLimits = [:]
+        for key in t.keys {
+            guard let unit = BudgetUnit.named(key) else {
+                throw ConfigError(place: place(t, key), key: "\(path).\(key)",
+                                  message: "unknown budget unit (known: tokens, input_tokens, output_tokens, usd, calls, seconds)")
+            }
+            guard let text = t[key]?.numberText, let amount = BudgetLimits.internalAmount(unit, text), amount >= 0 else {
+                throw ConfigError(place: place(t, key), key: "\(path).\(key)", message: "expected a non-negative amount")
+            }
+            limits[unit] = amount
+        }
+        return limits
+    }
+
+    /// `[budget.agents]`: each name maps to a limits table or a token count.
+    private func namedLimits(_ path: String) throws -> [String: BudgetLimits] {
+        guard let t = try table(path) else { return [:] }
+        var result: [String: BudgetLimits] = [:]
+        for name in t.keys {
+            switch t[name] {
+            case .integer(let n)? where n >= 0:
+                result[name] = [.tokens: Int64(n)]
+            case .table?:
+                result[name] = try budgetLimits("\(path).\(name)") ?? [:]
+            default:
+                throw ConfigError(place: place(t, name), key: "\(path).\(name)",
+                                  message: "expected a token count or a table of limits")
+            }
+        }
+        return result
+    }
+
+    private func escalationLevels(_ path: String) throws -> EscalationLevels {
+        guard let t = try table(path) else {
+            throw ConfigError(place: lookup(path)?.place ?? "config", key: path, message: "expected a table")
+        }
+        func value(_ key: String) throws -> Int64 {
+            guard case .integer(let n)? = t[key], n > 0 else {
+                throw ConfigError(place: t[key] == nil ? (lookup(path)?.place ?? "config") : place(t, key), key: "\(path).\(key)",
+                                  message: "expected a positive token count (moderate, high and critical are all needed)")
+            }
+            return Int64(n)
+        }
+        let levels = EscalationLevels(moderate: try value("moderate"), high: try value("high"), critical: try value("critical"))
+        guard levels.moderate <= levels.high, levels.high <= levels.critical else {
+            throw ConfigError(place: lookup(path)?.place ?? "config", key: path, message: "levels must rise: moderate ≤ high ≤ critical")
+        }
+        return levels
+    }
+
+    private func degradeRules() throws -> [DegradeRule] {
+        guard let t = try table("budget.degrade") else { return [] }
+        var rules: [DegradeRule] = []
+        for key in t.keys {
+            let path = "budget.degrade.\(key)"
+            let where_ = place(t, key)
+            func percent(_ v: TOMLValue?) throws -> Int {
+                guard case .integer(let n)? = v, n > 0, n <= 100 else {
+                    throw ConfigError(place: where_, key: path, message: "expected a percentage 1–100 (at = N)")
+                }
+                return n
+            }
+            func sub(_ name: String) -> TOMLValue? {
+                if case .table(let s)? = t[key] { return s[name] }
+                return nil
+            }
+            switch key {
+            case "cheaper_model":
+                guard case .string(let to)? = sub("to") else {
+                    throw ConfigError(place: where_, key: path, message: "expected { at = N, to = \"MODEL\" [, from = \"MODEL\"] }")
+                }
+                var from: String?
+                if case .string(let f)? = sub("from") { from = f }
+                rules.append(DegradeRule(percent: try percent(sub("at")), action: .switchModel(from: from, to: to)))
+            case "max_tokens":
+                guard case .integer(let n)? = sub("limit"), n > 0 else {
+                    throw ConfigError(place: where_, key: path, message: "expected { at = N, limit = TOKENS }")
+                }
+                rules.append(DegradeRule(percent: try percent(sub("at")), action: .capMaxTokens(n)))
+            case "cache_only":
+                rules.append(DegradeRule(percent: try percent(t[key]), action: .cacheOnly))
+            case "defer":
+                rules.append(DegradeRule(percent: try percent(t[key]), action: .deferCall))
+            default:
+                throw ConfigError(place: where_, key: path, message: "unknown rule (known: cheaper_model, max_tokens, cache_only, defer)")
+            }
+        }
+        return rules
+    }
+
+    /// The ledger's path from `[ledger] path`, when set.
+    public func ledgerPath() throws -> String? {
+        try path("ledger.path")?.path
+    }
+}

@@ -1,0 +1,334 @@
+import Foundation
+
+/// The SQLite database that remembers every settled call, every run, and the
+/// spend of each calendar window — shared safely by the processes of one
+/// machine.
+///
+/// Durability: WAL mode, and each call is committed as it settles, so a
+/// process killed mid-run loses no settled call. Cross-process budgets: a
+/// reservation against a daily/weekly/monthly limit is a row taken inside a
+/// `BEGIN IMMEDIATE` transaction after reading the window's totals, so two
+/// processes can never both take the last of a window.
+public final class Ledger {
+    let db: SQLiteDatabase
+    /// Where the database lives.
+    public var path: String { db.path }
+
+    /// Opens (creating and migrating as needed) the ledger at `path`
+    /// (`:memory:` for one that lives only as long as the process).
+    public init(path: String) throws {
+        if path != ":memory:" {
+            let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+            do {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            } catch {
+                throw LedgerError("cannot create the ledger's directory \(dir.path): \(error.localizedDescription)")
+            }
+        }
+        db = try SQLiteDatabase(path: path)
+        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+        try LedgerSchema.migrate(db)
+        try releaseAbandonedReservations()
+    }
+
+    /// `$OMEGA_LEDGER`, else `$XDG_DATA_HOME/omega/ledger.sqlite`, else
+    /// `~/.local/share/omega/ledger.sqlite`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let p = environment["OMEGA_LEDGER"], !p.isEmpty { return p }
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.local/share")
+        return data + "/omega/ledger.sqlite"
+    }
+
+    /// The schema version this build reads and writes.
+    public var schemaVersion: Int { LedgerSchema.migrations.count }
+
+    // MARK: Runs
+
+    /// Records the start of a run.
+    public func startRun(id: String, script: String, resumedFrom: String? = nil, started: Date) throws {
+        try db.run("INSERT INTO runs(id, script, started, pid, resumed_from, outcome) VALUES (?, ?, ?, ?, ?, 'running')",
+                   [.text(id), .text(script), .double(started.timeIntervalSince1970), .int(Int64(getpid())),
+                    resumedFrom.map { .text($0) } ?? .null])
+    }
+
+    /// Records the end of a run with its totals and outcome (`ok`, `error`, `budget`).
+    public func endRun(id: String, outcome: String, totals: Amounts, ended: Date) throws {
+        try db.run("""
+            UPDATE runs SET ended = ?, outcome = ?, input_tokens = ?, output_tokens = ?, cost_pd = ?, calls = ?
+            WHERE id = ?
+            """, [.double(ended.timeIntervalSince1970), .text(outcome), .int(totals.inputTokens),
+                  .int(totals.outputTokens), .int(totals.picodollars), .int(totals.calls), .text(id)])
+    }
+
+    /// A run as the ledger remembers it.
+    public struct Run: Sendable, Equatable {
+        public var id: String
+        public var script: String
+        public var started: Date
+        public var ended: Date?
+        public var outcome: String
+        public var totals: Amounts
+        public var resumedFrom: String?
+    }
+
+    /// The run with `id` (or the latest run whose id starts with it).
+    public func run(_ id: String) throws -> Run? {
+        var found: Run?
+        try db.query("""
+            SELECT id, script, started, ended, outcome, input_tokens, output_tokens, cost_pd, calls, resumed_from
+            FROM runs WHERE id = ? OR id LIKE ? ORDER BY (id = ?) DESC, started DESC LIMIT 1
+            """, [.text(id), .text(id + "%"), .text(id)]) { r in
+            found = Run(id: r.text(0) ?? "", script: r.text(1) ?? "", started: Date(timeIntervalSince1970: r.double(2)),
+                        ended: r.isNull(3) ? nil : Date(timeIntervalSince1970: r.double(3)), outcome: r.text(4) ?? "",
+                        totals: Amounts(inputTokens: r.int(5), outputTokens: r.int(6), picodollars: r.int(7), calls: r.int(8)),
+                        resumedFrom: r.text(9))
+        }
+        return found
+    }
+
+    // MARK: Calls
+
+    /// One settled call: a row of the `calls` table.
+    public struct Call: Sendable, Equatable {
+        public var time: Date
+        public var runID: String
+        /// The call's position in its run (1, 2, …), for resuming.
+        public var sequence: Int
+        public var script: String
+        public var model: String
+        public var backend: String
+        public var agent: String?
+        public var workflow: String?
+        public var operation: String
+        public var usage: TokenUsage
+        /// Exact cost; nil when the model has no price.
+        public var cost: Money?
+        public var latency: Double
+        public var cacheHit: Bool
+        /// `ok`, or the error kind (`timeout`, `cut-stream`…).
+        public var outcome: String
+        /// `reported`, `counted`, `estimated`, `cache`, `replay`.
+        public var usageSource: String
+        public var requestID: String
+        /// The hash of backend, model, prompt and options: the cache's key.
+        public var requestKey: String
+        public var answer: String?
+        public var finishReason: String?
+        /// The calendar windows the call falls in.
+        public var day: String
+        public var week: String
+        public var month: String
+        /// What the call counted against budgets (zero for a cache hit).
+        public var charged: Amounts
+    }
+
+    /// Writes a settled call, adds it to its windows' totals and drops its
+    /// cross-process reservation, in one transaction.
+    public func record(_ call: Call, releasing reservation: Int64? = nil) throws {
+        try db.immediateTransaction {
+            try insert(call)
+            if let r = reservation { try db.run("DELETE FROM reservations WHERE id = ?", [.int(r)]) }
+        }
+    }
+
+    private func insert(_ c: Call) throws {
+        try db.run("""
+            INSERT INTO calls(time, run_id, seq, script, model, backend, agent, workflow, operation,
+              input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency,
+              cache_hit, outcome, usage_source, request_id, request_key, answer, finish_reason, day, week, month,
+              charged_input, charged_output, charged_pd, charged_calls)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """, [.double(c.time.timeIntervalSince1970), .text(c.runID), .int(Int64(c.sequence)), .text(c.script),
+                  .text(c.model), .text(c.backend), c.agent.map { .text($0) } ?? .null, c.workflow.map { .text($0) } ?? .null,
+                  .text(c.operation), .int(Int64(c.usage.inputTokens)), .int(Int64(c.usage.outputTokens)),
+                  .int(Int64(c.usage.cacheReadTokens)), .int(Int64(c.usage.cacheWriteTokens)),
+                  .int(Int64(c.usage.reasoningTokens)), c.cost.map { .int($0.picodollars) } ?? .null,
+                  .double(c.latency), .int(c.cacheHit ? 1 : 0), .text(c.outcome), .text(c.usageSource),
+                  .text(c.requestID), .text(c.requestKey), c.answer.map { .text($0) } ?? .null,
+                  c.finishReason.map { .text($0) } ?? .null, .text(c.day), .text(c.week), .text(c.month),
+                  .int(c.charged.inputTokens), .int(c.charged.outputTokens), .int(c.charged.picodollars),
+                  .int(c.charged.calls)])
+        for key in ["day:" + c.day, "week:" + c.week, "month:" + c.month] {
+            try db.run("""
+                INSERT INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(window) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
+                  output_tokens = output_tokens + excluded.output_tokens, cost_pd = cost_pd + excluded.cost_pd,
+                  calls = calls + excluded.calls
+                """, [.text(key), .int(c.charged.inputTokens), .int(c.charged.outputTokens),
+                      .int(c.charged.picodollars), .int(c.charged.calls)])
+        }
+    }
+
+    /// Every call of a run, in order.
+    public func calls(ofRun runID: String) throws -> [Call] {
+        try selectCalls("WHERE run_id = ? ORDER BY seq", [.text(runID)])
+    }
+
+    /// The calls in a time range (for reports).
+    public func calls(from: Date, to: Date) throws -> [Call] {
+        try selectCalls("WHERE time >= ? AND time < ? ORDER BY time",
+                        [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)])
+    }
+
+    /// The latest successful answer to an identical request, for the cache.
+    public func cachedCall(requestKey: String) throws -> Call? {
+        try selectCalls("WHERE request_key = ? AND outcome = 'ok' AND answer IS NOT NULL ORDER BY id DESC LIMIT 1",
+                        [.text(requestKey)]).first
+    }
+
+    private func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Call] {
+        var result: [Call] = []
+        try db.query("""
+            SELECT time, run_id, seq, script, model, backend, agent, workflow, operation, input_tokens, output_tokens,
+              cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency, cache_hit, outcome, usage_source,
+              request_id, request_key, answer, finish_reason, day, week, month,
+              charged_input, charged_output, charged_pd, charged_calls
+            FROM calls \(clause)
+            """, values) { r in
+            result.append(Call(
+                time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", sequence: Int(r.int(2)),
+                script: r.text(3) ?? "", model: r.text(4) ?? "", backend: r.text(5) ?? "", agent: r.text(6),
+                workflow: r.text(7), operation: r.text(8) ?? "",
+                usage: TokenUsage(inputTokens: Int(r.int(9)), outputTokens: Int(r.int(10)), cacheReadTokens: Int(r.int(11)),
+                                  cacheWriteTokens: Int(r.int(12)), reasoningTokens: Int(r.int(13))),
+                cost: r.isNull(14) ? nil : Money(picodollars: r.int(14)), latency: r.double(15), cacheHit: r.int(16) != 0,
+                outcome: r.text(17) ?? "", usageSource: r.text(18) ?? "", requestID: r.text(19) ?? "",
+                requestKey: r.text(20) ?? "", answer: r.text(21), finishReason: r.text(22), day: r.text(23) ?? "",
+                week: r.text(24) ?? "", month: r.text(25) ?? "",
+                charged: Amounts(inputTokens: r.int(26), outputTokens: r.int(27), picodollars: r.int(28), calls: r.int(29))))
+        }
+        return result
+    }
+
+    // MARK: Calendar windows
+
+    /// Settled spend of a window (`day:2026-11-23`, `week:2026-W48`, `month:2026-11`).
+    public func windowTotal(_ window: String) throws -> Amounts {
+        var a = Amounts()
+        try db.query("SELECT input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window = ?",
+                     [.text(window)]) { r in
+            a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
+        }
+        return a
+    }
+
+    /// What calls in flight (in any process) have reserved against a window.
+    func windowReserved(_ window: String) throws -> Amounts {
+        var a = Amounts()
+        let column = String(window.prefix { $0 != ":" })
+        guard ["day", "week", "month"].contains(column) else { return a }
+        try db.query("""
+            SELECT COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cost_pd),0), COUNT(*)
+            FROM reservations WHERE \(column) = ?
+            """, [.text(String(window.dropFirst(column.count + 1)))]) { r in
+            a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
+        }
+        return a
+    }
+
+    /// A window that cannot take a reservation: its key and its totals.
+    public struct WindowRefusal: Error {
+        public var window: String
+        public var unit: BudgetUnit
+        public var limit: Int64
+        public var used: Amounts
+        public var reserved: Amounts
+    }
+
+    /// Atomically checks `amount` against each window's limits (settled spend
+    /// of every process plus their reservations) and, if all can take it,
+    /// records the reservation. Returns its id, or throws `WindowRefusal`.
+    func reserve(_ amount: Amounts, windows: [(key: String, limits: BudgetLimits)], day: String, week: String,
+                 month: String, runID: String, check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
+        try db.immediateTransaction {
+            var totals: [String: Amounts] = [:]
+            for (key, limits) in windows {
+                let used = try windowTotal(key), reserved = try windowReserved(key)
+                totals[key] = used
+                guard check else { continue }
+                for (unit, limit) in limits.sorted(by: { $0.key.rawValue < $1.key.rawValue })
+                where unit != .seconds && used[unit] + reserved[unit] + amount[unit] > limit {
+                    throw WindowRefusal(window: key, unit: unit, limit: limit, used: used, reserved: reserved)
+                }
+            }
+            try db.run("""
+                INSERT INTO reservations(run_id, pid, day, week, month, input_tokens, output_tokens, cost_pd, created)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(runID), .int(Int64(getpid())), .text(day), .text(week), .text(month),
+                      .int(amount.inputTokens), .int(amount.outputTokens), .int(amount.picodollars),
+                      .double(Date().timeIntervalSince1970)])
+            return (db.lastInsertID, totals)
+        }
+    }
+
+    /// Drops a reservation whose call was never recorded.
+    func release(reservation id: Int64) throws {
+        try db.run("DELETE FROM reservations WHERE id = ?", [.int(id)])
+    }
+
+    /// Reservations of processes that no longer exist (killed mid-call) hold
+    /// nothing: drop them.
+    private func releaseAbandonedReservations() throws {
+        var pids: [Int64] = []
+        try db.query("SELECT DISTINCT pid FROM reservations") { r in pids.append(r.int(0)) }
+        for pid in pids where kill(pid_t(pid), 0) != 0 && errno == ESRCH {
+            try db.run("DELETE FROM reservations WHERE pid = ?", [.int(pid)])
+        }
+    }
+
+    /// Forgets the totals of windows (for `omega tokens reset`): the calls
+    /// stay, marked as not counting against windows.
+    public func resetWindows(_ keys: [String]) throws {
+        try db.immediateTransaction {
+            for k in keys { try db.run("DELETE FROM window_totals WHERE window = ?", [.text(k)]) }
+        }
+    }
+}
+
+/// The ledger's schema, one migration per version; `PRAGMA user_version`
+/// says how many have run.
+enum LedgerSchema {
+    static let migrations: [String] = [
+        // 1: runs, calls, window totals, cross-process reservations.
+        """
+        CREATE TABLE runs(
+          id TEXT PRIMARY KEY, script TEXT NOT NULL, started REAL NOT NULL, ended REAL, pid INTEGER,
+          outcome TEXT NOT NULL, input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0,
+          cost_pd INTEGER NOT NULL DEFAULT 0, calls INTEGER NOT NULL DEFAULT 0, resumed_from TEXT);
+        CREATE TABLE calls(
+          id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, seq INTEGER NOT NULL, script TEXT NOT NULL,
+          model TEXT NOT NULL, backend TEXT NOT NULL, agent TEXT, workflow TEXT, operation TEXT NOT NULL,
+          input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,
+          cache_write_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, cost_pd INTEGER, latency REAL NOT NULL,
+          cache_hit INTEGER NOT NULL, outcome TEXT NOT NULL, usage_source TEXT NOT NULL, request_id TEXT NOT NULL,
+          request_key TEXT NOT NULL, answer TEXT, finish_reason TEXT, day TEXT NOT NULL, week TEXT NOT NULL,
+          month TEXT NOT NULL, charged_input INTEGER NOT NULL, charged_output INTEGER NOT NULL,
+          charged_pd INTEGER NOT NULL, charged_calls INTEGER NOT NULL);
+        CREATE INDEX calls_run ON calls(run_id, seq);
+        CREATE INDEX calls_key ON calls(request_key);
+        CREATE INDEX calls_time ON calls(time);
+        CREATE TABLE window_totals(
+          window TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+          cost_pd INTEGER NOT NULL, calls INTEGER NOT NULL);
+        CREATE TABLE reservations(
+          id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, pid INTEGER NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL,
+          month TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_pd INTEGER NOT NULL,
+          created REAL NOT NULL);
+        """,
+    ]
+
+    static func migrate(_ db: SQLiteDatabase) throws {
+        var version = 0
+        try db.query("PRAGMA user_version") { r in version = Int(r.int(0)) }
+        guard version <= migrations.count else {
+            throw LedgerError("the ledger \(db.path) has schema version \(version), newer than this omega understands (\(migrations.count)); upgrade omega")
+        }
+        for v in version..<migrations.count {
+            try db.immediateTransaction {
+                try db.execute(migrations[v])
+                try db.execute("PRAGMA user_version = \(v + 1)")
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// The budgets and rules a meter starts with: from the configuration's
+/// `[budget]` tables, `--budget`, `OMEGA_TOKEN_BUDGET`, or a host.
+public struct BudgetPolicy: Sendable {
+    /// Limits of the whole run.
+    public var run: BudgetLimits = [:]
+    /// Limits of each calendar window (`.day`, `.week`, `.month`), shared by
+    /// every process using the same ledger.
+    public var windows: [BudgetScope.Kind: BudgetLimits] = [:]
+    /// Escalation levels per window (`.run`, `.day`, `.week`, `.month`).
+    public var levels: [BudgetScope.Kind: EscalationLevels] = [:]
+    /// Per model, agent and workflow limits (for the run).
+    public var models: [String: BudgetLimits] = [:]
+    public var agents: [String: BudgetLimits] = [:]
+    public var workflows: [String: BudgetLimits] = [:]
+    /// Percentages at which a scope's use is reported (once each).
+    public var thresholds: [Int] = [70, 80, 90]
+    /// A scope pushed past this percentage (a server ignoring max-tokens)
+    /// stops the run.
+    public var emergencyPercent = 110
+    /// Rules applied to every call when any scope in force is full enough.
+    public var degrade: [DegradeRule] = []
+    /// Serve repeated identical calls from the ledger's answers.
+    public var cache = false
+    /// The zone calendar windows follow.
+    public var timeZone = TimeZone(identifier: "UTC") ?? .current
+    /// Ask the handler (or stop) when an unpriced model is called under a money budget.
+    public var allowUnpriced = false
+
+    public init() {}
+
+    /// Whether any calendar window has a limit or escalation levels (then
+    /// reservations go through the ledger, across processes).
+    var hasWindowLimits: Bool {
+        windows.values.contains { !$0.isEmpty } || levels.keys.contains { $0.isWindow }
+    }
+}
+
+/// Calendar windows in a time zone: the key of the day, ISO week and month a
+/// moment falls in (`2026-11-23`, `2026-W48`, `2026-11`).
+public struct CalendarWindows: Sendable {
+    public var timeZone: TimeZone
+
+    public init(timeZone: TimeZone) { self.timeZone = timeZone }
+
+    private var calendar: Calendar {
+        var c = Calendar(identifier: .iso8601)
+        c.timeZone = timeZone
+        return c
+    }
+
+    /// The window of `kind` that holds `date`.
+    public func key(_ kind: BudgetScope.Kind, at date: Date) -> String {
+        let c = calendar
+        switch kind {
+        case .day:
+            let d = c.dateComponents([.year, .month, .day], from: date)
+            return String(format: "%04d-%02d-%02d", d.year ?? 0, d.month ?? 0, d.day ?? 0)
+        case .week:
+            let d = c.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
+            return String(format: "%04d-W%02d", d.yearForWeekOfYear ?? 0, d.weekOfYear ?? 0)
+        case .month:
+            let d = c.dateComponents([.year, .month], from: date)
+            return String(format: "%04d-%02d", d.year ?? 0, d.month ?? 0)
+        default:
+            return kind.rawValue
+        }
+    }
+
+    /// The day, week and month keys of `date`.
+    public func keys(at date: Date) -> (day: String, week: String, month: String) {
+        (key(.day, at: date), key(.week, at: date), key(.month, at: date))
+    }
+}

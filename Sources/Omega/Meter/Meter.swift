@@ -1,0 +1,553 @@
+import Foundation
+
+/// Charges every model call against every budget in force.
+///
+/// **Reserve, then settle.** `admit` runs before a request leaves: it applies
+/// degradation rules, serves the cache, then reserves the call's worst case
+/// (exact prompt tokens + max output tokens, and their price) in every
+/// scope that applies — `with-budget` scopes, the model's, agent's and
+/// workflow's, the run, and the calendar windows (those through the ledger,
+/// atomically across processes). If any scope cannot take it, nothing is
+/// reserved and `BudgetExceeded` is thrown. `settle` replaces the
+/// reservation with what the call really used and writes the ledger row.
+///
+/// Both run on the interpreter's thread, so in-process checks need no lock;
+/// calls in flight are covered by their reservations, which is why no number
+/// of concurrent calls can push a scope past its limit.
+public final class Meter: EffectMeter {
+    public var policy: BudgetPolicy
+    /// Where settled calls are written; nil: in memory only.
+    public let ledger: Ledger?
+    public var models: ModelSettings
+    /// The current time (injectable, for calendar tests).
+    public var clock: () -> Date
+    /// Where warnings and alerts go (standard error by default).
+    public var report: (String) -> Void
+    public let runID: String
+    /// The script the run executes, for the ledger.
+    public var script: String
+    /// The whole run's scope.
+    public let runScope: BudgetScope
+    /// Set once a scope passed the emergency percentage: every later call is refused.
+    public private(set) var emergency: BudgetEmergencyStop?
+    /// Serve identical requests from earlier answers (the ledger's); also
+    /// switched on by `(enable-caching!)`.
+    public var cacheEnabled: Bool
+    /// Extra percentages to report crossings of (from `on-budget-threshold`).
+    public var watchedPercents: Set<Int> = []
+
+    private var windowScopes: [BudgetScope.Kind: BudgetScope] = [:]
+    private var named: [BudgetScope.Kind: [String: BudgetScope]] = [.model: [:], .agent: [:], .workflow: [:]]
+    private var dynamic: [Int: BudgetScope] = [:]
+    private var nextID = 1
+    private var sequence = 0
+    private var pendingEvents: [ThresholdEvent] = []
+    private var resumeAnswers: [String: [Ledger.Call]] = [:]
+    private var memoryCache: [String: InferenceResult] = [:]
+    private var notes: Set<String> = []
+    /// Charged amounts per dimension (`model`, `agent`, `workflow`, `operation`) and key.
+    public private(set) var usageBy: [String: [String: Amounts]] = [:]
+    /// Calls that settled.
+    public private(set) var settledCalls = 0
+    /// Cache hits served.
+    public private(set) var cacheHits = 0
+
+    public init(policy: BudgetPolicy = BudgetPolicy(), ledger: Ledger? = nil, models: ModelSettings = ModelSettings(),
+                runID: String = Meter.newRunID(), script: String = "", clock: @escaping () -> Date = Date.init,
+                report: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+        self.policy = policy
+        self.ledger = ledger
+        self.models = models
+        self.runID = runID
+        self.script = script
+        self.clock = clock
+        self.report = report
+        cacheEnabled = policy.cache
+        runScope = BudgetScope(id: 0, kind: .run, name: runID, limits: policy.run, opened: clock())
+        runScope.levels = policy.levels[.run]
+        for (kind, limits) in policy.models { _ = scope(.model, kind, limits: limits) }
+        for (name, limits) in policy.agents { _ = scope(.agent, name, limits: limits) }
+        for (name, limits) in policy.workflows { _ = scope(.workflow, name, limits: limits) }
+    }
+
+    /// `run-20261123-142501-3f9a`: sortable, unique enough for one machine.
+    public static func newRunID(now: Date = Date()) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return "run-\(f.string(from: now))-\(String(UInt32.random(in: 0...0xFFFF_FFFF), radix: 16))"
+    }
+
+    // MARK: Scopes
+
+    /// Opens a `with-budget` scope; returns its id.
+    public func openScope(limits: BudgetLimits, label: String = "", degrade: [DegradeRule] = []) -> Int {
+        let s = BudgetScope(id: nextID, kind: .scope, name: label, limits: limits, opened: clock())
+        s.degrade = degrade
+        nextID += 1
+        dynamic[s.id] = s
+        return s.id
+    }
+
+    /// Forgets a `with-budget` scope (calls still in flight keep charging it).
+    public func closeScope(_ id: Int) { dynamic[id] = nil }
+
+    /// Sets (or with an empty table, removes) the limits of a model, agent or workflow.
+    public func setLimits(_ kind: BudgetScope.Kind, _ name: String, _ limits: BudgetLimits) {
+        switch kind {
+        case .model, .agent, .workflow: scope(kind, name, limits: nil).limits = limits
+        case .run: runScope.limits = limits
+        case .day, .week, .month:
+            policy.windows[kind] = limits
+            windowScopes[kind]?.limits = limits
+        case .scope: break
+        }
+    }
+
+    /// Adds `amount` (internal scale) to a scope's limit in `unit`: an approved extension.
+    public func extend(scopeID: Int, unit: BudgetUnit, by amount: Int64) {
+        guard let s = allScopes.first(where: { $0.id == scopeID }) else { return }
+        if let l = s.limits[unit] {
+            s.limits[unit] = l + amount
+        } else if unit == .tokens, let lv = s.levels {
+            s.levels = EscalationLevels(moderate: lv.moderate, high: lv.high, critical: lv.critical + amount)
+        }
+        if s.kind.isWindow { policy.windows[s.kind] = s.limits }
+    }
+
+    private func scope(_ kind: BudgetScope.Kind, _ name: String, limits: BudgetLimits?) -> BudgetScope {
+        if let s = named[kind]?[name] {
+            if let l = limits { s.limits = l }
+            return s
+        }
+        let s = BudgetScope(id: nextID, kind: kind, name: name, limits: limits ?? [:], opened: clock())
+        nextID += 1
+        named[kind, default: [:]][name] = s
+        return s
+    }
+
+    /// The calendar windows at `now`: a new day, week or month starts empty
+    /// (or with what other processes already spent in it).
+    private func windows(at now: Date) -> [BudgetScope] {
+        let cal = CalendarWindows(timeZone: policy.timeZone)
+        var result: [BudgetScope] = []
+        for kind in [BudgetScope.Kind.day, .week, .month] {
+            let limits = policy.windows[kind] ?? [:]
+            let levels = policy.levels[kind]
+            guard !limits.isEmpty || levels != nil else { continue }
+            let key = cal.key(kind, at: now)
+            if windowScopes[kind]?.name != key {
+                let s = BudgetScope(id: nextID, kind: kind, name: key, limits: limits, opened: now)
+                nextID += 1
+                s.levels = levels
+                if let l = ledger { s.used = (try? l.windowTotal("\(kind.rawValue):\(key)")) ?? Amounts() }
+                windowScopes[kind] = s
+            }
+            if let s = windowScopes[kind] { result.append(s) }
+        }
+        return result
+    }
+
+    private var allScopes: [BudgetScope] {
+        [runScope] + Array(dynamic.values) + named.values.flatMap { $0.values } + Array(windowScopes.values)
+    }
+
+    /// Every scope a request with these scope ids, model, agent and workflow
+    /// is charged against, innermost first.
+    func scopes(for ids: [Int], model: String, agent: String?, workflow: String?, now: Date) -> [BudgetScope] {
+        var result = ids.compactMap { dynamic[$0] }
+        if let a = agent, let s = named[.agent]?[a] { result.append(s) }
+        if let w = workflow, let s = named[.workflow]?[w] { result.append(s) }
+        if let s = named[.model]?[model] { result.append(s) }
+        result.append(runScope)
+        result.append(contentsOf: windows(at: now))
+        return result
+    }
+
+    // MARK: Admitting a call
+
+    /// What `admit` decided.
+    final class Reservation {
+        let scopes: [BudgetScope]
+        let worst: Amounts
+        let ledgerReservation: Int64?
+        let requestKey: String
+        let cacheHit: Bool
+        init(scopes: [BudgetScope], worst: Amounts, ledgerReservation: Int64?, requestKey: String, cacheHit: Bool) {
+            self.scopes = scopes
+            self.worst = worst
+            self.ledgerReservation = ledgerReservation
+            self.requestKey = requestKey
+            self.cacheHit = cacheHit
+        }
+    }
+
+    public func admit(_ request: inout InferenceRequest, backend: String) throws -> Admission {
+        if let e = emergency { throw e }
+        let now = clock()
+        var scopes = self.scopes(for: request.budgetScopes, model: request.model, agent: request.agent,
+                                 workflow: request.workflow, now: now)
+        let cacheOnly = try degrade(&request, &scopes, now: now)
+
+        let key = Meter.requestKey(request, backend: backend)
+        if let hit = try cachedAnswer(key, request: request, allowCache: cacheEnabled || cacheOnly) {
+            return .answer(hit, Reservation(scopes: scopes, worst: Amounts(), ledgerReservation: nil, requestKey: key, cacheHit: true))
+        }
+        if let (label, percent) = cacheOnly ? scopes.lazy.compactMap({ s in self.rulePercent(s, .cacheOnly, now).map { (s.label, $0) } }).first : nil {
+            throw BudgetDeferred(label: label, percent: percent, reason: "only cached answers are served, and this call has none")
+        }
+
+        var worst = Amounts(inputTokens: Int64(request.promptTokens.tokens), outputTokens: Int64(request.maxTokens), calls: 1)
+        if let price = models.prices.price(for: request.model) {
+            let usage = TokenUsage(inputTokens: request.promptTokens.tokens, outputTokens: request.maxTokens)
+            worst.picodollars = (try? price.cost(of: usage).picodollars) ?? Int64.max / 4
+        } else if !policy.allowUnpriced, scopes.contains(where: { $0.limits[.usd] != nil }) {
+            throw UnpricedModel(model: request.model)
+        }
+
+        let shared = ledger != nil
+        if !request.budgetApproved {
+            for s in scopes where !(shared && s.kind.isWindow) { try check(s, worst, now: now, request) }
+        }
+        var ledgerReservation: Int64?
+        let windowScopes = scopes.filter { $0.kind.isWindow }
+        if let ledger, !windowScopes.isEmpty {
+            let keys = CalendarWindows(timeZone: policy.timeZone).keys(at: now)
+            let windows = windowScopes.map { (key: "\($0.kind.rawValue):\($0.name)", limits: effectiveLimits($0)) }
+            do {
+                let (id, totals) = try ledger.reserve(worst, windows: windows, day: keys.day, week: keys.week, month: keys.month,
+                                                      runID: runID, check: !request.budgetApproved)
+                ledgerReservation = id
+                for s in windowScopes { if let t = totals["\(s.kind.rawValue):\(s.name)"] { s.used = t } }
+            } catch let r as Ledger.WindowRefusal {
+                let s = windowScopes.first { "\($0.kind.rawValue):\($0.name)" == r.window } ?? windowScopes[0]
+                s.used = r.used
+                throw refusal(s, r.unit, limit: r.limit, used: r.used[r.unit], reserved: r.reserved[r.unit],
+                              requested: worst[r.unit], request)
+            }
+        }
+        for s in scopes {
+            s.reserved += worst
+            if let limit = s.limits[.seconds] {
+                let left = Double(limit - s.committed(.seconds, now: now)) / 1000
+                request.timeout = min(request.timeout, max(left, 0.001))
+            }
+        }
+        return .send(Reservation(scopes: scopes, worst: worst, ledgerReservation: ledgerReservation, requestKey: key, cacheHit: false))
+    }
+
+    /// Limits plus the critical escalation level as a token limit.
+    private func effectiveLimits(_ s: BudgetScope) -> BudgetLimits {
+        var l = s.limits
+        if let c = s.levels?.critical { l[.tokens] = min(l[.tokens] ?? Int64.max, c) }
+        return l
+    }
+
+    private func check(_ s: BudgetScope, _ worst: Amounts, now: Date, _ request: InferenceRequest) throws {
+        for unit in BudgetUnit.allCases {
+            guard let limit = s.limits[unit] else { continue }
+            if unit == .seconds {
+                let elapsed = s.committed(.seconds, now: now)
+                if elapsed >= limit { throw refusal(s, unit, limit: limit, used: elapsed, reserved: 0, requested: 0, request) }
+                continue
+            }
+            if s.used[unit] + s.reserved[unit] + worst[unit] > limit {
+                throw refusal(s, unit, limit: limit, used: s.used[unit], reserved: s.reserved[unit], requested: worst[unit], request)
+            }
+        }
+        if let c = s.levels?.critical, s.used.tokens + s.reserved.tokens + worst.tokens > c, (s.limits[.tokens] ?? .max) > c {
+            var e = refusal(s, .tokens, limit: c, used: s.used.tokens, reserved: s.reserved.tokens, requested: worst.tokens, request)
+            e.level = .critical
+            throw e
+        }
+    }
+
+    private func refusal(_ s: BudgetScope, _ unit: BudgetUnit, limit: Int64, used: Int64, reserved: Int64, requested: Int64,
+                         _ request: InferenceRequest) -> BudgetExceeded {
+        BudgetExceeded(scopeID: s.id, kind: s.kind, name: s.name, label: s.label, unit: unit, limit: limit, used: used,
+                       reserved: reserved, requested: requested, model: request.model, agent: request.agent,
+                       workflow: request.workflow)
+    }
+
+    /// The percentage at which `s` starts a rule of this action, if it is past it.
+    private func rulePercent(_ s: BudgetScope, _ action: DegradeRule.Action, _ now: Date) -> Int? {
+        let fullness = s.fullness(now: now) * 100
+        for rule in s.degrade + (s.limits.isEmpty && s.levels == nil ? [] : policy.degrade) where rule.action == action {
+            if fullness >= Double(rule.percent) { return rule.percent }
+        }
+        return nil
+    }
+
+    /// Applies the degradation rules of the scopes in force; returns whether
+    /// only cached answers may be served.
+    private func degrade(_ request: inout InferenceRequest, _ scopes: inout [BudgetScope], now: Date) throws -> Bool {
+        var cacheOnly = false
+        for s in scopes {
+            let fullness = s.fullness(now: now) * 100
+            let rules = s.degrade + (s.limits.isEmpty && s.levels == nil ? [] : policy.degrade)
+            for rule in rules where fullness >= Double(rule.percent) {
+                switch rule.action {
+                case .switchModel(let from, let to):
+                    guard from == nil || from == request.model, request.model != to else { continue }
+                    note("\(s.label) is past \(rule.percent)%: calls to \(request.model) now go to \(to)")
+                    request.model = to
+                    request.promptTokens = models.tokens.count(messages: request.messages, model: to)
+                    scopes = self.scopes(for: request.budgetScopes, model: to, agent: request.agent,
+                                         workflow: request.workflow, now: now)
+                case .capMaxTokens(let n):
+                    if request.maxTokens > n {
+                        note("\(s.label) is past \(rule.percent)%: max-tokens lowered to \(n)")
+                        request.maxTokens = n
+                    }
+                case .cacheOnly:
+                    cacheOnly = true
+                case .deferCall:
+                    throw BudgetDeferred(label: s.label, percent: rule.percent, reason: "calls are deferred")
+                }
+            }
+        }
+        return cacheOnly
+    }
+
+    private func note(_ message: String) {
+        if notes.insert(message).inserted { report("omega: budget: \(message)") }
+    }
+
+    // MARK: Cache and resume
+
+    /// Makes `--resume RUN` answer the calls that run completed, in order, at no cost.
+    public func resume(from runID: String) throws -> Int {
+        guard let ledger else { throw LedgerError("--resume needs the ledger") }
+        let calls = try ledger.calls(ofRun: runID).filter { $0.outcome == "ok" && $0.answer != nil }
+        for c in calls { resumeAnswers[c.requestKey, default: []].append(c) }
+        return calls.count
+    }
+
+    private func cachedAnswer(_ key: String, request: InferenceRequest, allowCache: Bool) throws -> InferenceResult? {
+        var call: Ledger.Call?
+        if var pending = resumeAnswers[key], !pending.isEmpty {
+            call = pending.removeFirst()
+            resumeAnswers[key] = pending
+        } else if allowCache {
+            if let r = memoryCache[key] { return cacheResult(r, request) }
+            call = try ledger?.cachedCall(requestKey: key)
+        }
+        guard let c = call, let text = c.answer else { return nil }
+        return InferenceResult(text: text, model: c.model, finishReason: c.finishReason ?? "stop", usage: c.usage,
+                               usageSource: .reported, cost: .zero, latency: 0, backend: "cache", requestID: request.id)
+    }
+
+    private func cacheResult(_ r: InferenceResult, _ request: InferenceRequest) -> InferenceResult {
+        var hit = r
+        hit.backend = "cache"
+        hit.cost = .zero
+        hit.latency = 0
+        hit.requestID = request.id
+        return hit
+    }
+
+    /// The cache's key: a hash of backend, model, prompt and the options that change the answer.
+    public static func requestKey(_ r: InferenceRequest, backend: String) -> String {
+        var s = "\(backend)\u{1}\(r.operation)\u{1}\(r.model)\u{1}\(r.maxTokens)\u{1}\(r.temperature.map { String($0) } ?? "-")\u{1}\(r.sample)"
+        for stop in r.stop { s += "\u{2}" + stop }
+        for m in r.messages { s += "\u{3}\(m.role)\u{1}\(m.content)" }
+        for (k, v) in r.extra.sorted(by: { $0.key < $1.key }) { s += "\u{4}\(k)=\(v)" }
+        return Digest.sha256Hex(Array(s.utf8))
+    }
+
+    // MARK: Settling a call
+
+    public func settle(_ request: InferenceRequest, reservation: AnyObject?, outcome: Result<InferenceResult, Error>) {
+        guard let r = reservation as? Reservation else { return }
+        let now = clock()
+        var usage = TokenUsage(inputTokens: 0, outputTokens: 0)
+        var cost: Money?
+        var charged = Amounts()
+        var outcomeName = "ok", source = "reported", answer: String?, finish: String?, latency = 0.0
+        var backend = "", model = request.model
+        let price = models.prices.price(for: request.model)
+        func charge(_ u: TokenUsage) {
+            let cached = (price?.inputIncludesCachedTokens ?? true) ? 0 : u.cacheReadTokens + u.cacheWriteTokens
+            cost = price.flatMap { try? $0.cost(of: u) }
+            charged = Amounts(inputTokens: Int64(u.inputTokens + cached), outputTokens: Int64(u.outputTokens),
+                              picodollars: cost?.picodollars ?? 0, calls: 1)
+        }
+        switch outcome {
+        case .success(let result):
+            usage = result.usage
+            answer = result.text
+            finish = result.finishReason
+            latency = result.latency
+            backend = result.backend
+            model = result.model.isEmpty ? request.model : result.model
+            source = result.usageSource.rawValue
+            if r.cacheHit {
+                source = "cache"
+                cost = .zero
+                cacheHits += 1
+            } else if result.backend == "replay" {
+                source = "replay"
+            } else {
+                charge(result.usage)
+                if let c = result.cost { cost = c; charged.picodollars = c.picodollars }
+            }
+        case .failure(let error):
+            let e = error as? BackendError
+            outcomeName = e?.kind.rawValue ?? "error"
+            if let billed = e?.billed {
+                usage = billed
+                source = "counted"
+                charge(billed)
+            }
+        }
+        sequence += 1
+        settledCalls += 1
+        for s in r.scopes {
+            s.reserved -= r.worst
+            s.used += charged
+        }
+        if charged.tokens > r.worst.tokens, !r.cacheHit {
+            report("omega: budget: \(model) returned \(charged.outputTokens) output tokens though max-tokens was \(r.worst.outputTokens) (request \(request.id)); the excess of \(charged.tokens - r.worst.tokens) tokens was charged")
+        }
+        for (dimension, key) in [("model", model), ("agent", request.agent), ("workflow", request.workflow),
+                                 ("operation", request.operation)] {
+            guard let key else { continue }
+            usageBy[dimension, default: [:]][key, default: Amounts()] += charged
+        }
+        if r.cacheHit == false, case .success(let result) = outcome, cacheEnabled { memoryCache[r.requestKey] = result }
+        if let ledger {
+            let keys = CalendarWindows(timeZone: policy.timeZone).keys(at: now)
+            let call = Ledger.Call(
+                time: now, runID: runID, sequence: sequence, script: script, model: model, backend: backend.isEmpty ? "-" : backend,
+                agent: request.agent, workflow: request.workflow, operation: request.operation, usage: usage, cost: cost,
+                latency: latency, cacheHit: r.cacheHit, outcome: outcomeName, usageSource: source, requestID: request.id,
+                requestKey: r.requestKey, answer: answer, finishReason: finish, day: keys.day, week: keys.week,
+                month: keys.month, charged: charged)
+            do {
+                try ledger.record(call, releasing: r.ledgerReservation)
+            } catch {
+                note("the ledger could not record a call: \(error)")
+            }
+        }
+        checkThresholds(r.scopes, now: now, overran: charged.tokens > r.worst.tokens || charged.picodollars > r.worst.picodollars)
+    }
+
+    /// Reports each newly crossed threshold once per scope and unit, moves
+    /// escalation levels, and stops the run past the emergency percentage.
+    /// `overran`: the call used more than it reserved (only then can a scope
+    /// pass its hard limit without an approval, and trip the emergency stop).
+    private func checkThresholds(_ scopes: [BudgetScope], now: Date, overran: Bool) {
+        let percents = Set(policy.thresholds).union(watchedPercents).sorted()
+        for s in scopes {
+            for unit in BudgetUnit.allCases where unit != .seconds {
+                guard let limit = s.limits[unit], limit > 0 else { continue }
+                let used = s.used[unit]
+                let crossed = percents.filter { Int64($0) * limit <= used * 100 && !(s.reported[unit]?.contains($0) ?? false) }
+                guard let highest = crossed.last else { continue }
+                s.reported[unit, default: []].formUnion(crossed)
+                let status = self.status(s, unit, now: now)
+                if policy.thresholds.contains(where: { crossed.contains($0) }) {
+                    let pct = Int(Double(used) * 100 / Double(limit))
+                    report("omega: budget: \(s.label) has used \(pct)% of its \(unit.format(limit)) (\(BudgetExceeded.plain(unit, used)) used, \(BudgetExceeded.plain(unit, max(0, limit - used))) left)")
+                }
+                _ = highest
+                for p in crossed { pendingEvents.append(ThresholdEvent(percent: p, status: status)) }
+                if overran, used * 100 > limit * Int64(policy.emergencyPercent), emergency == nil {
+                    emergency = BudgetEmergencyStop(message: "emergency stop: \(s.label) reached \(used * 100 / limit)% of its limit of \(unit.format(limit)) (over \(policy.emergencyPercent)%: a reply was larger than its reservation)")
+                    report("omega: budget: \(emergency!.message)")
+                }
+            }
+            let level = s.level
+            if level > s.reportedLevel {
+                s.reportedLevel = level
+                let tokens = s.used.tokens
+                switch level {
+                case .moderate: report("omega: budget: warning: \(s.label) is at the moderate level (\(tokens) tokens)")
+                case .high: report("omega: budget: alert: \(s.label) is at the high level (\(tokens) tokens): flagged for review")
+                case .critical: report("omega: budget: alert: \(s.label) is at the critical level (\(tokens) tokens): further calls need approval")
+                case .normal: break
+                }
+            }
+        }
+    }
+
+    /// Threshold crossings not yet handed to Scheme's `on-budget-threshold` callbacks.
+    public func takeEvents() -> [ThresholdEvent] {
+        defer { pendingEvents.removeAll() }
+        return pendingEvents
+    }
+
+    /// Clears the emergency stop (a host that approved going on).
+    public func clearEmergency() { emergency = nil }
+
+    // MARK: Queries
+
+    func status(_ s: BudgetScope, _ unit: BudgetUnit, now: Date) -> ScopeStatus {
+        ScopeStatus(scopeID: s.id, kind: s.kind, name: s.name, label: s.label, unit: unit, limit: s.limits[unit],
+                    used: s.committed(unit, now: now) - (unit == .seconds ? 0 : s.reserved[unit]),
+                    reserved: unit == .seconds ? 0 : s.reserved[unit], level: s.level)
+    }
+
+    /// The state of every scope a call made now would be charged against
+    /// (one entry per limited unit; the run's tokens always), innermost first.
+    public func status(scopeIDs: [Int] = [], model: String? = nil, agent: String? = nil, workflow: String? = nil) -> [ScopeStatus] {
+        let now = clock()
+        var result: [ScopeStatus] = []
+        for s in scopes(for: scopeIDs, model: model ?? models.defaultModel, agent: agent, workflow: workflow, now: now) {
+            let units = BudgetUnit.allCases.filter { s.limits[$0] != nil }
+            for u in units.isEmpty ? [.tokens] : units { result.append(status(s, u, now: now)) }
+        }
+        return result
+    }
+
+    /// How much more can be spent in `unit` right now: the least any scope
+    /// in force has left; nil when nothing limits the unit.
+    public func remaining(_ unit: BudgetUnit, scopeIDs: [Int], model: String?, agent: String?, workflow: String?) -> Int64? {
+        status(scopeIDs: scopeIDs, model: model, agent: agent, workflow: workflow)
+            .filter { $0.unit == unit }.compactMap(\.remaining).min()
+    }
+
+    /// What the innermost `with-budget` scope (else the run) has spent in `unit`.
+    public func spent(_ unit: BudgetUnit, scopeIDs: [Int]) -> Int64 {
+        let s = scopeIDs.lazy.compactMap { self.dynamic[$0] }.first ?? runScope
+        return unit == .seconds ? s.committed(.seconds, now: clock()) : s.used[unit]
+    }
+
+    /// Totals of the run so far.
+    public var runTotals: Amounts { runScope.used }
+
+    // MARK: Checkpoints
+
+    /// What a checkpoint keeps: the run's and each named scope's spend.
+    public struct State: Codable, Equatable {
+        public var runID: String
+        public var run: Amounts
+        public var scopes: [String: Amounts]
+        public var usageBy: [String: [String: Amounts]]
+    }
+
+    /// The run's budget state as JSON (the seeds' checkpoint).
+    public func stateJSON() throws -> String {
+        var scopes: [String: Amounts] = [:]
+        for (kind, table) in named { for (name, s) in table { scopes["\(kind.rawValue):\(name)"] = s.used } }
+        let state = State(runID: runID, run: runScope.used, scopes: scopes, usageBy: usageBy)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(state), as: UTF8.self)
+    }
+
+    /// Adds a checkpoint's spend back (resuming after a crash or a pause).
+    public func restore(stateJSON json: String) throws {
+        let state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
+        runScope.used += state.run
+        for (key, amounts) in state.scopes {
+            let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let kind = BudgetScope.Kind(rawValue: parts[0]) else { continue }
+            scope(kind, parts[1], limits: nil).used += amounts
+        }
+        for (dimension, table) in state.usageBy {
+            for (key, amounts) in table { usageBy[dimension, default: [:]][key, default: Amounts()] += amounts }
+        }
+    }
+}
