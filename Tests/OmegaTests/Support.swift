@@ -123,3 +123,51 @@ func runOmega(_ args: [String], stdin: String? = nil, environment: [String: Stri
     let r = try runProcess(builtProduct("omega"), args, stdin: stdin, environment: environment, timeout: timeout)
     return (r.status, r.stdout, r.stderr)
 }
+
+/// A child process started without waiting for it (to kill it mid-run).
+struct StartedProcess {
+    let pid: pid_t
+    let dir: URL
+    var outPath: String { dir.appendingPathComponent("out").path }
+    var errPath: String { dir.appendingPathComponent("err").path }
+
+    /// What the child has written to standard output so far.
+    var stdout: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for the child to end (killing it past `timeout`); its exit status.
+    func wait(timeout: Double = 60) -> Int32 {
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline { kill(pid, SIGKILL) }
+            usleep(5_000)
+        }
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: dir) }
+}
+
+/// Starts the built `omega` binary with output to files, closing inherited descriptors.
+func startOmega(_ args: [String], environment: [String: String]) throws -> StartedProcess {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omega-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, dir.appendingPathComponent("out").path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, dir.appendingPathComponent("err").path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    omega_spawn_close_from(&actions, 3)
+    let executable = builtProduct("omega").path
+    let argv = ([executable] + args).map { strdup($0) } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    guard rc == 0 else {
+        throw NSError(domain: NSPOSIXErrorDomain, code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "cannot start omega"])
+    }
+    return StartedProcess(pid: pid, dir: dir)
+}

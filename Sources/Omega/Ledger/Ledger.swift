@@ -26,9 +26,20 @@ public final class Ledger {
             }
         }
         db = try SQLiteDatabase(path: path)
-        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
-        try LedgerSchema.migrate(db)
-        try releaseAbandonedReservations()
+        // Switching a new file to WAL and creating the schema need the lock
+        // exclusively, and SQLite does not wait for it there: two processes
+        // opening a new ledger at once retry instead of failing.
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+                try LedgerSchema.migrate(db)
+                try releaseAbandonedReservations()
+                break
+            } catch let e as LedgerError where e.busy && Date() < deadline {
+                usleep(10_000)
+            }
+        }
     }
 
     /// `$OMEGA_LEDGER`, else `$XDG_DATA_HOME/omega/ledger.sqlite`, else
@@ -318,17 +329,23 @@ enum LedgerSchema {
         """,
     ]
 
+    /// Runs the migrations not yet run, each in its own write transaction
+    /// that first re-reads the version: two processes opening an old ledger
+    /// at once never run one twice.
     static func migrate(_ db: SQLiteDatabase) throws {
-        var version = 0
-        try db.query("PRAGMA user_version") { r in version = Int(r.int(0)) }
-        guard version <= migrations.count else {
-            throw LedgerError("the ledger \(db.path) has schema version \(version), newer than this omega understands (\(migrations.count)); upgrade omega")
-        }
-        for v in version..<migrations.count {
-            try db.immediateTransaction {
-                try db.execute(migrations[v])
-                try db.execute("PRAGMA user_version = \(v + 1)")
+        while true {
+            let done: Bool = try db.immediateTransaction {
+                var version = 0
+                try db.query("PRAGMA user_version") { r in version = Int(r.int(0)) }
+                guard version <= migrations.count else {
+                    throw LedgerError("the ledger \(db.path) has schema version \(version), newer than this omega understands (\(migrations.count)); upgrade omega")
+                }
+                if version == migrations.count { return true }
+                try db.execute(migrations[version])
+                try db.execute("PRAGMA user_version = \(version + 1)")
+                return false
             }
+            if done { return }
         }
     }
 }

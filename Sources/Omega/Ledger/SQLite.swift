@@ -4,7 +4,12 @@ import Foundation
 /// A failed SQLite operation, with the database's own message.
 public struct LedgerError: Error, CustomStringConvertible, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// Another connection held a lock longer than the busy timeout allowed.
+    public var busy = false
+    public init(_ message: String, busy: Bool = false) {
+        self.message = message
+        self.busy = busy
+    }
     public var description: String { message }
 }
 
@@ -38,10 +43,11 @@ final class SQLiteDatabase {
     /// Runs one or more statements without results.
     func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
-        if sqlite3_exec(db, sql, nil, nil, &error) != SQLITE_OK {
+        let rc = sqlite3_exec(db, sql, nil, nil, &error)
+        if rc != SQLITE_OK {
             let message = error.map { String(cString: $0) } ?? lastError
             sqlite3_free(error)
-            throw LedgerError("ledger \(path): \(message)")
+            throw LedgerError("ledger \(path): \(message)", busy: rc & 0xff == SQLITE_BUSY || rc & 0xff == SQLITE_LOCKED)
         }
     }
 

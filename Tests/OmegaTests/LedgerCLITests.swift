@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+@testable import Omega
+
+/// The ledger and budget stops through the `omega` command: real processes
+/// sharing one SQLite file, `kill -9`, `--resume`, exit status 3.
+@Suite(.serialized) struct LedgerCLITests {
+    /// A scratch directory with a script and a ledger path.
+    struct Scratch {
+        let dir: URL
+        init() throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("omega-ledger-cli-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        }
+        var ledger: String { dir.appendingPathComponent("ledger.sqlite").path }
+        func write(_ name: String, _ text: String) throws -> String {
+            let p = dir.appendingPathComponent(name).path
+            try text.write(toFile: p, atomically: true, encoding: .utf8)
+            return p
+        }
+        var environment: [String: String] {
+            ProcessInfo.processInfo.environment.merging(["OMEGA_LEDGER": ledger]) { $1 }
+        }
+        func cleanUp() { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    static func count(_ ledger: Ledger, _ sql: String) throws -> Int64 {
+        var n: Int64 = 0
+        try ledger.db.query(sql) { n = $0.int(0) }
+        return n
+    }
+
+    @Test func twoProcessesShareADailyBudgetWithoutOverspending() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let config = try s.write("config.toml", "[budget.daily]\ntokens = 6000\n")
+        let script = try s.write("hammer.scm", """
+            (define tag (cadr (command-line)))
+            (define n 0)
+            (let loop ((i 0))
+              (when (guard (e ((budget-exceeded? e) #f))
+                      (effect infer.op (string-append tag (number->string i)) 'max-tokens 50 'simulate-latency 0.002)
+                      #t)
+                (set! n (+ n 1))
+                (loop (+ i 1))))
+            (display n)
+            """)
+        let a = try startOmega(["--config", config, script, "a"], environment: s.environment)
+        let b = try startOmega(["--config", config, script, "b"], environment: s.environment)
+        defer { a.cleanUp(); b.cleanUp() }
+        #expect(a.wait() == 0, "\(a.stderr)")
+        #expect(b.wait() == 0, "\(b.stderr)")
+        let na = Int64(a.stdout) ?? -1, nb = Int64(b.stdout) ?? -1
+        #expect(na > 10 && nb > 10, "both processes made calls: \(na), \(nb)")
+        let ledger = try Ledger(path: s.ledger)
+        let rows = try Self.count(ledger, "SELECT COUNT(*) FROM calls")
+        #expect(rows == na + nb, "every call recorded once")
+        let charged = try Self.count(ledger, "SELECT SUM(charged_input + charged_output) FROM calls")
+        #expect(charged <= 6000)
+        #expect(charged > 6000 - 3 * 60, "both ran until the day's budget was nearly gone: \(charged)")
+        let day = CalendarWindows(timeZone: TimeZone(identifier: "UTC")!).key(.day, at: Date())
+        #expect(try ledger.windowTotal("day:\(day)").tokens == charged)
+        #expect(try Self.count(ledger, "SELECT COUNT(*) FROM reservations") == 0)
+    }
+
+    @Test func killNineLosesNoSettledCall() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let script = try s.write("long.scm", """
+            (let loop ((i 0))
+              (when (< i 100000)
+                (let ((r (effect int.op (number->string i) 'max-tokens 20 'simulate-latency 0.003)))
+                  (display (result-request-id r)) (newline) (flush-output-port))
+                (loop (+ i 1))))
+            """)
+        let p = try startOmega([script], environment: s.environment)
+        defer { p.cleanUp() }
+        let deadline = Date().addingTimeInterval(60)
+        while p.stdout.split(separator: "\n").count < 40 && Date() < deadline { usleep(20_000) }
+        kill(p.pid, SIGKILL)
+        #expect(p.wait() == 128 + SIGKILL)
+        let printed = p.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("req-") }
+        #expect(printed.count >= 40)
+        let ledger = try Ledger(path: s.ledger)
+        var recorded = Set<String>()
+        try ledger.db.query("SELECT request_id FROM calls") { recorded.insert($0.text(0) ?? "") }
+        let lost = printed.filter { !recorded.contains($0) }
+        #expect(lost.isEmpty, "calls the script saw settle but the ledger lost: \(lost)")
+        #expect(try Self.count(ledger, "SELECT COUNT(*) FROM runs WHERE outcome = 'running'") == 1)
+    }
+
+    @Test func resumeAnswersCompletedCallsFromTheLedgerAtNoCost() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let script = try s.write("steps.scm", """
+            (define crash? (member "crash" (command-line)))
+            (let loop ((i 0))
+              (when (< i 5)
+                (when (and crash? (= i 3)) (error "crashed at step" i))
+                (display (string-length (effect infer.op (string-append "step " (number->string i)) 'max-tokens 30)))
+                (newline)
+                (loop (+ i 1))))
+            """)
+        let crashed = try runOmega([script, "crash"], environment: s.environment)
+        #expect(crashed.status == 1 && crashed.stderr.contains("crashed at step 3"))
+        let ledger = try Ledger(path: s.ledger)
+        var runID = ""
+        try ledger.db.query("SELECT id FROM runs ORDER BY started DESC LIMIT 1") { runID = $0.text(0) ?? "" }
+        #expect(try ledger.run(runID)?.outcome == "error")
+
+        let resumed = try runOmega(["--resume", runID, script], environment: s.environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming \(runID): 3 completed calls"))
+        let fresh = try runOmega(["--ledger", "none", script])
+        #expect(resumed.stdout == fresh.stdout, "the resumed run gives the same answers")
+        var newRun = ""
+        try ledger.db.query("SELECT id FROM runs WHERE resumed_from = ?".replacingOccurrences(of: "?", with: "'\(runID)'")) { newRun = $0.text(0) ?? "" }
+        let calls = try ledger.calls(ofRun: newRun)
+        #expect(calls.count == 5)
+        #expect(calls.prefix(3).allSatisfy { $0.cacheHit && $0.charged == Amounts() })
+        #expect(calls.suffix(2).allSatisfy { !$0.cacheHit && $0.charged.tokens > 0 })
+
+        let unknown = try runOmega(["--resume", "run-nope", script], environment: s.environment)
+        #expect(unknown.status == 2 && unknown.stderr.contains("no run run-nope"))
+    }
+
+    @Test func aBudgetStopExitsWithStatusThreeAndOneLine() throws {
+        let call = "(effect infer.op \"hello\" 'max-tokens 100)"
+        let flag = try runOmega(["--ledger", "none", "--budget", "50", "-e", call])
+        #expect(flag.status == 3)
+        #expect(flag.stderr.hasPrefix("omega: stopped by a budget: run would exceed its limit of 50 tokens (current: 0, requested: 10"), "\(flag.stderr)")
+        #expect(flag.stderr.split(separator: "\n").filter { !$0.hasPrefix("note:") }.count == 1)
+
+        let env = ProcessInfo.processInfo.environment.merging(["OMEGA_TOKEN_BUDGET": "50", "OMEGA_LEDGER": "none"]) { $1 }
+        #expect(try runOmega(["-e", call], environment: env).status == 3)
+        // The flag beats the environment.
+        #expect(try runOmega(["--budget", "5000", "-e", call], environment: env).status == 0)
+        let badEnv = ProcessInfo.processInfo.environment.merging(["OMEGA_TOKEN_BUDGET": "lots", "OMEGA_LEDGER": "none"]) { $1 }
+        let bad = try runOmega(["-e", "1"], environment: badEnv)
+        #expect(bad.status == 2 && bad.stderr.contains("$OMEGA_TOKEN_BUDGET"))
+
+        // A handler that declines stops the run too; one that approves lets it go on.
+        let declined = try runOmega(["--ledger", "none", "-e",
+            "(with-exception-handler (lambda (c) #f) (lambda () (with-budget 10 (lambda () \(call)))))"])
+        #expect(declined.status == 3, "\(declined.stderr)")
+        let approved = try runOmega(["--ledger", "none", "-e",
+            "(string? (with-exception-handler (lambda (c) 1000) (lambda () (with-budget 10 (lambda () \(call))))))"])
+        #expect(approved.status == 0 && approved.stdout == "#t\n")
+        // A refusal caught by guard is an ordinary value: exit 0.
+        let caught = try runOmega(["--ledger", "none", "-e",
+            "(guard (e ((budget-exceeded? e) (budget-exceeded-limit e))) (with-budget 10 (lambda () \(call))))"])
+        #expect(caught.status == 0 && caught.stdout == "10\n")
+    }
+
+    @Test func aBadBudgetConfigurationStopsBeforeRunning() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let config = try s.write("config.toml", "[budget.run]\ntokens = 100\nfurlongs = 2\n")
+        let r = try runOmega(["--config", config, "-e", "(display 1)"], environment: s.environment)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("config.toml:3: budget.run.furlongs: unknown budget unit"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        let badLedger = try runOmega(["--ledger", "/proc/nope/ledger.sqlite", "-e", "1"])
+        #expect(badLedger.status == 2 && badLedger.stderr.contains("ledger"))
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import Testing
+@testable import Omega
+
+/// The meter's promises, checked directly: calendar windows, concurrency,
+/// overruns, the ledger.
+@Suite struct MeterTests {
+    static func tempLedger() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("omega-ledger-\(UUID().uuidString).sqlite").path
+    }
+
+    /// Admits and settles one call that uses exactly `input` + `output` tokens.
+    @discardableResult
+    static func call(_ meter: Meter, input: Int = 10, output: Int, maxTokens: Int? = nil, model: String = "gpt-4o-mini") throws -> Bool {
+        var request = InferenceRequest(prompt: .text("x"), model: model, maxTokens: maxTokens ?? output,
+                                       promptTokens: TokenCount(tokens: input, exact: true, encoding: nil, note: nil))
+        guard case .send(let reservation) = try meter.admit(&request, backend: "test") else { return false }
+        let result = InferenceResult(text: "ok", model: model, finishReason: "stop",
+                                     usage: TokenUsage(inputTokens: input, outputTokens: output), usageSource: .reported,
+                                     latency: 0, backend: "test", requestID: request.id)
+        meter.settle(request, reservation: reservation, outcome: .success(result))
+        return true
+    }
+
+    static func date(_ text: String) -> Date {
+        let f = ISO8601DateFormatter()
+        return f.date(from: text)!
+    }
+
+    @Test func windowKeysFollowTheZoneAndISOWeeks() throws {
+        let kolkata = CalendarWindows(timeZone: TimeZone(identifier: "Asia/Kolkata")!)
+        // 18:40 UTC on the 23rd is already 00:10 on the 24th in Kolkata (+05:30).
+        #expect(kolkata.key(.day, at: Self.date("2026-11-23T18:40:00Z")) == "2026-11-24")
+        #expect(kolkata.key(.day, at: Self.date("2026-11-23T18:20:00Z")) == "2026-11-23")
+        let utc = CalendarWindows(timeZone: TimeZone(identifier: "UTC")!)
+        // 1 January 2027 is a Friday: ISO week 53 of 2026.
+        #expect(utc.key(.week, at: Self.date("2027-01-01T12:00:00Z")) == "2026-W53")
+        #expect(utc.key(.week, at: Self.date("2027-01-04T12:00:00Z")) == "2027-W01")
+        #expect(utc.key(.week, at: Self.date("2026-11-29T23:59:00Z")) == "2026-W48")
+        #expect(utc.key(.week, at: Self.date("2026-11-30T00:01:00Z")) == "2026-W49")
+        #expect(utc.key(.month, at: Self.date("2026-02-28T23:59:59Z")) == "2026-02")
+    }
+
+    @Test func dailyWeeklyMonthlyBudgetsRollOverAtLocalMidnight() throws {
+        let path = Self.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var policy = BudgetPolicy()
+        policy.timeZone = TimeZone(identifier: "America/New_York")!
+        policy.windows[.day] = [.tokens: 1000]
+        var now = Self.date("2026-11-24T04:50:00Z")    // 23:50 on the 23rd in New York
+        let meter = Meter(policy: policy, ledger: try Ledger(path: path), clock: { now }, report: { _ in })
+        try Self.call(meter, output: 890)
+        do {
+            try Self.call(meter, output: 200)
+            Issue.record("the day's budget took a call past its limit")
+        } catch let e as BudgetExceeded {
+            #expect(e.kind == .day && e.name == "2026-11-23")
+            #expect(e.description == "daily budget 2026-11-23 would exceed its limit of 1000 tokens (current: 900, requested: 210)")
+        }
+        now = Self.date("2026-11-24T05:10:00Z")        // 00:10 on the 24th: a new day
+        #expect(try Self.call(meter, output: 200))
+
+        // Week: Sunday night → Monday morning (ISO weeks start on Monday).
+        var weekly = BudgetPolicy()
+        weekly.timeZone = TimeZone(identifier: "Europe/Berlin")!
+        weekly.windows[.week] = [.tokens: 500]
+        weekly.windows[.month] = [.calls: 3]
+        now = Self.date("2026-11-29T22:30:00Z")        // Sunday 23:30 in Berlin
+        // A ledger of its own: the calls above fell in the same ISO week.
+        let path2 = Self.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path2) }
+        let m2 = Meter(policy: weekly, ledger: try Ledger(path: path2), clock: { now }, report: { _ in })
+        try Self.call(m2, output: 400)
+        #expect(throws: BudgetExceeded.self) { try Self.call(m2, output: 100) }
+        now = Self.date("2026-11-29T23:30:00Z")        // Monday 00:30
+        try Self.call(m2, output: 400)
+        // Month: three calls in November; the fourth waits for December.
+        try Self.call(m2, output: 1)
+        #expect(throws: BudgetExceeded.self) { try Self.call(m2, output: 1) }
+        now = Self.date("2026-11-30T23:30:00Z")        // 1 December, 00:30 in Berlin
+        #expect(try Self.call(m2, output: 1))
+    }
+
+    @Test func aWindowsSpendIsReadBackFromTheLedger() throws {
+        let path = Self.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var policy = BudgetPolicy()
+        policy.windows[.day] = [.tokens: 1000]
+        let now = Self.date("2026-11-23T12:00:00Z")
+        let first = Meter(policy: policy, ledger: try Ledger(path: path), clock: { now }, report: { _ in })
+        try Self.call(first, output: 700)
+        // A later run (another process, another day's script) sees the 710 already spent.
+        let second = Meter(policy: policy, ledger: try Ledger(path: path), clock: { now }, report: { _ in })
+        #expect(throws: BudgetExceeded.self) { try Self.call(second, output: 300) }
+        #expect(try Self.call(second, output: 280))
+    }
+
+    @Test func concurrentCallsNeverOverspend() throws {
+        for (seed, limit) in [(1, 3000), (2, 5000), (3, 1500)] {
+            var options = Interpreter.Options()
+            var policy = BudgetPolicy()
+            policy.run = [.tokens: Int64(limit) * 3]
+            options.meter = Meter(policy: policy, report: { _ in })
+            let interp = try Interpreter(options: options)
+            let spent = try interp.evaluate("""
+                (define inner 0)
+                (with-budget \(limit)
+                  (lambda ()
+                    (guard (e (#t #f))
+                      (parallel-map
+                        (lambda (i)
+                          (effect infer.op (string-append "q" (number->string (* i \(seed))))
+                                  'max-tokens (+ 10 (modulo (* i 37 \(seed)) 190))
+                                  'simulate-latency (/ (modulo (* i 7 \(seed)) 5) 1000.)))
+                        (iota 120) 16))
+                    (set! inner (budget-spent))))
+                inner
+                """)
+            #expect(spent.isFixnum && spent.fixnum <= limit && spent.fixnum > limit / 2, "seed \(seed): spent \(spent)")
+            #expect(interp.meter.runTotals.tokens == Int64(spent.fixnum))
+            #expect(interp.meter.runTotals.tokens <= Int64(limit) * 3)
+        }
+    }
+
+    @Test func aReplyLargerThanItsReservationIsChargedAndStopsTheRun() throws {
+        var reports: [String] = []
+        var options = Interpreter.Options()
+        options.meter = Meter(report: { reports.append($0) })
+        let interp = try Interpreter(options: options)
+        do {
+            try interp.evaluate("(with-budget 1000 (lambda () (guard (e (#t 'caught)) (effect infer.op \"x\" 'max-tokens 100 'simulate-overrun 15))))")
+            Issue.record("the run was not stopped")
+        } catch let e as OmegaError {
+            #expect(e.kind == .budget)
+            #expect(e.message.contains("emergency stop"), "\(e.message)")
+        }
+        #expect(interp.meter.runTotals.outputTokens >= 1400)   // the excess is charged, not dropped
+        #expect(reports.contains { $0.contains("though max-tokens was 100") })
+        // Every later call is refused.
+        #expect(throws: OmegaError.self) { try interp.evaluate("(effect infer.op \"y\" 'max-tokens 5)") }
+    }
+
+    @Test func replayedAndCachedAnswersCostNothing() throws {
+        let path = Self.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = Interpreter.Options()
+        let ledger = try Ledger(path: path)
+        options.meter = Meter(ledger: ledger, report: { _ in })
+        let interp = try Interpreter(options: options)
+        try interp.evaluate("(enable-caching!) (effect infer.op \"same\" 'max-tokens 20) (effect infer.op \"same\" 'max-tokens 20)")
+        let calls = try ledger.calls(ofRun: interp.meter.runID)
+        #expect(calls.count == 2)
+        #expect(calls[0].cacheHit == false && calls[0].charged.tokens > 0)
+        #expect(calls[1].cacheHit == true && calls[1].charged == Amounts() && calls[1].answer == calls[0].answer)
+        #expect(interp.meter.runTotals == calls[0].charged)
+    }
+
+    @Test func theLedgerMigratesAndRefusesANewerSchema() throws {
+        let path = Self.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let ledger = try Ledger(path: path)
+        #expect(ledger.schemaVersion == 1)
+        var mode = ""
+        try ledger.db.query("PRAGMA journal_mode") { mode = $0.text(0) ?? "" }
+        #expect(mode == "wal")
+        try ledger.db.execute("PRAGMA user_version = 99")
+        #expect(throws: LedgerError.self) { _ = try Ledger(path: path) }
+        #expect(throws: LedgerError.self) { _ = try Ledger(path: "/proc/no/such/dir/ledger.sqlite") }
+    }
+
+    @Test func budgetStateRoundTripsThroughJSON() throws {
+        let meter = Meter(report: { _ in })
+        meter.setLimits(.agent, "writer", [.tokens: 10_000])
+        var request = InferenceRequest(prompt: .text("x"), model: "gpt-4o-mini", maxTokens: 50, agent: "writer",
+                                       promptTokens: TokenCount(tokens: 5, exact: true, encoding: nil, note: nil))
+        guard case .send(let r) = try meter.admit(&request, backend: "t") else { Issue.record("not sent"); return }
+        meter.settle(request, reservation: r, outcome: .success(InferenceResult(
+            text: "a", model: "gpt-4o-mini", finishReason: "stop", usage: TokenUsage(inputTokens: 5, outputTokens: 40),
+            usageSource: .reported, latency: 0, backend: "t", requestID: request.id)))
+        let json = try meter.stateJSON()
+        let restored = Meter(report: { _ in })
+        try restored.restore(stateJSON: json)
+        #expect(restored.runTotals == meter.runTotals)
+        #expect(restored.usageBy["agent"]?["writer"]?.tokens == 45)
+        #expect(restored.status(agent: "writer").contains { $0.kind == .agent && $0.used == 45 })
+    }
+
+    @Test func configuredBudgetsAreReadAndBadOnesNamed() throws {
+        let good = try Configuration(text: """
+            [budget]
+            time_zone = "Europe/Berlin"
+            thresholds = [50, 90]
+            [budget.run]
+            tokens = 1000
+            usd = 0.25
+            [budget.daily]
+            calls = 10
+            [budget.levels.run]
+            moderate = 100
+            high = 500
+            critical = 900
+            [budget.agents]
+            code-reviewer = 50000
+            [budget.degrade]
+            cheaper_model = { at = 80, from = "claude-sonnet-4-5", to = "claude-haiku-4-5" }
+            cache_only = 95
+            """, file: URL(fileURLWithPath: "/tmp/c.toml"))
+        let p = try good.budgetPolicy()
+        #expect(p.timeZone.identifier == "Europe/Berlin")
+        #expect(p.thresholds == [50, 90])
+        #expect(p.run[.tokens] == 1000 && p.run[.usd] == 250_000_000_000)
+        #expect(p.windows[.day]?[.calls] == 10)
+        #expect(p.levels[.run]?.critical == 900)
+        #expect(p.agents["code-reviewer"]?[.tokens] == 50000)
+        #expect(p.degrade.count == 2)
+        for (text, needle) in [("[budget.run]\nfurlongs = 3", "/tmp/c.toml:2: budget.run.furlongs: unknown budget unit"),
+                               ("[budget]\ntime_zone = \"Mars/Olympus\"", "unknown time zone"),
+                               ("[budget.daily]\nseconds = 5", "cannot have a time limit"),
+                               ("[budget.levels.run]\nmoderate = 10", "moderate, high and critical are all needed"),
+                               ("[budget.degrade]\nteleport = 3", "unknown rule")] {
+            let c = try Configuration(text: text, file: URL(fileURLWithPath: "/tmp/c.toml"))
+            #expect(throws: ConfigError.self) { _ = try c.budgetPolicy() }
+            do { _ = try c.budgetPolicy() } catch { #expect("\(error)".contains(needle), "\(error)") }
+        }
+    }
+
+    @Test func escalationLevelsWarnThenStopAtCritical() throws {
+        var policy = BudgetPolicy()
+        policy.levels[.run] = EscalationLevels(moderate: 100, high: 200, critical: 300)
+        var reports: [String] = []
+        let meter = Meter(policy: policy, report: { reports.append($0) })
+        try Self.call(meter, output: 100)                         // 110: moderate
+        #expect(reports.last?.contains("moderate level") == true)
+        try Self.call(meter, output: 90)                          // 210: high
+        #expect(reports.last?.contains("flagged for review") == true)
+        do {
+            try Self.call(meter, output: 100)                     // 320 > critical
+            Issue.record("critical level did not stop the call")
+        } catch let e as BudgetExceeded {
+            #expect(e.level == .critical)
+            #expect(e.description.contains("would exceed its critical level of 300 tokens"))
+        }
+    }
+}
