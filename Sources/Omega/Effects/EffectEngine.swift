@@ -61,6 +61,11 @@ public final class EffectEngine: @unchecked Sendable {
         switch admission {
         case .send(let reservation):
             submitted[ticket] = (request, reservation)
+            if let now = backend.answerNow(request) {
+                done[ticket] = now
+                condition.unlock()
+                return ticket
+            }
         case .answer(let result, let reservation):
             submitted[ticket] = (request, reservation)
             done[ticket] = .success(result)

@@ -57,7 +57,10 @@ public struct InferenceRequest: Sendable, Equatable {
 
     /// A fresh request id.
     public static func newID() -> String {
-        "req-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        // 64 random bits, as 16 hex digits (Foundation's UUID string work cost
+        // more than the rest of a simulated call).
+        let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        return "req-" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// The messages to send: the system message (if any) and the prompt.
@@ -158,4 +161,12 @@ public protocol ModelBackend: Sendable {
     var name: String { get }
     /// Answers one request. Throws `BackendError`; must honour task cancellation.
     func infer(_ request: InferenceRequest) async throws -> InferenceResult
+    /// The answer, when the backend can give it at once without waiting for
+    /// anything (the simulator at zero latency, a replay file); nil: send it
+    /// with `infer`. Spares the thread hop a call in flight needs.
+    func answerNow(_ request: InferenceRequest) -> Result<InferenceResult, Error>?
+}
+
+extension ModelBackend {
+    public func answerNow(_ request: InferenceRequest) -> Result<InferenceResult, Error>? { nil }
 }

@@ -38,7 +38,6 @@ public struct SimulatorBackend: ModelBackend {
 
     public func infer(_ request: InferenceRequest) async throws -> InferenceResult {
         let started = Date()
-        var rng = SplitMix64(seed: SimulatorBackend.seed(request))
         let delay = Double(request.extra["simulate-latency"] ?? "") ?? latency
         if let fault = request.extra["simulate-fault"] ?? fault {
             switch fault {
@@ -53,7 +52,19 @@ public struct SimulatorBackend: ModelBackend {
         }
         if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
         try Task.checkCancellation()
+        return try answer(request, started: started)
+    }
 
+    /// At zero latency and without a fault the answer needs no waiting.
+    public func answerNow(_ request: InferenceRequest) -> Result<InferenceResult, Error>? {
+        let delay = Double(request.extra["simulate-latency"] ?? "") ?? latency
+        guard delay <= 0, (request.extra["simulate-fault"] ?? fault) == nil else { return nil }
+        return Result { try answer(request, started: Date()) }
+    }
+
+    /// The answer itself: deterministic text of a drawn length, counted exactly.
+    func answer(_ request: InferenceRequest, started: Date) throws -> InferenceResult {
+        var rng = SplitMix64(seed: SimulatorBackend.seed(request))
         let ratio = minRatio + (maxRatio - minRatio) * rng.unit()
         var target = max(1, Int((Double(request.maxTokens) * ratio).rounded()))
         var finish = "stop"

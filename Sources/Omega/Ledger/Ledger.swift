@@ -32,7 +32,9 @@ public final class Ledger {
         let deadline = Date().addingTimeInterval(10)
         while true {
             do {
-                try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+                // NORMAL: a commit is a write to the WAL (it survives the
+                // process being killed); only checkpoints wait for the disk.
+                try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000")
                 try LedgerSchema.migrate(db)
                 try releaseAbandonedReservations()
                 break
@@ -135,10 +137,15 @@ public final class Ledger {
     }
 
     /// Writes a settled call, adds it to its windows' totals and drops its
-    /// cross-process reservation, in one transaction.
-    public func record(_ call: Call, releasing reservation: Int64? = nil) throws {
+    /// cross-process reservation, in one transaction. `cacheable`: also make
+    /// it the cache's answer to its request (an index only the cache pays for).
+    public func record(_ call: Call, releasing reservation: Int64? = nil, cacheable: Bool = false) throws {
         try db.immediateTransaction {
             try insert(call)
+            if cacheable && call.outcome == "ok" && call.answer != nil && !call.cacheHit {
+                try db.run("INSERT OR REPLACE INTO answers(request_key, call_id) VALUES (?, ?)",
+                           [.text(call.requestKey), .int(db.lastInsertID)])
+            }
             if let r = reservation { try db.run("DELETE FROM reservations WHERE id = ?", [.int(r)]) }
         }
     }
@@ -160,15 +167,16 @@ public final class Ledger {
                   c.finishReason.map { .text($0) } ?? .null, .text(c.day), .text(c.week), .text(c.month),
                   .int(c.charged.inputTokens), .int(c.charged.outputTokens), .int(c.charged.picodollars),
                   .int(c.charged.calls)])
-        for key in ["day:" + c.day, "week:" + c.week, "month:" + c.month] {
-            try db.run("""
-                INSERT INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(window) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
-                  output_tokens = output_tokens + excluded.output_tokens, cost_pd = cost_pd + excluded.cost_pd,
-                  calls = calls + excluded.calls
-                """, [.text(key), .int(c.charged.inputTokens), .int(c.charged.outputTokens),
-                      .int(c.charged.picodollars), .int(c.charged.calls)])
-        }
+        guard c.charged != Amounts() else { return }
+        let a = c.charged
+        try db.run("""
+            INSERT INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls)
+            VALUES (?1, ?4, ?5, ?6, ?7), (?2, ?4, ?5, ?6, ?7), (?3, ?4, ?5, ?6, ?7)
+            ON CONFLICT(window) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
+              output_tokens = output_tokens + excluded.output_tokens, cost_pd = cost_pd + excluded.cost_pd,
+              calls = calls + excluded.calls
+            """, [.text("day:" + c.day), .text("week:" + c.week), .text("month:" + c.month), .int(a.inputTokens),
+                  .int(a.outputTokens), .int(a.picodollars), .int(a.calls)])
     }
 
     /// Every call of a run, in order.
@@ -184,8 +192,7 @@ public final class Ledger {
 
     /// The latest successful answer to an identical request, for the cache.
     public func cachedCall(requestKey: String) throws -> Call? {
-        try selectCalls("WHERE request_key = ? AND outcome = 'ok' AND answer IS NOT NULL ORDER BY id DESC LIMIT 1",
-                        [.text(requestKey)]).first
+        try selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first
     }
 
     private func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Call] {
@@ -316,9 +323,7 @@ enum LedgerSchema {
           request_key TEXT NOT NULL, answer TEXT, finish_reason TEXT, day TEXT NOT NULL, week TEXT NOT NULL,
           month TEXT NOT NULL, charged_input INTEGER NOT NULL, charged_output INTEGER NOT NULL,
           charged_pd INTEGER NOT NULL, charged_calls INTEGER NOT NULL);
-        CREATE INDEX calls_run ON calls(run_id, seq);
-        CREATE INDEX calls_key ON calls(request_key);
-        CREATE INDEX calls_time ON calls(time);
+        CREATE TABLE answers(request_key TEXT PRIMARY KEY, call_id INTEGER NOT NULL);
         CREATE TABLE window_totals(
           window TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
           cost_pd INTEGER NOT NULL, calls INTEGER NOT NULL);

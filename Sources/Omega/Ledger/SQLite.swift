@@ -93,7 +93,9 @@ final class SQLiteDatabase {
         bind(stmt, values)
         let rc = sqlite3_step(stmt)
         defer { sqlite3_reset(stmt) }
-        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw LedgerError("ledger \(path): \(lastError)") }
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
+            throw LedgerError("ledger \(path): \(lastError)", busy: rc & 0xff == SQLITE_BUSY || rc & 0xff == SQLITE_LOCKED)
+        }
         return Int(sqlite3_changes(db))
     }
 
@@ -129,10 +131,10 @@ final class SQLiteDatabase {
     /// (`BEGIN IMMEDIATE`), so a read-check-write inside it is atomic across
     /// processes. Rolls back when `body` throws.
     func immediateTransaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try run("BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try run("COMMIT")
             return result
         } catch {
             try? execute("ROLLBACK")

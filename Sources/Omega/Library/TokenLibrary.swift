@@ -110,7 +110,9 @@ enum TokenLibrary: NativeLibrary {
     /// Money as exact rational dollars.
     static func dollars(_ m: Money, _ interp: Interpreter) -> Value {
         let (n, d) = m.fraction
-        return interp.heap.number(Num.rational(BigInt(n), BigInt(d)) ?? .fix(0))
+        // Already in lowest terms: no gcd on big integers needed.
+        if d == 1 { return interp.heap.integer(Int(n)) }
+        return interp.heap.number(.rat(BigInt(n), BigInt(d)))
     }
 
     /// A number of dollars (exact or inexact) as exact money, to the picodollar.

@@ -15,7 +15,7 @@ import Foundation
 /// calls in flight are covered by their reservations, which is why no number
 /// of concurrent calls can push a scope past its limit.
 public final class Meter: EffectMeter {
-    public var policy: BudgetPolicy
+    public var policy: BudgetPolicy { didSet { keysCache = nil; percents = nil } }
     /// Where settled calls are written; nil: in memory only.
     public let ledger: Ledger?
     public var models: ModelSettings
@@ -34,7 +34,9 @@ public final class Meter: EffectMeter {
     /// switched on by `(enable-caching!)`.
     public var cacheEnabled: Bool
     /// Extra percentages to report crossings of (from `on-budget-threshold`).
-    public var watchedPercents: Set<Int> = []
+    public var watchedPercents: Set<Int> = [] { didSet { percents = nil } }
+    /// The thresholds and watched percentages, sorted (computed once).
+    private var percents: [Int]?
 
     private var windowScopes: [BudgetScope.Kind: BudgetScope] = [:]
     private var named: [BudgetScope.Kind: [String: BudgetScope]] = [.model: [:], .agent: [:], .workflow: [:]]
@@ -45,6 +47,8 @@ public final class Meter: EffectMeter {
     private var resumeAnswers: [String: [Ledger.Call]] = [:]
     private var memoryCache: [String: InferenceResult] = [:]
     private var notes: Set<String> = []
+    private var priceCache: [String: ModelPrice?] = [:]
+    private var keysCache: (minute: Int64, keys: (day: String, week: String, month: String))?
     /// Charged amounts per dimension (`model`, `agent`, `workflow`, `operation`) and key.
     public private(set) var usageBy: [String: [String: Amounts]] = [:]
     /// Calls that settled.
@@ -130,13 +134,13 @@ public final class Meter: EffectMeter {
     /// The calendar windows at `now`: a new day, week or month starts empty
     /// (or with what other processes already spent in it).
     private func windows(at now: Date) -> [BudgetScope] {
-        let cal = CalendarWindows(timeZone: policy.timeZone)
+        let keys = windowKeys(at: now)
         var result: [BudgetScope] = []
         for kind in [BudgetScope.Kind.day, .week, .month] {
             let limits = policy.windows[kind] ?? [:]
             let levels = policy.levels[kind]
             guard !limits.isEmpty || levels != nil else { continue }
-            let key = cal.key(kind, at: now)
+            let key = kind == .day ? keys.day : kind == .week ? keys.week : keys.month
             if windowScopes[kind]?.name != key {
                 let s = BudgetScope(id: nextID, kind: kind, name: key, limits: limits, opened: now)
                 nextID += 1
@@ -190,8 +194,10 @@ public final class Meter: EffectMeter {
                                  workflow: request.workflow, now: now)
         let cacheOnly = try degrade(&request, &scopes, now: now)
 
-        let key = Meter.requestKey(request, backend: backend)
-        if let hit = try cachedAnswer(key, request: request, allowCache: cacheEnabled || cacheOnly) {
+        // The key names the request in the ledger (for the cache and --resume).
+        let needsKey = ledger != nil || cacheEnabled || cacheOnly || !resumeAnswers.isEmpty
+        let key = needsKey ? Meter.requestKey(request, backend: backend) : ""
+        if needsKey, let hit = try cachedAnswer(key, request: request, allowCache: cacheEnabled || cacheOnly) {
             return .answer(hit, Reservation(scopes: scopes, worst: Amounts(), ledgerReservation: nil, requestKey: key, cacheHit: true))
         }
         if let (label, percent) = cacheOnly ? scopes.lazy.compactMap({ s in self.rulePercent(s, .cacheOnly, now).map { (s.label, $0) } }).first : nil {
@@ -199,7 +205,7 @@ public final class Meter: EffectMeter {
         }
 
         var worst = Amounts(inputTokens: Int64(request.promptTokens.tokens), outputTokens: Int64(request.maxTokens), calls: 1)
-        if let price = models.prices.price(for: request.model) {
+        if let price = price(request.model) {
             let usage = TokenUsage(inputTokens: request.promptTokens.tokens, outputTokens: request.maxTokens)
             worst.picodollars = (try? price.cost(of: usage).picodollars) ?? Int64.max / 4
         } else if !policy.allowUnpriced, scopes.contains(where: { $0.limits[.usd] != nil }) {
@@ -213,7 +219,7 @@ public final class Meter: EffectMeter {
         var ledgerReservation: Int64?
         let windowScopes = scopes.filter { $0.kind.isWindow }
         if let ledger, !windowScopes.isEmpty {
-            let keys = CalendarWindows(timeZone: policy.timeZone).keys(at: now)
+            let keys = windowKeys(at: now)
             let windows = windowScopes.map { (key: "\($0.kind.rawValue):\($0.name)", limits: effectiveLimits($0)) }
             do {
                 let (id, totals) = try ledger.reserve(worst, windows: windows, day: keys.day, week: keys.week, month: keys.month,
@@ -310,6 +316,24 @@ public final class Meter: EffectMeter {
         return cacheOnly
     }
 
+    /// The day, week and month keys of `now`. Every zone's offset is a whole
+    /// number of minutes, so keys cannot change within a minute: cached per minute.
+    func windowKeys(at now: Date) -> (day: String, week: String, month: String) {
+        let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
+        if let c = keysCache, c.minute == minute { return c.keys }
+        let keys = CalendarWindows(timeZone: policy.timeZone).keys(at: now)
+        keysCache = (minute, keys)
+        return keys
+    }
+
+    /// A model's price, looked up once per name.
+    private func price(_ model: String) -> ModelPrice? {
+        if let cached = priceCache[model] { return cached }
+        let p = models.prices.price(for: model)
+        priceCache[model] = p
+        return p
+    }
+
     private func note(_ message: String) {
         if notes.insert(message).inserted { report("omega: budget: \(message)") }
     }
@@ -366,7 +390,7 @@ public final class Meter: EffectMeter {
         var charged = Amounts()
         var outcomeName = "ok", source = "reported", answer: String?, finish: String?, latency = 0.0
         var backend = "", model = request.model
-        let price = models.prices.price(for: request.model)
+        let price = price(request.model)
         func charge(_ u: TokenUsage) {
             let cached = (price?.inputIncludesCachedTokens ?? true) ? 0 : u.cacheReadTokens + u.cacheWriteTokens
             cost = price.flatMap { try? $0.cost(of: u) }
@@ -415,9 +439,11 @@ public final class Meter: EffectMeter {
             guard let key else { continue }
             usageBy[dimension, default: [:]][key, default: Amounts()] += charged
         }
-        if r.cacheHit == false, case .success(let result) = outcome, cacheEnabled { memoryCache[r.requestKey] = result }
+        if r.cacheHit == false, !r.requestKey.isEmpty, case .success(let result) = outcome, cacheEnabled {
+            memoryCache[r.requestKey] = result
+        }
         if let ledger {
-            let keys = CalendarWindows(timeZone: policy.timeZone).keys(at: now)
+            let keys = windowKeys(at: now)
             let call = Ledger.Call(
                 time: now, runID: runID, sequence: sequence, script: script, model: model, backend: backend.isEmpty ? "-" : backend,
                 agent: request.agent, workflow: request.workflow, operation: request.operation, usage: usage, cost: cost,
@@ -425,7 +451,7 @@ public final class Meter: EffectMeter {
                 requestKey: r.requestKey, answer: answer, finishReason: finish, day: keys.day, week: keys.week,
                 month: keys.month, charged: charged)
             do {
-                try ledger.record(call, releasing: r.ledgerReservation)
+                try ledger.record(call, releasing: r.ledgerReservation, cacheable: cacheEnabled)
             } catch {
                 note("the ledger could not record a call: \(error)")
             }
@@ -438,7 +464,8 @@ public final class Meter: EffectMeter {
     /// `overran`: the call used more than it reserved (only then can a scope
     /// pass its hard limit without an approval, and trip the emergency stop).
     private func checkThresholds(_ scopes: [BudgetScope], now: Date, overran: Bool) {
-        let percents = Set(policy.thresholds).union(watchedPercents).sorted()
+        let percents = self.percents ?? Set(policy.thresholds).union(watchedPercents).sorted()
+        self.percents = percents
         for s in scopes {
             for unit in BudgetUnit.allCases where unit != .seconds {
                 guard let limit = s.limits[unit], limit > 0 else { continue }

@@ -47,11 +47,23 @@ public final class TokenCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var loaded: [String: Result<Tokenizer, TokenizerError>] = [:]
     private var _models = ModelEncodings()
+    /// Models already resolved (every metered call asks for its model's encoding).
+    private var resolved: [String: (encoding: String, exact: Bool)] = [:]
 
     /// The model → encoding map (configurable).
     public var models: ModelEncodings {
         get { lock.lock(); defer { lock.unlock() }; return _models }
-        set { lock.lock(); _models = newValue; lock.unlock() }
+        set { lock.lock(); _models = newValue; resolved = [:]; lock.unlock() }
+    }
+
+    /// `models.resolve(model)`, remembered per model name.
+    func resolve(_ model: String) -> (encoding: String, exact: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let r = resolved[model] { return r }
+        let r = _models.resolve(model)
+        if resolved.count < 10_000 { resolved[model] = r }
+        return r
     }
 
     public init(files: RankFiles = RankFiles()) {
@@ -100,7 +112,7 @@ public final class TokenCounter: @unchecked Sendable {
     /// Counts `text` as `model` would see it; other vendors' models are
     /// labelled estimates.
     public func count(_ text: String, model: String) -> TokenCount {
-        let (name, exact) = models.resolve(model)
+        let (name, exact) = resolve(model)
         guard let spec = EncodingSpec.named(name) else {
             return TokenCount(tokens: TokenCounter.estimate(text), exact: false, encoding: nil,
                               note: "characters ÷ 4; unknown encoding \(name) configured for \(model)")
