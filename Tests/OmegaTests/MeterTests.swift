@@ -228,7 +228,10 @@ import Testing
         var policy = BudgetPolicy()
         policy.levels[.run] = EscalationLevels(moderate: 100, high: 200, critical: 300)
         var reports: [String] = []
-        let meter = Meter(policy: policy, report: { reports.append($0) })
+        let path = Self.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let ledger = try Ledger(path: path)
+        let meter = Meter(policy: policy, ledger: ledger, report: { reports.append($0) })
         try Self.call(meter, output: 100)                         // 110: moderate
         #expect(reports.last?.contains("moderate level") == true)
         try Self.call(meter, output: 90)                          // 210: high
@@ -240,5 +243,7 @@ import Testing
             #expect(e.level == .critical)
             #expect(e.description.contains("would exceed its critical level of 300 tokens"))
         }
+        // Each level is recorded in the ledger as an alert; the high one flags the run for review.
+        #expect(try ledger.alerts(ofRun: meter.runID).map(\.kind) == ["moderate", "review"])
     }
 }

@@ -101,6 +101,17 @@
                                  (iota 30) 8))
                  (and (<= (budget-spent) 2000) (= settled (budget-spent))))))))
 
+;; A cut stream is charged what the provider bills (prompt + tokens
+;; received); a call that failed outright is released.
+(test #t (with-budget 1000
+           (lambda ()
+             (guard (e (#t #t)) (effect infer.op "cut" 'max-tokens 100 'simulate-fault "cut-stream"))
+             (and (> (budget-spent) 0) (= 1 (budget-spent 'calls))))))
+(test #t (with-budget 1000
+           (lambda ()
+             (guard (e (#t #t)) (effect infer.op "x" 'max-tokens 100 'simulate-fault "server-error"))
+             (and (= 0 (budget-spent)) (= 1000 (budget-remaining))))))
+
 ;; Queries.
 (test +inf.0 (budget-remaining 'calls))
 (test #t (with-budget (budget 'tokens 1000 'calls 5)

@@ -219,6 +219,34 @@ public final class Ledger {
         return result
     }
 
+    // MARK: Alerts
+
+    /// Records a warning or alert (a threshold crossed, a level reached, a
+    /// reply over its reservation, an emergency stop, a degradation).
+    public func recordAlert(time: Date, runID: String, kind: String, scope: String, message: String) throws {
+        try db.run("INSERT INTO alerts(time, run_id, kind, scope, message) VALUES (?, ?, ?, ?, ?)",
+                   [.double(time.timeIntervalSince1970), .text(runID), .text(kind), .text(scope), .text(message)])
+    }
+
+    /// An alert as recorded.
+    public struct Alert: Sendable, Equatable {
+        public var time: Date
+        public var runID: String
+        public var kind: String
+        public var scope: String
+        public var message: String
+    }
+
+    /// The alerts of a run, in order.
+    public func alerts(ofRun runID: String) throws -> [Alert] {
+        var result: [Alert] = []
+        try db.query("SELECT time, run_id, kind, scope, message FROM alerts WHERE run_id = ? ORDER BY id", [.text(runID)]) { r in
+            result.append(Alert(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", kind: r.text(2) ?? "",
+                                scope: r.text(3) ?? "", message: r.text(4) ?? ""))
+        }
+        return result
+    }
+
     // MARK: Calendar windows
 
     /// Settled spend of a window (`day:2026-11-23`, `week:2026-W48`, `month:2026-11`).
@@ -323,6 +351,9 @@ enum LedgerSchema {
           request_key TEXT NOT NULL, answer TEXT, finish_reason TEXT, day TEXT NOT NULL, week TEXT NOT NULL,
           month TEXT NOT NULL, charged_input INTEGER NOT NULL, charged_output INTEGER NOT NULL,
           charged_pd INTEGER NOT NULL, charged_calls INTEGER NOT NULL);
+        CREATE TABLE alerts(
+          id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, scope TEXT NOT NULL,
+          message TEXT NOT NULL);
         CREATE TABLE answers(request_key TEXT PRIMARY KEY, call_id INTEGER NOT NULL);
         CREATE TABLE window_totals(
           window TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,

@@ -326,6 +326,18 @@ public final class Meter: EffectMeter {
         return keys
     }
 
+    /// Reports a warning or alert on the report channel and records it in
+    /// the ledger's `alerts` table (`threshold`, `moderate`, `review`,
+    /// `critical`, `excess`, `emergency`, `degrade`).
+    private func alert(_ kind: String, scope: String, _ message: String) {
+        report("omega: budget: \(message)")
+        do {
+            try ledger?.recordAlert(time: clock(), runID: runID, kind: kind, scope: scope, message: message)
+        } catch {
+            report("omega: budget: the ledger could not record an alert: \(error)")
+        }
+    }
+
     /// A model's price, looked up once per name.
     private func price(_ model: String) -> ModelPrice? {
         if let cached = priceCache[model] { return cached }
@@ -335,7 +347,7 @@ public final class Meter: EffectMeter {
     }
 
     private func note(_ message: String) {
-        if notes.insert(message).inserted { report("omega: budget: \(message)") }
+        if notes.insert(message).inserted { alert("degrade", scope: "", message) }
     }
 
     // MARK: Cache and resume
@@ -432,7 +444,7 @@ public final class Meter: EffectMeter {
             s.used += charged
         }
         if charged.tokens > r.worst.tokens, !r.cacheHit {
-            report("omega: budget: \(model) returned \(charged.outputTokens) output tokens though max-tokens was \(r.worst.outputTokens) (request \(request.id)); the excess of \(charged.tokens - r.worst.tokens) tokens was charged")
+            alert("excess", scope: r.scopes.first?.label ?? "run", "\(model) returned \(charged.outputTokens) output tokens though max-tokens was \(r.worst.outputTokens) (request \(request.id)); the excess of \(charged.tokens - r.worst.tokens) tokens was charged")
         }
         for (dimension, key) in [("model", model), ("agent", request.agent), ("workflow", request.workflow),
                                  ("operation", request.operation)] {
@@ -476,13 +488,13 @@ public final class Meter: EffectMeter {
                 let status = self.status(s, unit, now: now)
                 if policy.thresholds.contains(where: { crossed.contains($0) }) {
                     let pct = Int(Double(used) * 100 / Double(limit))
-                    report("omega: budget: \(s.label) has used \(pct)% of its \(unit.format(limit)) (\(BudgetExceeded.plain(unit, used)) used, \(BudgetExceeded.plain(unit, max(0, limit - used))) left)")
+                    alert("threshold", scope: s.label, "\(s.label) has used \(pct)% of its \(unit.format(limit)) (\(BudgetExceeded.plain(unit, used)) used, \(BudgetExceeded.plain(unit, max(0, limit - used))) left)")
                 }
                 _ = highest
                 for p in crossed { pendingEvents.append(ThresholdEvent(percent: p, status: status)) }
                 if overran, used * 100 > limit * Int64(policy.emergencyPercent), emergency == nil {
                     emergency = BudgetEmergencyStop(message: "emergency stop: \(s.label) reached \(used * 100 / limit)% of its limit of \(unit.format(limit)) (over \(policy.emergencyPercent)%: a reply was larger than its reservation)")
-                    report("omega: budget: \(emergency!.message)")
+                    alert("emergency", scope: s.label, emergency?.message ?? "")
                 }
             }
             let level = s.level
@@ -490,9 +502,9 @@ public final class Meter: EffectMeter {
                 s.reportedLevel = level
                 let tokens = s.used.tokens
                 switch level {
-                case .moderate: report("omega: budget: warning: \(s.label) is at the moderate level (\(tokens) tokens)")
-                case .high: report("omega: budget: alert: \(s.label) is at the high level (\(tokens) tokens): flagged for review")
-                case .critical: report("omega: budget: alert: \(s.label) is at the critical level (\(tokens) tokens): further calls need approval")
+                case .moderate: alert("moderate", scope: s.label, "warning: \(s.label) is at the moderate level (\(tokens) tokens)")
+                case .high: alert("review", scope: s.label, "alert: \(s.label) is at the high level (\(tokens) tokens): flagged for review")
+                case .critical: alert("critical", scope: s.label, "alert: \(s.label) is at the critical level (\(tokens) tokens): further calls need approval")
                 case .normal: break
                 }
             }
