@@ -152,6 +152,14 @@ import Testing
         #expect(caught.status == 0 && caught.stdout == "10\n")
     }
 
+    @Test func theBudgetTourRuns() throws {
+        let r = try runOmega(["--ledger", "none", packageRoot.appendingPathComponent("examples/budget/tour.scm").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("refused: \"budget scope"))
+        #expect(r.stdout.contains("approved: "))
+        #expect(r.stdout.contains("(\"gpt-4o-mini\""), "degradation switched the model")
+    }
+
     @Test func aBadBudgetConfigurationStopsBeforeRunning() throws {
         let s = try Scratch()
         defer { s.cleanUp() }
