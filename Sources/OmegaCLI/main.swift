@@ -150,6 +150,7 @@ struct OmegaCommand: ParsableCommand {
         let outcome = status == ExitStatus.success ? "ok" : status == ExitStatus.budget ? "budget" : "error"
         do {
             try interp.meter.ledger?.endRun(id: interp.meter.runID, outcome: outcome, totals: interp.meter.runTotals, ended: Date())
+            try interp.meter.ledger?.close()
         } catch {
             printError("omega: the ledger could not record the end of the run: \(error)")
         }

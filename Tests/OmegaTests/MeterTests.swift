@@ -155,6 +155,51 @@ import Testing
         #expect(interp.meter.runTotals == calls[0].charged)
     }
 
+    @Test func spoolLinesRoundTripAnyText() throws {
+        let call = Ledger.Call(
+            time: Date(timeIntervalSince1970: 1_795_400_000.123456), runID: "run-1", sequence: 7, script: "/tmp/a b.scm",
+            model: "gpt-4o", backend: "simulate", agent: "re\tviewer", workflow: nil, operation: "infer.op",
+            usage: TokenUsage(inputTokens: 10, outputTokens: 20, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 5),
+            cost: Money(picodollars: 123_456), latency: 0.25, cacheHit: false, outcome: "ok", usageSource: "reported",
+            requestID: "req-1", requestKey: "abc", answer: "line one\nline\ttwo \\ back\\slash\r\\N é", finishReason: nil,
+            day: "2026-11-23", week: "2026-W48", month: "2026-11",
+            charged: Amounts(inputTokens: 10, outputTokens: 20, picodollars: 123_456, calls: 1))
+        let line = SpoolLine.encode(SpooledCall(call: call, reservation: 42, cacheable: true))
+        #expect(!line.contains("\n"))
+        let back = try #require(SpoolLine.decode(line))
+        #expect(back.call == call)
+        #expect(back.reservation == 42 && back.cacheable)
+        #expect(SpoolLine.decode("2\tfuture format") == nil)
+        #expect(SpoolLine.decode("1\ttoo\tfew") == nil)
+    }
+
+    @Test func aKilledProcesssSpoolIsMovedInOnce() throws {
+        let path = Self.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
+        // A spool left by a process that no longer exists (pid 2^22 − 1 is above Linux's default pid_max).
+        let dir = path + "-spool"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = try Ledger(path: path)
+        var lines = ""
+        for i in 1...3 {
+            let c = Ledger.Call(time: Date(), runID: "run-dead", sequence: i, script: "s", model: "m", backend: "b",
+                                agent: nil, workflow: nil, operation: "infer.op", usage: TokenUsage(inputTokens: 1, outputTokens: 2),
+                                cost: nil, latency: 0, cacheHit: false, outcome: "ok", usageSource: "reported",
+                                requestID: "req-\(i)", requestKey: "k\(i)", answer: "a", finishReason: "stop",
+                                day: "2026-11-23", week: "2026-W48", month: "2026-11",
+                                charged: Amounts(inputTokens: 1, outputTokens: 2, calls: 1))
+            lines += SpoolLine.encode(SpooledCall(call: c, reservation: nil, cacheable: false)) + "\n"
+        }
+        lines += "1\tcut off by the crash"          // no newline: never a settled call
+        try lines.write(toFile: dir + "/4194303-1.spool", atomically: true, encoding: .utf8)
+        let first = try Ledger(path: path)
+        #expect(try first.calls(ofRun: "run-dead").map(\.requestID) == ["req-1", "req-2", "req-3"])
+        #expect(try first.windowTotal("day:2026-11-23").tokens == 9)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/4194303-1.spool"))
+        let second = try Ledger(path: path)
+        #expect(try second.calls(ofRun: "run-dead").count == 3)
+    }
+
     @Test func theLedgerMigratesAndRefusesANewerSchema() throws {
         let path = Self.tempLedger()
         defer { try? FileManager.default.removeItem(atPath: path) }

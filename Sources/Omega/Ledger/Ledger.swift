@@ -4,8 +4,11 @@ import Foundation
 /// spend of each calendar window — shared safely by the processes of one
 /// machine.
 ///
-/// Durability: WAL mode, and each call is committed as it settles, so a
-/// process killed mid-run loses no settled call. Cross-process budgets: a
+/// Durability: a settled call is first appended to this process's spool
+/// file (see `SpoolFile`), which survives the process being killed, and
+/// moved into the database in batches (every `batchSize` calls, every
+/// quarter second, before any read, and at the end); WAL mode. A killed
+/// process's spool is moved in by the next process that opens the ledger. Cross-process budgets: a
 /// reservation against a daily/weekly/monthly limit is a row taken inside a
 /// `BEGIN IMMEDIATE` transaction after reading the window's totals, so two
 /// processes can never both take the last of a window.
@@ -13,6 +16,14 @@ public final class Ledger {
     let db: SQLiteDatabase
     /// Where the database lives.
     public var path: String { db.path }
+    /// Settled calls written to the spool and not yet moved into the database.
+    private var pending: [SpooledCall] = []
+    private var spool: SpoolFile?
+    private var lastFlush = Date()
+    /// Calls moved into the database per transaction (at most).
+    public var batchSize = 256
+    /// The spool directory (nil for an in-memory ledger: calls go straight in).
+    private var spoolDirectory: String? { path == ":memory:" ? nil : path + "-spool" }
 
     /// Opens (creating and migrating as needed) the ledger at `path`
     /// (`:memory:` for one that lives only as long as the process).
@@ -37,6 +48,7 @@ public final class Ledger {
                 try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000")
                 try LedgerSchema.migrate(db)
                 try releaseAbandonedReservations()
+                try recoverSpools()
                 break
             } catch let e as LedgerError where e.busy && Date() < deadline {
                 usleep(10_000)
@@ -65,8 +77,21 @@ public final class Ledger {
                     resumedFrom.map { .text($0) } ?? .null])
     }
 
+    deinit { try? close() }
+
+    /// Moves every spooled call into the database and removes this process's spool.
+    public func close() throws {
+        try flush()
+        if let s = spool {
+            try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(s.path), .int(-1)])
+            try? FileManager.default.removeItem(atPath: s.path)
+            spool = nil
+        }
+    }
+
     /// Records the end of a run with its totals and outcome (`ok`, `error`, `budget`).
     public func endRun(id: String, outcome: String, totals: Amounts, ended: Date) throws {
+        try flush()
         try db.run("""
             UPDATE runs SET ended = ?, outcome = ?, input_tokens = ?, output_tokens = ?, cost_pd = ?, calls = ?
             WHERE id = ?
@@ -87,6 +112,7 @@ public final class Ledger {
 
     /// The run with `id` (or the latest run whose id starts with it).
     public func run(_ id: String) throws -> Run? {
+        try flush()
         var found: Run?
         try db.query("""
             SELECT id, script, started, ended, outcome, input_tokens, output_tokens, cost_pd, calls, resumed_from
@@ -136,17 +162,94 @@ public final class Ledger {
         public var charged: Amounts
     }
 
-    /// Writes a settled call, adds it to its windows' totals and drops its
-    /// cross-process reservation, in one transaction. `cacheable`: also make
-    /// it the cache's answer to its request (an index only the cache pays for).
+    /// Records a settled call: appended to the spool at once (durable from
+    /// then on), moved into the database with its batch — its windows'
+    /// totals, its cache entry (`cacheable`) and the removal of its
+    /// cross-process reservation (which other processes count, worst case,
+    /// until then).
     public func record(_ call: Call, releasing reservation: Int64? = nil, cacheable: Bool = false) throws {
-        try db.immediateTransaction {
-            try insert(call)
-            if cacheable && call.outcome == "ok" && call.answer != nil && !call.cacheHit {
+        let entry = SpooledCall(call: call, reservation: reservation, cacheable: cacheable)
+        guard let dir = spoolDirectory else {
+            try db.immediateTransaction { try ingest([entry]) }
+            return
+        }
+        if spool == nil {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let name = "\(getpid())-\(UInt64.random(in: 0...UInt64.max)).spool"
+            spool = try SpoolFile(path: dir + "/" + name)
+        }
+        try spool?.append(SpoolLine.encode(entry))
+        pending.append(entry)
+        if pending.count >= batchSize || Date().timeIntervalSince(lastFlush) > 0.25 { try flush() }
+    }
+
+    /// Moves the spooled calls into the database now.
+    public func flush() throws {
+        guard !pending.isEmpty else { return }
+        try db.immediateTransaction { try ingestPending() }
+        pendingCommitted()
+    }
+
+    /// Inside a transaction: the pending calls and the spool's new offset.
+    /// The caller calls `pendingCommitted()` once the transaction committed
+    /// (a rolled-back batch stays pending).
+    private func ingestPending() throws {
+        guard !pending.isEmpty else { return }
+        try ingest(pending)
+        if let s = spool {
+            try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(s.path), .int(s.size)])
+        }
+    }
+
+    private func pendingCommitted() {
+        pending.removeAll(keepingCapacity: true)
+        lastFlush = Date()
+    }
+
+    /// Inside a transaction: rows, window totals (summed per window), cache
+    /// entries, released reservations.
+    private func ingest(_ entries: [SpooledCall]) throws {
+        var windows: [String: Amounts] = [:]
+        for e in entries {
+            try insert(e.call)
+            let c = e.call
+            if e.cacheable && c.outcome == "ok" && c.answer != nil && !c.cacheHit {
                 try db.run("INSERT OR REPLACE INTO answers(request_key, call_id) VALUES (?, ?)",
-                           [.text(call.requestKey), .int(db.lastInsertID)])
+                           [.text(c.requestKey), .int(db.lastInsertID)])
             }
-            if let r = reservation { try db.run("DELETE FROM reservations WHERE id = ?", [.int(r)]) }
+            if let r = e.reservation { try db.run("DELETE FROM reservations WHERE id = ?", [.int(r)]) }
+            if c.charged != Amounts() {
+                for key in ["day:" + c.day, "week:" + c.week, "month:" + c.month] { windows[key, default: Amounts()] += c.charged }
+            }
+        }
+        for (key, a) in windows {
+            try db.run("""
+                INSERT INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(window) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
+                  output_tokens = output_tokens + excluded.output_tokens, cost_pd = cost_pd + excluded.cost_pd,
+                  calls = calls + excluded.calls
+                """, [.text(key), .int(a.inputTokens), .int(a.outputTokens), .int(a.picodollars), .int(a.calls)])
+        }
+    }
+
+    /// Moves in the spools of processes that ended without closing the
+    /// ledger (killed), from where each was last ingested.
+    private func recoverSpools() throws {
+        guard let dir = spoolDirectory,
+              let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasSuffix(".spool") {
+            let file = dir + "/" + name
+            if file == spool?.path { continue }
+            if let pid = Int32(name.prefix { $0 != "-" }), pid != getpid(), kill(pid, 0) == 0 || errno != ESRCH { continue }
+            try db.immediateTransaction {
+                var offset: Int64 = 0
+                try db.query("SELECT offset FROM spool_progress WHERE file = ?", [.text(file)]) { offset = $0.int(0) }
+                guard offset >= 0 else { return }   // already moved in by another process
+                let lines = SpoolFile.lines(of: file, from: offset)
+                try ingest(lines.compactMap { SpoolLine.decode($0.line) })
+                try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(file), .int(-1)])
+            }
+            try? FileManager.default.removeItem(atPath: file)
         }
     }
 
@@ -167,32 +270,25 @@ public final class Ledger {
                   c.finishReason.map { .text($0) } ?? .null, .text(c.day), .text(c.week), .text(c.month),
                   .int(c.charged.inputTokens), .int(c.charged.outputTokens), .int(c.charged.picodollars),
                   .int(c.charged.calls)])
-        guard c.charged != Amounts() else { return }
-        let a = c.charged
-        try db.run("""
-            INSERT INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls)
-            VALUES (?1, ?4, ?5, ?6, ?7), (?2, ?4, ?5, ?6, ?7), (?3, ?4, ?5, ?6, ?7)
-            ON CONFLICT(window) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
-              output_tokens = output_tokens + excluded.output_tokens, cost_pd = cost_pd + excluded.cost_pd,
-              calls = calls + excluded.calls
-            """, [.text("day:" + c.day), .text("week:" + c.week), .text("month:" + c.month), .int(a.inputTokens),
-                  .int(a.outputTokens), .int(a.picodollars), .int(a.calls)])
     }
 
     /// Every call of a run, in order.
     public func calls(ofRun runID: String) throws -> [Call] {
-        try selectCalls("WHERE run_id = ? ORDER BY seq", [.text(runID)])
+        try flush()
+        return try selectCalls("WHERE run_id = ? ORDER BY seq", [.text(runID)])
     }
 
     /// The calls in a time range (for reports).
     public func calls(from: Date, to: Date) throws -> [Call] {
-        try selectCalls("WHERE time >= ? AND time < ? ORDER BY time",
+        try flush()
+        return try selectCalls("WHERE time >= ? AND time < ? ORDER BY time",
                         [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)])
     }
 
     /// The latest successful answer to an identical request, for the cache.
     public func cachedCall(requestKey: String) throws -> Call? {
-        try selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first
+        try flush()
+        return try selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first
     }
 
     private func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Call] {
@@ -239,6 +335,7 @@ public final class Ledger {
 
     /// The alerts of a run, in order.
     public func alerts(ofRun runID: String) throws -> [Alert] {
+        try flush()
         var result: [Alert] = []
         try db.query("SELECT time, run_id, kind, scope, message FROM alerts WHERE run_id = ? ORDER BY id", [.text(runID)]) { r in
             result.append(Alert(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", kind: r.text(2) ?? "",
@@ -251,6 +348,11 @@ public final class Ledger {
 
     /// Settled spend of a window (`day:2026-11-23`, `week:2026-W48`, `month:2026-11`).
     public func windowTotal(_ window: String) throws -> Amounts {
+        try flush()
+        return try storedWindowTotal(window)
+    }
+
+    private func storedWindowTotal(_ window: String) throws -> Amounts {
         var a = Amounts()
         try db.query("SELECT input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window = ?",
                      [.text(window)]) { r in
@@ -287,15 +389,18 @@ public final class Ledger {
     /// records the reservation. Returns its id, or throws `WindowRefusal`.
     func reserve(_ amount: Amounts, windows: [(key: String, limits: BudgetLimits)], day: String, week: String,
                  month: String, runID: String, check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
-        try db.immediateTransaction {
+        let outcome: Result<(id: Int64, totals: [String: Amounts]), WindowRefusal> = try db.immediateTransaction {
+            // This process's settled calls count exactly, not as reservations
+            // (and are committed even when the new call is refused).
+            try ingestPending()
             var totals: [String: Amounts] = [:]
             for (key, limits) in windows {
-                let used = try windowTotal(key), reserved = try windowReserved(key)
+                let used = try storedWindowTotal(key), reserved = try windowReserved(key)
                 totals[key] = used
                 guard check else { continue }
                 for (unit, limit) in limits.sorted(by: { $0.key.rawValue < $1.key.rawValue })
                 where unit != .seconds && used[unit] + reserved[unit] + amount[unit] > limit {
-                    throw WindowRefusal(window: key, unit: unit, limit: limit, used: used, reserved: reserved)
+                    return .failure(WindowRefusal(window: key, unit: unit, limit: limit, used: used, reserved: reserved))
                 }
             }
             try db.run("""
@@ -304,8 +409,10 @@ public final class Ledger {
                 """, [.text(runID), .int(Int64(getpid())), .text(day), .text(week), .text(month),
                       .int(amount.inputTokens), .int(amount.outputTokens), .int(amount.picodollars),
                       .double(Date().timeIntervalSince1970)])
-            return (db.lastInsertID, totals)
+            return .success((db.lastInsertID, totals))
         }
+        pendingCommitted()
+        return try outcome.get()
     }
 
     /// Drops a reservation whose call was never recorded.
@@ -326,6 +433,7 @@ public final class Ledger {
     /// Forgets the totals of windows (for `omega tokens reset`): the calls
     /// stay, marked as not counting against windows.
     public func resetWindows(_ keys: [String]) throws {
+        try flush()
         try db.immediateTransaction {
             for k in keys { try db.run("DELETE FROM window_totals WHERE window = ?", [.text(k)]) }
         }
@@ -354,6 +462,7 @@ enum LedgerSchema {
         CREATE TABLE alerts(
           id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, scope TEXT NOT NULL,
           message TEXT NOT NULL);
+        CREATE TABLE spool_progress(file TEXT PRIMARY KEY, offset INTEGER NOT NULL);
         CREATE TABLE answers(request_key TEXT PRIMARY KEY, call_id INTEGER NOT NULL);
         CREATE TABLE window_totals(
           window TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
