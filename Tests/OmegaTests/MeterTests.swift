@@ -164,7 +164,7 @@ import Testing
             requestID: "req-1", requestKey: "abc", answer: "line one\nline\ttwo \\ back\\slash\r\\N é", finishReason: nil,
             day: "2026-11-23", week: "2026-W48", month: "2026-11",
             charged: Amounts(inputTokens: 10, outputTokens: 20, picodollars: 123_456, calls: 1))
-        let line = SpoolLine.encode(SpooledCall(call: call, reservation: 42, cacheable: true))
+        let line = String(decoding: SpoolLine.encode(SpooledCall(call: call, reservation: 42, cacheable: true)), as: UTF8.self)
         #expect(!line.contains("\n"))
         let back = try #require(SpoolLine.decode(line))
         #expect(back.call == call)
@@ -188,7 +188,7 @@ import Testing
                                 requestID: "req-\(i)", requestKey: "k\(i)", answer: "a", finishReason: "stop",
                                 day: "2026-11-23", week: "2026-W48", month: "2026-11",
                                 charged: Amounts(inputTokens: 1, outputTokens: 2, calls: 1))
-            lines += SpoolLine.encode(SpooledCall(call: c, reservation: nil, cacheable: false)) + "\n"
+            lines += String(decoding: SpoolLine.encode(SpooledCall(call: c, reservation: nil, cacheable: false)), as: UTF8.self) + "\n"
         }
         lines += "1\tcut off by the crash"          // no newline: never a settled call
         try lines.write(toFile: dir + "/4194303-1.spool", atomically: true, encoding: .utf8)

@@ -91,17 +91,28 @@ public struct SimulatorBackend: ModelBackend {
             }
         }
         var output = tokens.count(text, model: request.model)
-        // A word that is two tokens must not push a cut answer past max-tokens.
-        while output.tokens > request.maxTokens, overrun <= 0, let space = text.lastIndex(of: " ") {
-            text = String(text[..<space])
+        // Fit the answer to max-tokens: a word that is two tokens, or the
+        // full stops, must not push it past; an answer cut at max-tokens is
+        // exactly max-tokens long, as a server's is. Whole deficits or
+        // excesses at a time, so the text is counted a few times, not once
+        // per word.
+        for _ in 0..<16 {
+            if output.tokens > request.maxTokens && overrun <= 0 {
+                var t = Substring(text), dropped = 0
+                while dropped < output.tokens - request.maxTokens, let space = t.lastIndex(of: " ") {
+                    t = t[..<space]
+                    dropped += 1
+                }
+                if dropped == 0 { break }
+                text = String(t)
+            } else if finish == "length" && output.tokens < request.maxTokens {
+                for _ in 0..<(request.maxTokens - output.tokens) {
+                    text += " " + SimulatorBackend.words[Int(rng.next() % UInt64(SimulatorBackend.words.count))]
+                }
+            } else {
+                break
+            }
             output = tokens.count(text, model: request.model)
-        }
-        // An answer cut at max-tokens is exactly max-tokens long, as a server's is.
-        var padding = 0
-        while finish == "length" && output.tokens < request.maxTokens && padding < request.maxTokens {
-            text += " " + SimulatorBackend.words[Int(rng.next() % UInt64(SimulatorBackend.words.count))]
-            output = tokens.count(text, model: request.model)
-            padding += 1
         }
         let input = request.promptTokens
         let usage = TokenUsage(inputTokens: input.tokens, outputTokens: output.tokens)
@@ -117,12 +128,17 @@ public struct SimulatorBackend: ModelBackend {
             latency: Date().timeIntervalSince(started), backend: name, requestID: request.id, simulated: true)
     }
 
-    /// The seed: a hash of model, prompt and sample number.
+    /// The seed: a hash (64-bit FNV-1a, stable across runs and machines) of
+    /// model, prompt and sample number.
     static func seed(_ r: InferenceRequest) -> UInt64 {
-        var bytes = Array(r.model.utf8) + [0]
-        for m in r.messages { bytes += Array(m.role.utf8) + [1] + Array(m.content.utf8) + [2] }
-        bytes += Array(String(r.sample).utf8)
-        return Digest.sha256(bytes).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        }
+        mix(r.model.utf8); mix(CollectionOfOne(0))
+        for m in r.messages { mix(m.role.utf8); mix(CollectionOfOne(1)); mix(m.content.utf8); mix(CollectionOfOne(2)) }
+        mix(String(r.sample).utf8)
+        return h
     }
 }
 

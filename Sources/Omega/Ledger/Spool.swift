@@ -27,8 +27,8 @@ final class SpoolFile {
     deinit { close(fd) }
 
     /// Appends one line (with its newline) in a single write.
-    func append(_ line: String) throws {
-        var bytes = Array(line.utf8)
+    func append(_ line: [UInt8]) throws {
+        var bytes = line
         bytes.append(0x0A)
         var written = 0
         while written < bytes.count {
@@ -66,34 +66,44 @@ struct SpooledCall {
 
 /// Calls as spool lines: tab-separated fields, `\t \n \r \\` escaped, `\N` for none.
 enum SpoolLine {
-    static func encode(_ s: SpooledCall) -> String {
+    /// The line's bytes, without its newline. Built byte by byte: this runs
+    /// once per settled call.
+    static func encode(_ s: SpooledCall) -> [UInt8] {
         let c = s.call
-        func text(_ v: String?) -> String {
-            guard let v else { return "\\N" }
-            if !v.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\\" }) { return v }
-            var out = ""
-            for ch in v {
-                switch ch {
-                case "\t": out += "\\t"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\\": out += "\\\\"
-                default: out.append(ch)
+        var out: [UInt8] = []
+        out.reserveCapacity(320 + (c.answer?.utf8.count ?? 0))
+        func text(_ v: String?) {
+            out.append(0x09)
+            guard let v else { out.append(0x5C); out.append(0x4E); return }
+            for b in v.utf8 {
+                switch b {
+                case 0x09: out.append(0x5C); out.append(0x74)
+                case 0x0A: out.append(0x5C); out.append(0x6E)
+                case 0x0D: out.append(0x5C); out.append(0x72)
+                case 0x5C: out.append(0x5C); out.append(0x5C)
+                default: out.append(b)
                 }
             }
-            return out
         }
-        let fields: [String] = [
-            "1", String(c.time.timeIntervalSince1970), text(c.runID), String(c.sequence), text(c.script), text(c.model),
-            text(c.backend), text(c.agent), text(c.workflow), text(c.operation), String(c.usage.inputTokens),
-            String(c.usage.outputTokens), String(c.usage.cacheReadTokens), String(c.usage.cacheWriteTokens),
-            String(c.usage.reasoningTokens), c.cost.map { String($0.picodollars) } ?? "\\N", String(c.latency),
-            c.cacheHit ? "1" : "0", text(c.outcome), text(c.usageSource), text(c.requestID), text(c.requestKey),
-            text(c.answer), text(c.finishReason), text(c.day), text(c.week), text(c.month), String(c.charged.inputTokens),
-            String(c.charged.outputTokens), String(c.charged.picodollars), String(c.charged.calls),
-            s.reservation.map { String($0) } ?? "\\N", s.cacheable ? "1" : "0",
-        ]
-        return fields.joined(separator: "\t")
+        func int<I: BinaryInteger>(_ v: I?) {
+            out.append(0x09)
+            guard let v else { out.append(0x5C); out.append(0x4E); return }
+            out.append(contentsOf: String(v).utf8)
+        }
+        func real(_ v: Double) {
+            out.append(0x09)
+            out.append(contentsOf: String(v).utf8)
+        }
+        out.append(0x31)   // format version 1
+        real(c.time.timeIntervalSince1970); text(c.runID); int(c.sequence); text(c.script); text(c.model)
+        text(c.backend); text(c.agent); text(c.workflow); text(c.operation); int(c.usage.inputTokens)
+        int(c.usage.outputTokens); int(c.usage.cacheReadTokens); int(c.usage.cacheWriteTokens)
+        int(c.usage.reasoningTokens); int(c.cost?.picodollars); real(c.latency)
+        int(c.cacheHit ? 1 : 0); text(c.outcome); text(c.usageSource); text(c.requestID); text(c.requestKey)
+        text(c.answer); text(c.finishReason); text(c.day); text(c.week); text(c.month); int(c.charged.inputTokens)
+        int(c.charged.outputTokens); int(c.charged.picodollars); int(c.charged.calls)
+        int(s.reservation); int(s.cacheable ? 1 : 0)
+        return out
     }
 
     /// The call a line holds; nil for a line this version cannot read.

@@ -385,11 +385,18 @@ public final class Meter: EffectMeter {
 
     /// The cache's key: a hash of backend, model, prompt and the options that change the answer.
     public static func requestKey(_ r: InferenceRequest, backend: String) -> String {
-        var s = "\(backend)\u{1}\(r.operation)\u{1}\(r.model)\u{1}\(r.maxTokens)\u{1}\(r.temperature.map { String($0) } ?? "-")\u{1}\(r.sample)"
-        for stop in r.stop { s += "\u{2}" + stop }
-        for m in r.messages { s += "\u{3}\(m.role)\u{1}\(m.content)" }
-        for (k, v) in r.extra.sorted(by: { $0.key < $1.key }) { s += "\u{4}\(k)=\(v)" }
-        return Digest.sha256Hex(Array(s.utf8))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        func field(_ s: String, _ separator: UInt8 = 1) {
+            bytes.append(contentsOf: s.utf8)
+            bytes.append(separator)
+        }
+        field(backend); field(r.operation); field(r.model); field(String(r.maxTokens))
+        field(r.temperature.map { String($0) } ?? "-"); field(String(r.sample))
+        for stop in r.stop { field(stop, 2) }
+        for m in r.messages { field(m.role); field(m.content, 3) }
+        for (k, v) in r.extra.sorted(by: { $0.key < $1.key }) { field(k); field(v, 4) }
+        return Digest.sha256Hex(bytes)
     }
 
     // MARK: Settling a call
