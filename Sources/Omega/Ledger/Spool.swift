@@ -88,7 +88,19 @@ enum SpoolLine {
         func int<I: BinaryInteger>(_ v: I?) {
             out.append(0x09)
             guard let v else { out.append(0x5C); out.append(0x4E); return }
-            out.append(contentsOf: String(v).utf8)
+            var n = Int64(v)
+            if n < 0 {
+                out.append(0x2D)
+                if n == .min { out.append(contentsOf: String(n).utf8.dropFirst()); return }
+                n = -n
+            }
+            // Digits in reverse, then flipped in place: no String per number.
+            let start = out.count
+            repeat {
+                out.append(0x30 + UInt8(n % 10))
+                n /= 10
+            } while n > 0
+            out[start...].reverse()
         }
         func real(_ v: Double) {
             out.append(0x09)

@@ -362,7 +362,7 @@ public final class Meter: EffectMeter {
 
     private func cachedAnswer(_ key: String, request: InferenceRequest, allowCache: Bool) throws -> InferenceResult? {
         var call: Ledger.Call?
-        if var pending = resumeAnswers[key], !pending.isEmpty {
+        if !resumeAnswers.isEmpty, var pending = resumeAnswers[key], !pending.isEmpty {
             call = pending.removeFirst()
             resumeAnswers[key] = pending
         } else if allowCache {

@@ -138,6 +138,7 @@ public struct PriceTable: Sendable {
     /// provider prefix (`openai/`, `anthropic/`, `groq/`), then without a date
     /// suffix (`gpt-4o-2024-08-06` → `gpt-4o`, `claude-haiku-4-5-20251001`).
     public func price(for model: String) -> ModelPrice? {
+        if let p = entries[model] { return p }   // the common case, without allocating
         for name in PriceTable.namesToTry(model.lowercased()) {
             if let p = entries[name] { return p }
             if let target = aliases[name], let p = entries[target] { return p }

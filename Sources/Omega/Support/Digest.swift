@@ -44,7 +44,15 @@ public enum Digest {
     }
 
     private static func bytes(of words: [UInt32]) -> [UInt8] {
-        words.flatMap { w in [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: w >> $0) } }
+        var out = [UInt8]()
+        out.reserveCapacity(words.count * 4)
+        for w in words {
+            out.append(UInt8(truncatingIfNeeded: w >> 24))
+            out.append(UInt8(truncatingIfNeeded: w >> 16))
+            out.append(UInt8(truncatingIfNeeded: w >> 8))
+            out.append(UInt8(truncatingIfNeeded: w))
+        }
+        return out
     }
 
     private static let k256: [UInt32] = [
@@ -62,7 +70,8 @@ public enum Digest {
     public static func sha256<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         let message = padded(bytes)
-        var w = [UInt32](repeating: 0, count: 64)
+        var schedule = [UInt32](repeating: 0, count: 64)
+        schedule.withUnsafeMutableBufferPointer { w in
         message.withUnsafeBufferPointer { m in
             k256.withUnsafeBufferPointer { k in
                 for block in stride(from: 0, to: m.count, by: 64) {
@@ -86,6 +95,7 @@ public enum Digest {
                     h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
                 }
             }
+        }
         }
         return Digest.bytes(of: h)
     }

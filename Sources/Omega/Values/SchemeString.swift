@@ -14,11 +14,20 @@ public final class SchemeString: HeapObject {
         self.init(Array(s.unicodeScalars), mutable: mutable)
     }
 
+    /// The Swift string of an immutable string (a literal), made once.
+    private var cachedString: String?
+
     /// The contents as a Swift string.
     public var string: String {
-        var s = String.UnicodeScalarView()
-        s.append(contentsOf: scalars)
-        return String(s)
+        if let c = cachedString { return c }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(scalars.count)
+        for sc in scalars {
+            if sc.value < 0x80 { bytes.append(UInt8(sc.value)) } else { UTF8.encode(sc) { bytes.append($0) } }
+        }
+        let s = String(decoding: bytes, as: UTF8.self)
+        if !isMutable { cachedString = s }
+        return s
     }
     override var approximateSize: Int { 48 + scalars.count * 4 }
 }
