@@ -56,14 +56,8 @@
           ((eq? (%option-name (car cs)) 'prompt) (loop (cddr cs) (cadr cs) opts))
           (else (loop (cddr cs) prompt (cons (cons (%option-name (car cs)) (cadr cs)) opts))))))
 
-;; Option names may be written model or model: (keyword style).
-(define (%option-name x)
-  (if (symbol? x)
-      (let* ((s (symbol->string x)) (n (string-length s)))
-        (if (and (> n 1) (char=? (string-ref s (- n 1)) #\:))
-            (string->symbol (substring s 0 (- n 1)))
-            x))
-      (error "effect: an option name must be a symbol, got" x)))
+;; Option names may be written model or model: (keyword style): %option-name
+;; (Swift, EffectLibrary) strips the colon.
 
 ;; Options as written after the prompt: one association list, or name value pairs.
 (define (%effect-options rest)

@@ -6,8 +6,9 @@ import Foundation
 ///
 /// Durability: a settled call is first appended to this process's spool
 /// file (see `SpoolFile`), which survives the process being killed, and
-/// moved into the database in batches (every `batchSize` calls, every
-/// quarter second, before any read, and at the end); WAL mode. A killed
+/// moved into the database in batches (every `batchSize` calls or quarter
+/// second on a background thread; before any read or window reservation,
+/// and at the end, at once); WAL mode. A killed
 /// process's spool is moved in by the next process that opens the ledger. Cross-process budgets: a
 /// reservation against a daily/weekly/monthly limit is a row taken inside a
 /// `BEGIN IMMEDIATE` transaction after reading the window's totals, so two
@@ -16,10 +17,18 @@ public final class Ledger {
     let db: SQLiteDatabase
     /// Where the database lives.
     public var path: String { db.path }
-    /// Settled calls written to the spool and not yet moved into the database.
+    /// Settled calls written to the spool and not yet moved into the
+    /// database. Guarded by `pendingLock`, with `lastFlush`, `flushScheduled`
+    /// and `backgroundError`.
     private var pending: [SpooledCall] = []
-    private var spool: SpoolFile?
     private var lastFlush = Date()
+    private var flushScheduled = false
+    private var backgroundError: Error?
+    private let pendingLock = NSLock()
+    /// Guards `db` (the background batch and the caller's queries share it).
+    private let dbLock = NSRecursiveLock()
+    private var spool: SpoolFile?
+    private static let background = DispatchQueue(label: "omega.ledger")
     /// Calls moved into the database per transaction (at most).
     public var batchSize = 256
     /// The spool directory (nil for an in-memory ledger: calls go straight in).
@@ -65,6 +74,13 @@ public final class Ledger {
         return data + "/omega/ledger.sqlite"
     }
 
+    /// Runs `body` holding the database.
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        return try body()
+    }
+
     /// The schema version this build reads and writes.
     public var schemaVersion: Int { LedgerSchema.migrations.count }
 
@@ -72,31 +88,33 @@ public final class Ledger {
 
     /// Records the start of a run.
     public func startRun(id: String, script: String, resumedFrom: String? = nil, started: Date) throws {
-        try db.run("INSERT INTO runs(id, script, started, pid, resumed_from, outcome) VALUES (?, ?, ?, ?, ?, 'running')",
+        try locked { try db.run("INSERT INTO runs(id, script, started, pid, resumed_from, outcome) VALUES (?, ?, ?, ?, ?, 'running')",
                    [.text(id), .text(script), .double(started.timeIntervalSince1970), .int(Int64(getpid())),
-                    resumedFrom.map { .text($0) } ?? .null])
+                    resumedFrom.map { .text($0) } ?? .null]) }
     }
 
     deinit { try? close() }
 
     /// Moves every spooled call into the database and removes this process's spool.
     public func close() throws {
-        try flush()
-        if let s = spool {
-            try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(s.path), .int(-1)])
-            try? FileManager.default.removeItem(atPath: s.path)
-            spool = nil
+        try locked {
+            try flushLocked()
+            if let s = spool {
+                try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(s.path), .int(-1)])
+                try? FileManager.default.removeItem(atPath: s.path)
+                spool = nil
+            }
         }
     }
 
     /// Records the end of a run with its totals and outcome (`ok`, `error`, `budget`).
     public func endRun(id: String, outcome: String, totals: Amounts, ended: Date) throws {
         try flush()
-        try db.run("""
+        try locked { try db.run("""
             UPDATE runs SET ended = ?, outcome = ?, input_tokens = ?, output_tokens = ?, cost_pd = ?, calls = ?
             WHERE id = ?
             """, [.double(ended.timeIntervalSince1970), .text(outcome), .int(totals.inputTokens),
-                  .int(totals.outputTokens), .int(totals.picodollars), .int(totals.calls), .text(id)])
+                  .int(totals.outputTokens), .int(totals.picodollars), .int(totals.calls), .text(id)]) }
     }
 
     /// A run as the ledger remembers it.
@@ -114,7 +132,7 @@ public final class Ledger {
     public func run(_ id: String) throws -> Run? {
         try flush()
         var found: Run?
-        try db.query("""
+        try locked { try db.query("""
             SELECT id, script, started, ended, outcome, input_tokens, output_tokens, cost_pd, calls, resumed_from
             FROM runs WHERE id = ? OR id LIKE ? ORDER BY (id = ?) DESC, started DESC LIMIT 1
             """, [.text(id), .text(id + "%"), .text(id)]) { r in
@@ -122,7 +140,7 @@ public final class Ledger {
                         ended: r.isNull(3) ? nil : Date(timeIntervalSince1970: r.double(3)), outcome: r.text(4) ?? "",
                         totals: Amounts(inputTokens: r.int(5), outputTokens: r.int(6), picodollars: r.int(7), calls: r.int(8)),
                         resumedFrom: r.text(9))
-        }
+        } }
         return found
     }
 
@@ -168,9 +186,9 @@ public final class Ledger {
     /// cross-process reservation (which other processes count, worst case,
     /// until then).
     public func record(_ call: Call, releasing reservation: Int64? = nil, cacheable: Bool = false) throws {
-        let entry = SpooledCall(call: call, reservation: reservation, cacheable: cacheable)
+        var entry = SpooledCall(call: call, reservation: reservation, cacheable: cacheable)
         guard let dir = spoolDirectory else {
-            try db.immediateTransaction { try ingest([entry]) }
+            try locked { try db.immediateTransaction { try ingest([entry]) } }
             return
         }
         if spool == nil {
@@ -178,32 +196,70 @@ public final class Ledger {
             let name = "\(getpid())-\(UInt64.random(in: 0...UInt64.max)).spool"
             spool = try SpoolFile(path: dir + "/" + name)
         }
-        try spool?.append(SpoolLine.encode(entry))
+        guard let spool else { return }
+        try spool.append(SpoolLine.encode(entry))
+        entry.spoolEnd = spool.size
+        pendingLock.lock()
         pending.append(entry)
-        if pending.count >= batchSize || Date().timeIntervalSince(lastFlush) > 0.25 { try flush() }
+        let failure = backgroundError
+        backgroundError = nil
+        let due = !flushScheduled && (pending.count >= batchSize || Date().timeIntervalSince(lastFlush) > 0.25)
+        if due { flushScheduled = true }
+        pendingLock.unlock()
+        if let failure { throw failure }   // the call itself is safe in the spool
+        if due {
+            // Moving the batch in is not on the caller's path: the calls are
+            // already durable in the spool.
+            Ledger.background.async {
+                self.locked {
+                    do { try self.flushLocked() } catch {
+                        self.pendingLock.lock()
+                        self.backgroundError = error
+                        self.pendingLock.unlock()
+                    }
+                }
+                self.pendingLock.lock()
+                self.flushScheduled = false
+                self.pendingLock.unlock()
+            }
+        }
     }
 
     /// Moves the spooled calls into the database now.
     public func flush() throws {
-        guard !pending.isEmpty else { return }
-        try db.immediateTransaction { try ingestPending() }
-        pendingCommitted()
+        try locked { try flushLocked() }
     }
 
-    /// Inside a transaction: the pending calls and the spool's new offset.
-    /// The caller calls `pendingCommitted()` once the transaction committed
-    /// (a rolled-back batch stays pending).
-    private func ingestPending() throws {
-        guard !pending.isEmpty else { return }
-        try ingest(pending)
+    /// Holding the database: moves the pending batch in, in one transaction.
+    private func flushLocked() throws {
+        let batch = pendingBatch()
+        guard !batch.isEmpty else { return }
+        try db.immediateTransaction { try ingestBatch(batch) }
+        batchCommitted(batch.count)
+    }
+
+    private func pendingBatch() -> [SpooledCall] {
+        pendingLock.lock()
+        defer { pendingLock.unlock() }
+        return pending
+    }
+
+    /// Inside a transaction: a batch and the spool offset after it. The
+    /// caller calls `batchCommitted` once the transaction committed (a
+    /// rolled-back batch stays pending).
+    private func ingestBatch(_ batch: [SpooledCall]) throws {
+        guard let last = batch.last else { return }
+        try ingest(batch)
         if let s = spool {
-            try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(s.path), .int(s.size)])
+            try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(s.path), .int(last.spoolEnd)])
         }
     }
 
-    private func pendingCommitted() {
-        pending.removeAll(keepingCapacity: true)
+    private func batchCommitted(_ count: Int) {
+        pendingLock.lock()
+        pending.removeFirst(min(count, pending.count))
         lastFlush = Date()
+        pendingLock.unlock()
     }
 
     /// Inside a transaction: rows, window totals (summed per window), cache
@@ -275,20 +331,22 @@ public final class Ledger {
     /// Every call of a run, in order.
     public func calls(ofRun runID: String) throws -> [Call] {
         try flush()
-        return try selectCalls("WHERE run_id = ? ORDER BY seq", [.text(runID)])
+        return try locked { try selectCalls("WHERE run_id = ? ORDER BY seq", [.text(runID)]) }
     }
 
     /// The calls in a time range (for reports).
     public func calls(from: Date, to: Date) throws -> [Call] {
         try flush()
-        return try selectCalls("WHERE time >= ? AND time < ? ORDER BY time",
-                        [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)])
+        return try locked {
+            try selectCalls("WHERE time >= ? AND time < ? ORDER BY time",
+                            [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)])
+        }
     }
 
     /// The latest successful answer to an identical request, for the cache.
     public func cachedCall(requestKey: String) throws -> Call? {
         try flush()
-        return try selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first
+        return try locked { try selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first }
     }
 
     private func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Call] {
@@ -320,8 +378,8 @@ public final class Ledger {
     /// Records a warning or alert (a threshold crossed, a level reached, a
     /// reply over its reservation, an emergency stop, a degradation).
     public func recordAlert(time: Date, runID: String, kind: String, scope: String, message: String) throws {
-        try db.run("INSERT INTO alerts(time, run_id, kind, scope, message) VALUES (?, ?, ?, ?, ?)",
-                   [.double(time.timeIntervalSince1970), .text(runID), .text(kind), .text(scope), .text(message)])
+        try locked { try db.run("INSERT INTO alerts(time, run_id, kind, scope, message) VALUES (?, ?, ?, ?, ?)",
+                   [.double(time.timeIntervalSince1970), .text(runID), .text(kind), .text(scope), .text(message)]) }
     }
 
     /// An alert as recorded.
@@ -337,10 +395,10 @@ public final class Ledger {
     public func alerts(ofRun runID: String) throws -> [Alert] {
         try flush()
         var result: [Alert] = []
-        try db.query("SELECT time, run_id, kind, scope, message FROM alerts WHERE run_id = ? ORDER BY id", [.text(runID)]) { r in
+        try locked { try db.query("SELECT time, run_id, kind, scope, message FROM alerts WHERE run_id = ? ORDER BY id", [.text(runID)]) { r in
             result.append(Alert(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", kind: r.text(2) ?? "",
                                 scope: r.text(3) ?? "", message: r.text(4) ?? ""))
-        }
+        } }
         return result
     }
 
@@ -349,7 +407,7 @@ public final class Ledger {
     /// Settled spend of a window (`day:2026-11-23`, `week:2026-W48`, `month:2026-11`).
     public func windowTotal(_ window: String) throws -> Amounts {
         try flush()
-        return try storedWindowTotal(window)
+        return try locked { try storedWindowTotal(window) }
     }
 
     private func storedWindowTotal(_ window: String) throws -> Amounts {
@@ -389,10 +447,13 @@ public final class Ledger {
     /// records the reservation. Returns its id, or throws `WindowRefusal`.
     func reserve(_ amount: Amounts, windows: [(key: String, limits: BudgetLimits)], day: String, week: String,
                  month: String, runID: String, check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        let batch = pendingBatch()
         let outcome: Result<(id: Int64, totals: [String: Amounts]), WindowRefusal> = try db.immediateTransaction {
             // This process's settled calls count exactly, not as reservations
             // (and are committed even when the new call is refused).
-            try ingestPending()
+            try ingestBatch(batch)
             var totals: [String: Amounts] = [:]
             for (key, limits) in windows {
                 let used = try storedWindowTotal(key), reserved = try windowReserved(key)
@@ -411,13 +472,13 @@ public final class Ledger {
                       .double(Date().timeIntervalSince1970)])
             return .success((db.lastInsertID, totals))
         }
-        pendingCommitted()
+        batchCommitted(batch.count)
         return try outcome.get()
     }
 
     /// Drops a reservation whose call was never recorded.
     func release(reservation id: Int64) throws {
-        try db.run("DELETE FROM reservations WHERE id = ?", [.int(id)])
+        try locked { _ = try db.run("DELETE FROM reservations WHERE id = ?", [.int(id)]) }
     }
 
     /// Reservations of processes that no longer exist (killed mid-call) hold
@@ -434,8 +495,10 @@ public final class Ledger {
     /// stay, marked as not counting against windows.
     public func resetWindows(_ keys: [String]) throws {
         try flush()
-        try db.immediateTransaction {
-            for k in keys { try db.run("DELETE FROM window_totals WHERE window = ?", [.text(k)]) }
+        try locked {
+            try db.immediateTransaction {
+                for k in keys { try db.run("DELETE FROM window_totals WHERE window = ?", [.text(k)]) }
+            }
         }
     }
 }

@@ -62,6 +62,8 @@ struct SpooledCall {
     var call: Ledger.Call
     var reservation: Int64?
     var cacheable: Bool
+    /// The spool's size after this call's line (what "moved in up to here" records).
+    var spoolEnd: Int64 = 0
 }
 
 /// Calls as spool lines: tab-separated fields, `\t \n \r \\` escaped, `\N` for none.

@@ -64,6 +64,15 @@ enum EffectLibrary: NativeLibrary {
                            [interp.symbol("error")])
             }
         }
+        // `max-tokens:` → `max-tokens`; per option of every call, so in Swift.
+        interp.define("%option-name") { interp, x in
+            guard let sym = x.as(Symbol.self) else {
+                throw SchemeError(.type, "effect: an option name must be a symbol, got ", irritants: [x])
+            }
+            let name = sym.name
+            guard name.count > 1, name.hasSuffix(":") else { return x }
+            return interp.symbol(String(name.dropLast()))
+        }
         interp.define("%error-object-payload") { _, e in
             guard let o = e.as(ErrorObject.self) else { throw SchemeError.wrongType(e, expected: "an error object", argument: 1) }
             return o.payload
