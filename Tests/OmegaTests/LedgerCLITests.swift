@@ -58,7 +58,7 @@ import Testing
         let charged = try Self.count(ledger, "SELECT SUM(charged_input + charged_output) FROM calls")
         #expect(charged <= 6000)
         #expect(charged > 6000 - 3 * 60, "both ran until the day's budget was nearly gone: \(charged)")
-        let day = CalendarWindows(timeZone: TimeZone(identifier: "UTC")!).key(.day, at: Date())
+        let day = CalendarWindows(timeZone: .current).key(.day, at: Date())
         #expect(try ledger.windowTotal("day:\(day)").tokens == charged)
         #expect(try Self.count(ledger, "SELECT COUNT(*) FROM reservations") == 0)
     }

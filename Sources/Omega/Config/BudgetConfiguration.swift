@@ -3,7 +3,7 @@ import Foundation
 /// The `[budget]` part of the configuration:
 ///
 ///     [budget]
-///     time_zone = "Europe/Berlin"       # calendar windows follow this zone
+///     time_zone = "Europe/Berlin"       # calendar windows follow this zone (default: the system's)
 ///     thresholds = [70, 80, 90]         # percentages reported once per scope
 ///     emergency_percent = 110
 ///     cache = false

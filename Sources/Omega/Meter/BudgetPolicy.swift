@@ -23,8 +23,9 @@ public struct BudgetPolicy: Sendable {
     public var degrade: [DegradeRule] = []
     /// Serve repeated identical calls from the ledger's answers.
     public var cache = false
-    /// The zone calendar windows follow.
-    public var timeZone = TimeZone(identifier: "UTC") ?? .current
+    /// The zone calendar windows follow: the system's own unless configured
+    /// (a person's "day" ends at their midnight).
+    public var timeZone = TimeZone.current
     /// Ask the handler (or stop) when an unpriced model is called under a money budget.
     public var allowUnpriced = false
 
