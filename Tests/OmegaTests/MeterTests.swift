@@ -203,8 +203,17 @@ import Testing
     @Test func theLedgerMigratesAndRefusesANewerSchema() throws {
         let path = Self.tempLedger()
         defer { try? FileManager.default.removeItem(atPath: path) }
+        // A ledger at schema version 1 (as the first builds wrote it) is migrated on open.
+        let old = try SQLiteDatabase(path: path)
+        try old.execute(LedgerSchema.migrations[0] + "; PRAGMA user_version = 1")
+        try old.run("INSERT INTO runs(id, script, started, outcome) VALUES ('run-old', 's', 0, 'ok')")
         let ledger = try Ledger(path: path)
-        #expect(ledger.schemaVersion == 1)
+        #expect(ledger.schemaVersion == 2)
+        var version: Int64 = 0
+        try ledger.db.query("PRAGMA user_version") { version = $0.int(0) }
+        #expect(version == 2)
+        #expect(try ledger.run("run-old")?.outcome == "ok")
+        try ledger.recordAlert(time: Date(), runID: "run-old", kind: "threshold", scope: "run", message: "m")
         var mode = ""
         try ledger.db.query("PRAGMA journal_mode") { mode = $0.text(0) ?? "" }
         #expect(mode == "wal")

@@ -522,11 +522,6 @@ enum LedgerSchema {
           request_key TEXT NOT NULL, answer TEXT, finish_reason TEXT, day TEXT NOT NULL, week TEXT NOT NULL,
           month TEXT NOT NULL, charged_input INTEGER NOT NULL, charged_output INTEGER NOT NULL,
           charged_pd INTEGER NOT NULL, charged_calls INTEGER NOT NULL);
-        CREATE TABLE alerts(
-          id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, scope TEXT NOT NULL,
-          message TEXT NOT NULL);
-        CREATE TABLE spool_progress(file TEXT PRIMARY KEY, offset INTEGER NOT NULL);
-        CREATE TABLE answers(request_key TEXT PRIMARY KEY, call_id INTEGER NOT NULL);
         CREATE TABLE window_totals(
           window TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
           cost_pd INTEGER NOT NULL, calls INTEGER NOT NULL);
@@ -534,6 +529,18 @@ enum LedgerSchema {
           id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, pid INTEGER NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL,
           month TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_pd INTEGER NOT NULL,
           created REAL NOT NULL);
+        """,
+        // 2: alerts, the cache's index, the spool's progress; the per-call
+        // indexes of early builds dropped (they cost a page write per call).
+        """
+        CREATE TABLE IF NOT EXISTS alerts(
+          id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, scope TEXT NOT NULL,
+          message TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS spool_progress(file TEXT PRIMARY KEY, offset INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS answers(request_key TEXT PRIMARY KEY, call_id INTEGER NOT NULL);
+        DROP INDEX IF EXISTS calls_run;
+        DROP INDEX IF EXISTS calls_key;
+        DROP INDEX IF EXISTS calls_time;
         """,
     ]
 
