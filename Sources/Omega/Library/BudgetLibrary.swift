@@ -140,6 +140,13 @@ enum BudgetLibrary: NativeLibrary {
             return .unspecified
         }
         interp.define("caching-enabled?") { interp in Value(interp.meter.cacheEnabled) }
+        // (%set-mode! NAME RULES): rules every later call follows (emergency-mode's switches).
+        interp.define("%set-mode!") { interp, name, rules in
+            interp.meter.modeRules = try degradeRules(rules, interp)
+            interp.meter.mode = BudgetLibrary.name(name, interp) ?? "standard"
+            return .unspecified
+        }
+        interp.define("current-mode") { interp in interp.symbol(interp.meter.mode) }
         interp.define("%run-id") { interp in interp.makeString(interp.meter.runID) }
     }
 
@@ -190,7 +197,7 @@ enum BudgetLibrary: NativeLibrary {
         try Check.list(v, 1).map { rule in
             let parts = try Check.list(rule, 1)
             let usage = "a degradation rule is (PERCENT model TO [FROM]), (PERCENT max-tokens N), (PERCENT cache-only) or (PERCENT defer), got "
-            guard parts.count >= 2, parts[0].isFixnum, parts[0].fixnum > 0, let action = parts[1].as(Symbol.self)?.name else {
+            guard parts.count >= 2, parts[0].isFixnum, parts[0].fixnum >= 0, let action = parts[1].as(Symbol.self)?.name else {
                 throw SchemeError(.type, usage, irritants: [rule])
             }
             let percent = parts[0].fixnum

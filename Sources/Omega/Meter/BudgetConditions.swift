@@ -40,7 +40,8 @@ public struct BudgetDeferred: Error, CustomStringConvertible, Sendable {
     public var label: String
     public var percent: Int
     public var reason: String
-    public var description: String { "\(label) is past \(percent)%: \(reason)" }
+    /// `label` says why (`budget x is past 95%`, `mode economy`).
+    public var description: String { "\(label): \(reason)" }
 }
 
 /// The run was stopped: a scope went past the emergency percentage (a

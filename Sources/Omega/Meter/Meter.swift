@@ -33,6 +33,11 @@ public final class Meter: EffectMeter {
     /// Serve identical requests from earlier answers (the ledger's); also
     /// switched on by `(enable-caching!)`.
     public var cacheEnabled: Bool
+    /// Rules every call follows whatever the budgets (the modes of
+    /// `emergency-mode`: cheaper model, shorter outputs, cache only).
+    public var modeRules: [DegradeRule] = []
+    /// The mode's name, for messages (`standard`, `economy`…).
+    public var mode = "standard"
     /// Extra percentages to report crossings of (from `on-budget-threshold`).
     public var watchedPercents: Set<Int> = [] { didSet { percents = nil } }
     /// The thresholds and watched percentages, sorted (computed once).
@@ -192,7 +197,8 @@ public final class Meter: EffectMeter {
         let now = clock()
         var scopes = self.scopes(for: request.budgetScopes, model: request.model, agent: request.agent,
                                  workflow: request.workflow, now: now)
-        let cacheOnly = try degrade(&request, &scopes, now: now)
+        let cacheOnlyReason = try degrade(&request, &scopes, now: now)
+        let cacheOnly = cacheOnlyReason != nil
 
         // The key names the request in the ledger (for the cache and --resume).
         let needsKey = ledger != nil || cacheEnabled || cacheOnly || !resumeAnswers.isEmpty
@@ -200,8 +206,8 @@ public final class Meter: EffectMeter {
         if needsKey, let hit = try cachedAnswer(key, request: request, allowCache: cacheEnabled || cacheOnly) {
             return .answer(hit, Reservation(scopes: scopes, worst: Amounts(), ledgerReservation: nil, requestKey: key, cacheHit: true))
         }
-        if let (label, percent) = cacheOnly ? scopes.lazy.compactMap({ s in self.rulePercent(s, .cacheOnly, now).map { (s.label, $0) } }).first : nil {
-            throw BudgetDeferred(label: label, percent: percent, reason: "only cached answers are served, and this call has none")
+        if let why = cacheOnlyReason {
+            throw BudgetDeferred(label: why, percent: 0, reason: "only cached answers are served, and this call has none")
         }
 
         var worst = Amounts(inputTokens: Int64(request.promptTokens.tokens), outputTokens: Int64(request.maxTokens), calls: 1)
@@ -276,41 +282,37 @@ public final class Meter: EffectMeter {
                        workflow: request.workflow)
     }
 
-    /// The percentage at which `s` starts a rule of this action, if it is past it.
-    private func rulePercent(_ s: BudgetScope, _ action: DegradeRule.Action, _ now: Date) -> Int? {
-        let fullness = s.fullness(now: now) * 100
-        for rule in s.degrade + (s.limits.isEmpty && s.levels == nil ? [] : policy.degrade) where rule.action == action {
-            if fullness >= Double(rule.percent) { return rule.percent }
-        }
-        return nil
-    }
-
-    /// Applies the degradation rules of the scopes in force; returns whether
-    /// only cached answers may be served.
-    private func degrade(_ request: inout InferenceRequest, _ scopes: inout [BudgetScope], now: Date) throws -> Bool {
-        var cacheOnly = false
+    /// Applies the rules in force — the modes (`modeRules`), and the
+    /// degradation rules of each scope past their percentage; returns why
+    /// only cached answers may be served, if they may.
+    private func degrade(_ request: inout InferenceRequest, _ scopes: inout [BudgetScope], now: Date) throws -> String? {
+        var active: [(rule: DegradeRule, why: String)] = modeRules.map { ($0, "mode \(mode)") }
         for s in scopes {
             let fullness = s.fullness(now: now) * 100
             let rules = s.degrade + (s.limits.isEmpty && s.levels == nil ? [] : policy.degrade)
             for rule in rules where fullness >= Double(rule.percent) {
-                switch rule.action {
-                case .switchModel(let from, let to):
-                    guard from == nil || from == request.model, request.model != to else { continue }
-                    note("\(s.label) is past \(rule.percent)%: calls to \(request.model) now go to \(to)")
-                    request.model = to
-                    request.promptTokens = models.tokens.count(messages: request.messages, model: to)
-                    scopes = self.scopes(for: request.budgetScopes, model: to, agent: request.agent,
-                                         workflow: request.workflow, now: now)
-                case .capMaxTokens(let n):
-                    if request.maxTokens > n {
-                        note("\(s.label) is past \(rule.percent)%: max-tokens lowered to \(n)")
-                        request.maxTokens = n
-                    }
-                case .cacheOnly:
-                    cacheOnly = true
-                case .deferCall:
-                    throw BudgetDeferred(label: s.label, percent: rule.percent, reason: "calls are deferred")
+                active.append((rule, "\(s.label) is past \(rule.percent)%"))
+            }
+        }
+        var cacheOnly: String?
+        for (rule, why) in active {
+            switch rule.action {
+            case .switchModel(let from, let to):
+                guard from == nil || from == request.model, request.model != to else { continue }
+                note("\(why): calls to \(request.model) now go to \(to)")
+                request.model = to
+                request.promptTokens = models.tokens.count(messages: request.messages, model: to)
+                scopes = self.scopes(for: request.budgetScopes, model: to, agent: request.agent,
+                                     workflow: request.workflow, now: now)
+            case .capMaxTokens(let n):
+                if request.maxTokens > n {
+                    note("\(why): max-tokens lowered to \(n)")
+                    request.maxTokens = n
                 }
+            case .cacheOnly:
+                cacheOnly = cacheOnly ?? why
+            case .deferCall:
+                throw BudgetDeferred(label: why, percent: rule.percent, reason: "calls are deferred")
             }
         }
         return cacheOnly

@@ -1,0 +1,64 @@
+;; The user manual's budget procedures (seeds/004, chapter 48) on the real meter.
+
+(define (models-of thunk)
+  (let ((models '()))
+    (with-tracking (lambda (r) (set! models (cons (result-model r) models))) thunk)
+    (reverse models)))
+(define (prompts-of thunk)
+  (let ((prompts '()))
+    (with-effect-handler 'infer.op
+      (lambda (request next) (set! prompts (cons (effect-request-prompt request) prompts)) (next request))
+      thunk)
+    (reverse prompts)))
+
+;; 48.3 allocate-budget: the manual's example, exactly.
+(test '((research . 50000) (writing . 33333) (editing . 16667))
+      (allocate-budget 100000 '((research priority: 3) (writing priority: 2) (editing priority: 1))))
+(test '((a . 4) (b . 3) (c . 3)) (allocate-budget 10 '((a . 1) (b . 1) (c . 1))))
+(test 1000 (apply + (map cdr (allocate-budget 1000 '((x . 7) (y . 11) (z . 13) (w . 1))))))
+(test '((solo . 500)) (allocate-budget 500 '((solo priority: 2))))
+(test-error (allocate-budget 100 '()))
+(test-error (allocate-budget 100 '((a . 0) (b . 0))))
+(test-error (allocate-budget -5 '((a . 1))))
+
+;; 48.2 adaptive-summarize: one call per document, the prompt by budget.
+(test '(("Detailed summary: " "d1") ("Detailed summary: " "d2"))
+      (prompts-of (lambda () (adaptive-summarize '("d1" "d2") 60000))))
+(test '(("Brief summary (50 words): " "d1")) (prompts-of (lambda () (adaptive-summarize '("d1") 20000))))
+(test '(("Title only: " "d1")) (prompts-of (lambda () (adaptive-summarize '("d1") 500))))
+(test 3 (length (adaptive-summarize '("a" "b" "c") 500)))
+
+;; 48.4 generate-with-quality-target.
+(test "Insufficient budget for high quality"
+      (guard (e ((error-object? e) (error-object-message e))) (generate-with-quality-target "x" 'high 100)))
+(test '("gpt-4" "gpt-4" "gpt-4") (models-of (lambda () (generate-with-quality-target "Write" 'high 5000))))
+(test '("gpt-4") (models-of (lambda () (generate-with-quality-target "Write" 'medium 1000))))
+(test '("gpt-3.5-turbo") (models-of (lambda () (generate-with-quality-target "Write" 'medium 999))))
+(test '("gpt-3.5-turbo") (models-of (lambda () (generate-with-quality-target "Write" 'low 100000))))
+(test-error (generate-with-quality-target "x" 'superb 100))
+
+;; 48.5 monitor-budget-usage: returns the task's value and reports its spend.
+(define report
+  (call-with-output-string
+   (lambda (port)
+     (parameterize ((current-output-port port))
+       (test "done" (monitor-budget-usage (lambda () (effect infer.op "task" 'max-tokens 30) "done")))))))
+(test #t (and (string-contains report "Budget used:") (string-contains report "tokens/sec") #t))
+(test-error (on-completion (lambda () 1)))
+(test #t (real? (current-time)))
+
+;; 48.6 emergency-mode: each mode changes later calls.
+(test 'economy (emergency-mode 3000))
+(test #t (caching-enabled?))
+(define economy (effect int.op "economy call" 'model "gpt-4o" 'max-tokens 900))
+(test "gpt-4o-mini" (result-model economy))
+(test #t (<= (result-output-tokens economy) 500))
+(test 'emergency (emergency-mode 500))
+(define e1 (effect int.op "emergency call" 'model "gpt-4o" 'max-tokens 900))
+(define e2 (effect int.op "emergency call" 'model "gpt-4o" 'max-tokens 900))
+(test #t (<= (result-output-tokens e1) 150))
+(test "gpt-4o" (result-model e1))
+(test "cache" (result-backend e2))
+(test 'standard (emergency-mode 100000))
+(test #f (caching-enabled?))
+(test "gpt-4o" (result-model (effect int.op "standard call" 'model "gpt-4o" 'max-tokens 20)))

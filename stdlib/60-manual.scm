@@ -1,0 +1,151 @@
+;;; The budget procedures of the user manual (seeds/004, chapter 48),
+;;; working on the real meter. The meter's own procedures (with-budget,
+;;; with-tracking, budget-remaining …) are in 50-budget.scm.
+
+;;; 48.2 Cost-aware execution
+
+;; One call per document; the prompt depends on the budget left.
+(define (adaptive-summarize documents remaining-budget)
+  (let ((prefix (cond ((> remaining-budget 50000) "Detailed summary: ")
+                      ((> remaining-budget 10000) "Brief summary (50 words): ")
+                      (else "Title only: "))))
+    (map (lambda (doc) (effect infer.op (list prefix doc))) documents)))
+
+;;; 48.3 Allocation
+
+;; A task's weight: (research priority: 3), (research . 3), or a bare name (1).
+(define (get-priority task)
+  (cond ((and (pair? task) (real? (cdr task))) (cdr task))
+        ((and (pair? task) (memq (%option-name-or-self (cadr-safe task)) '(priority)) (pair? (cddr task)))
+         (caddr task))
+        ((pair? task) 1)
+        (else 1)))
+(define (%option-name-or-self x) (if (symbol? x) (%option-name x) x))
+(define (cadr-safe x) (and (pair? (cdr x)) (cadr x)))
+(define (%task-name task) (if (pair? task) (car task) task))
+
+;; (allocate-budget 100000 '((research priority: 3) (writing priority: 2) (editing priority: 1)))
+;; → ((research . 50000) (writing . 33333) (editing . 16667)): whole tokens in
+;; proportion to priority, adding up exactly to the total (largest remainders
+;; get the leftover tokens).
+(define (allocate-budget total-budget tasks)
+  (unless (and (exact-integer? total-budget) (>= total-budget 0))
+    (error "allocate-budget: the total must be a whole number of tokens, got" total-budget))
+  (when (null? tasks) (error "allocate-budget: no tasks"))
+  (let* ((weights (map get-priority tasks))
+         (total-weight (apply + weights)))
+    (for-each (lambda (w) (unless (and (real? w) (>= w 0)) (error "allocate-budget: a priority must be a non-negative number, got" w)))
+              weights)
+    (when (zero? total-weight) (error "allocate-budget: the priorities add up to zero"))
+    (let* ((exact-shares (map (lambda (w) (* total-budget (/ (exact w) (exact total-weight)))) weights))
+           (floors (map floor exact-shares))
+           (left (- total-budget (apply + floors)))
+           ;; indices by descending remainder, earlier tasks first on ties
+           (order (sort (iota (length tasks))
+                        (lambda (i j)
+                          (let ((ri (- (list-ref exact-shares i) (list-ref floors i)))
+                                (rj (- (list-ref exact-shares j) (list-ref floors j))))
+                            (or (> ri rj) (and (= ri rj) (< i j)))))))
+           (bonus (let loop ((k 0) (o order) (acc '()))
+                    (if (or (= k left) (null? o)) acc (loop (+ k 1) (cdr o) (cons (car o) acc))))))
+      (map (lambda (task i f) (cons (%task-name task) (exact (if (memv i bonus) (+ f 1) f))))
+           tasks (iota (length tasks)) floors))))
+
+;;; 48.4 Quality against cost
+
+(define (%model-name m)
+  (case m
+    ((gpt-4) "gpt-4")
+    ((gpt-3.5 gpt-3.5-turbo) "gpt-3.5-turbo")
+    (else (if (symbol? m) (symbol->string m) m))))
+
+;; One call to MODEL.
+(define (single-pass text model)
+  (effect infer.op text 'model (%model-name model)))
+
+;; A draft, then PASSES − 1 rounds of critique-and-rewrite, all with MODEL.
+(define (multi-pass-refinement text model passes)
+  (let loop ((draft (single-pass text model)) (n 1))
+    (if (>= n passes)
+        draft
+        (loop (effect infer.op (list "Improve this text; keep its meaning, fix what is weak:\n\n" draft)
+                      'model (%model-name model))
+              (+ n 1)))))
+
+(define (generate-with-quality-target text quality-level budget)
+  (case quality-level
+    ((high) (if (>= budget 5000)
+                (multi-pass-refinement text 'gpt-4 3)
+                (error "Insufficient budget for high quality")))
+    ((medium) (if (>= budget 1000) (single-pass text 'gpt-4) (single-pass text 'gpt-3.5)))
+    ((low) (single-pass text 'gpt-3.5))
+    (else (error "generate-with-quality-target: the quality level must be high, medium or low, got" quality-level))))
+
+;;; 48.5 Monitoring
+
+;; Tokens that can still be spent (+inf.0 when nothing limits them).
+(define (get-budget) (budget-remaining))
+;; Seconds, as a real, for measuring durations.
+(define (current-time) (/ (current-jiffy) (exact->inexact (jiffies-per-second))))
+
+(define %completion-thunks (make-parameter '()))
+;; Inside monitor-budget-usage: run THUNK when the task completes.
+(define (on-completion thunk)
+  (let ((box (%completion-thunks)))
+    (if (pair? box)
+        (set-car! box (cons thunk (car box)))
+        (error "on-completion: only inside monitor-budget-usage"))))
+;; A task is a thunk (or a value, returned as is).
+(define (execute task) (if (procedure? task) (task) task))
+
+;; Runs TASK and prints what it spent: tokens, seconds, tokens per second.
+(define (monitor-budget-usage task)
+  (let ((initial-spent (budget-spent))
+        (start-time (current-time))
+        (box (list '())))
+    (define (report-usage)
+      (let ((spent (- (budget-spent) initial-spent))
+            (duration (- (current-time) start-time)))
+        (display (list "Budget used:" spent "tokens in" (/ (round (* duration 1000)) 1000.) "seconds"))
+        (newline)
+        (display (list "Rate:" (if (> duration 0) (exact (round (/ spent duration))) 0) "tokens/sec"))
+        (newline)))
+    (parameterize ((%completion-thunks box))
+      (on-completion report-usage)
+      (let ((result (execute task)))
+        (for-each (lambda (t) (t)) (car box))
+        result))))
+
+;;; 48.6 Emergency strategies: modes that change every later call
+
+;; Expensive model → its cheaper sibling, for reduce-quality-to-medium!.
+(define %cheaper-models
+  '(("gpt-4o" . "gpt-4o-mini") ("gpt-4.1" . "gpt-4.1-mini") ("gpt-4-turbo" . "gpt-4o-mini")
+    ("gpt-4" . "gpt-3.5-turbo") ("gpt-5" . "gpt-5-mini") ("o3" . "o4-mini")
+    ("claude-opus-4-1" . "claude-sonnet-4-5") ("claude-sonnet-4-5" . "claude-haiku-4-5")
+    ("claude-sonnet-4" . "claude-haiku-4-5") ("claude-3-7-sonnet" . "claude-haiku-4-5")))
+(define %mode-rules '())
+(define (%add-mode-rule! name rule)
+  (set! %mode-rules (append %mode-rules (list rule)))
+  (%set-mode! name %mode-rules))
+
+;; Cache every answer, and serve repeated requests from it.
+(define (enable-aggressive-caching!) (enable-caching!) (%set-mode! 'emergency %mode-rules))
+;; Shortest outputs: at most 150 tokens per call.
+(define (use-minimal-prompts!) (%add-mode-rule! 'emergency '(0 max-tokens 150)))
+;; Every later call to an expensive model goes to its cheaper sibling, with
+;; at most 500 output tokens.
+(define (reduce-quality-to-medium!)
+  (for-each (lambda (p) (%add-mode-rule! 'economy (list 0 'model (cdr p) (car p)))) %cheaper-models)
+  (%add-mode-rule! 'economy '(0 max-tokens 500)))
+(define (standard-mode!)
+  (set! %mode-rules '())
+  (disable-caching!)
+  (%set-mode! 'standard '()))
+
+(define (emergency-mode remaining-budget)
+  (set! %mode-rules '())
+  (cond ((< remaining-budget 1000) (enable-aggressive-caching!) (use-minimal-prompts!))
+        ((< remaining-budget 5000) (reduce-quality-to-medium!) (enable-caching!))
+        (else (standard-mode!)))
+  (current-mode))
