@@ -149,3 +149,76 @@
         ((< remaining-budget 5000) (reduce-quality-to-medium!) (enable-caching!))
         (else (standard-mode!)))
   (current-mode))
+
+;;; 48.7 Forecasting, from the ledger's history of similar tasks
+
+;; A task is a datum such as (summarize 100 documents): its kind is its
+;; first word, its size its first number.
+(define (%task-kind task)
+  (let ((head (if (pair? task) (car task) task)))
+    (cond ((symbol? head) (symbol->string head))
+          ((string? head) head)
+          (else (call-with-output-string (lambda (p) (write head p)))))))
+(define (%task-size task)
+  (and (pair? task)
+       (let loop ((xs (cdr task)))
+         (cond ((not (pair? xs)) #f) ((real? (car xs)) (car xs)) (else (loop (cdr xs)))))))
+(define (%task-text task) (if (string? task) task (call-with-output-string (lambda (p) (write task p)))))
+
+;; (with-task TASK THUNK): runs THUNK and records what TASK spent (tokens,
+;; dollars, seconds) in the ledger, for forecasts of similar tasks.
+(define (with-task task thunk)
+  (let ((tokens (budget-spent)) (usd (budget-spent 'usd)) (start (current-time)))
+    (let ((result (thunk)))
+      (%record-task! (%task-text task) (%task-kind task) (%task-size task)
+                     (- (budget-spent) tokens) (- (budget-spent 'usd) usd) (- (current-time) start))
+      result)))
+
+;; Past tasks of the same kind, each an association list (task kind size
+;; tokens usd seconds run); when both have a size, scaled-tokens is the
+;; past spend scaled to this task's size.
+(define (find-similar-historical-tasks task)
+  (let ((size (%task-size task)))
+    (map (lambda (r)
+           (let ((past-size (cdr (assq 'size r))))
+             (if (and size past-size (> past-size 0))
+                 (cons (cons 'scaled-tokens (exact (round (* (cdr (assq 'tokens r)) (/ size past-size))))) r)
+                 r)))
+         (%similar-tasks (%task-kind task)))))
+
+;; What a past task cost, in tokens (scaled to the asked size when it can be).
+(define (get-cost record)
+  (let ((scaled (assq 'scaled-tokens record)))
+    (if scaled (cdr scaled) (cdr (assq 'tokens record)))))
+
+(define (average xs) (/ (apply + xs) (length xs)))
+(define (standard-deviation xs)
+  (let ((m (average xs)))
+    (sqrt (/ (apply + (map (lambda (x) (square (- x m))) xs)) (length xs)))))
+
+;; The forecast and how it was made: forecast (mean × 1.5, whole tokens),
+;; mean, std-dev, samples, source (history, or simulator: with no history,
+;; THUNK runs as a dry run on the offline simulator — nothing charged — and
+;; its spend stands in for the mean).
+(define (forecast-budget-details task . thunk)
+  (let ((similar (find-similar-historical-tasks task))
+        (safety-margin 1.5))
+    (cond ((pair? similar)
+           (let* ((costs (map get-cost similar)) (avg (average costs)))
+             (list (cons 'forecast (exact (ceiling (* avg safety-margin))))
+                   (cons 'mean (exact->inexact avg))
+                   (cons 'std-dev (exact->inexact (standard-deviation costs)))
+                   (cons 'samples (length costs))
+                   (cons 'source 'history))))
+          ((and (pair? thunk) (procedure? (car thunk)))
+           (let ((spent #f))
+             (dynamic-wind %dry-run-begin (car thunk) (lambda () (set! spent (%dry-run-end))))
+             (list (cons 'forecast (exact (ceiling (* spent safety-margin))))
+                   (cons 'mean (exact->inexact spent)) (cons 'std-dev 0.) (cons 'samples 0)
+                   (cons 'source 'simulator))))
+          (else
+           (error "forecast-budget-needs: no history of tasks like this; record some with with-task, or give a thunk to forecast by a dry run:" task)))))
+
+;; (forecast-budget-needs '(summarize 100 documents) [THUNK]) → tokens.
+(define (forecast-budget-needs task . thunk)
+  (cdr (assq 'forecast (apply forecast-budget-details task thunk))))

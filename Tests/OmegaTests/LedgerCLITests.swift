@@ -152,6 +152,19 @@ import Testing
         #expect(caught.status == 0 && caught.stdout == "10\n")
     }
 
+    @Test func forecastsComeFromEarlierRunsInTheLedger() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let record = "(with-task '(summarize 10 documents) (lambda () (for-each (lambda (i) (effect infer.op (number->string i) 'max-tokens 100)) (iota 10)))) (display (budget-spent))"
+        let first = try runOmega(["-e", record], environment: s.environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let spent = Int(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        let forecast = try runOmega(["-e", "(forecast-budget-details '(summarize 20 documents))"], environment: s.environment)
+        #expect(forecast.status == 0, "\(forecast.stderr)")
+        #expect(forecast.stdout.contains("(forecast . \(Int((Double(spent * 2) * 1.5).rounded(.up))))"), "\(forecast.stdout) after \(spent)")
+        #expect(forecast.stdout.contains("(source . history)"))
+    }
+
     @Test func theBudgetTourRuns() throws {
         let r = try runOmega(["--ledger", "none", packageRoot.appendingPathComponent("examples/budget/tour.scm").path])
         #expect(r.status == 0, "\(r.stderr)")

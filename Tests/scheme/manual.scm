@@ -62,3 +62,23 @@
 (test 'standard (emergency-mode 100000))
 (test #f (caching-enabled?))
 (test "gpt-4o" (result-model (effect int.op "standard call" 'model "gpt-4o" 'max-tokens 20)))
+
+;; 48.7 forecast-budget-needs: a dry run on the simulator with no history
+;; (nothing charged), then mean × 1.5 of similar past tasks, scaled by size.
+(define (summarize-docs n)
+  (lambda () (for-each (lambda (i) (effect infer.op (string-append "doc " (number->string i)) 'max-tokens 100)) (iota n))))
+(define spent-before (budget-spent))
+(define dry (forecast-budget-details '(summarize 10 documents) (summarize-docs 10)))
+(test 'simulator (cdr (assq 'source dry)))
+(test spent-before (budget-spent))
+(test (exact (ceiling (* 1.5 (cdr (assq 'mean dry))))) (cdr (assq 'forecast dry)))
+(test-error (forecast-budget-needs '(translate 5 pages)))
+(define t10 (let ((b (budget-spent))) (with-task '(summarize 10 documents) (summarize-docs 10)) (- (budget-spent) b)))
+(define t20 (let ((b (budget-spent))) (with-task '(summarize 20 documents) (summarize-docs 20)) (- (budget-spent) b)))
+(test 2 (length (find-similar-historical-tasks '(summarize 40 documents))))
+(test (list (* 4 t10) (* 2 t20)) (map get-cost (find-similar-historical-tasks '(summarize 40 documents))))
+(test (exact (ceiling (* 1.5 (/ (+ (* 4 t10) (* 2 t20)) 2)))) (forecast-budget-needs '(summarize 40 documents)))
+(test 'history (cdr (assq 'source (forecast-budget-details '(summarize 40 documents)))))
+(test 2 (cdr (assq 'samples (forecast-budget-details '(summarize 40 documents)))))
+(test 3 (average '(2 4 3)))
+(test 2 (standard-deviation '(2 4 4 4 5 5 7 9)))

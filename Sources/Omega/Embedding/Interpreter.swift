@@ -70,8 +70,11 @@ public final class Interpreter {
     public let effects: EffectEngine
     /// Defaults of the effect path.
     public var effectSettings: EffectSettings
-    /// Charges every call against the budgets in force.
-    public let meter: Meter
+    /// Charges every call against the budgets in force (a dry run swaps in
+    /// a meter of its own for a while).
+    public internal(set) var meter: Meter
+    /// Meters and backends put aside by dry runs (`forecast-budget-needs`), innermost last.
+    var dryRunSaved: [(meter: Meter, backend: ModelBackend)] = []
     /// Notes already written to standard error (each is written once).
     var notesGiven: Set<String> = []
 

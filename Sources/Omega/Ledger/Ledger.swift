@@ -402,6 +402,46 @@ public final class Ledger {
         return result
     }
 
+    // MARK: Tasks
+
+    /// A completed task's spend: what forecasts of similar tasks start from.
+    public struct TaskRecord: Sendable, Equatable {
+        public var time: Date
+        public var runID: String
+        /// What kind of task (the first word of `(summarize 100 documents)`).
+        public var kind: String
+        /// The task as written.
+        public var task: String
+        /// Its size (the first number in it), when it has one.
+        public var size: Double?
+        public var tokens: Int64
+        public var cost: Money
+        public var seconds: Double
+    }
+
+    /// Records a completed task.
+    public func recordTask(_ t: TaskRecord) throws {
+        try locked {
+            try db.run("INSERT INTO tasks(time, run_id, kind, task, size, tokens, cost_pd, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [.double(t.time.timeIntervalSince1970), .text(t.runID), .text(t.kind), .text(t.task),
+                        t.size.map { .double($0) } ?? .null, .int(t.tokens), .int(t.cost.picodollars), .double(t.seconds)])
+        }
+    }
+
+    /// Completed tasks of a kind, oldest first.
+    public func tasks(kind: String) throws -> [TaskRecord] {
+        var result: [TaskRecord] = []
+        try locked {
+            try db.query("SELECT time, run_id, kind, task, size, tokens, cost_pd, seconds FROM tasks WHERE kind = ? ORDER BY id",
+                         [.text(kind)]) { r in
+                result.append(TaskRecord(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "",
+                                         kind: r.text(2) ?? "", task: r.text(3) ?? "", size: r.isNull(4) ? nil : r.double(4),
+                                         tokens: r.int(5), cost: Money(picodollars: r.int(6)), seconds: r.double(7)))
+            }
+        }
+        return result
+    }
+
     // MARK: Calendar windows
 
     /// Settled spend of a window (`day:2026-11-23`, `week:2026-W48`, `month:2026-11`).
@@ -541,6 +581,13 @@ enum LedgerSchema {
         DROP INDEX IF EXISTS calls_run;
         DROP INDEX IF EXISTS calls_key;
         DROP INDEX IF EXISTS calls_time;
+        """,
+        // 3: completed tasks, for forecasts of similar ones.
+        """
+        CREATE TABLE IF NOT EXISTS tasks(
+          id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, task TEXT NOT NULL,
+          size REAL, tokens INTEGER NOT NULL, cost_pd INTEGER NOT NULL, seconds REAL NOT NULL);
+        CREATE INDEX IF NOT EXISTS tasks_kind ON tasks(kind);
         """,
     ]
 

@@ -147,6 +147,53 @@ enum BudgetLibrary: NativeLibrary {
             return .unspecified
         }
         interp.define("current-mode") { interp in interp.symbol(interp.meter.mode) }
+        // Tasks for forecasts: (%record-task! TEXT KIND SIZE TOKENS USD SECONDS), (%similar-tasks KIND).
+        interp.define("%record-task!", min: 6, max: 6) { interp, args in
+            let size = Num(args[2]).map(\.doubleValue)
+            let record = Ledger.TaskRecord(
+                time: Date(), runID: interp.meter.runID, kind: name(args[1], interp) ?? "task",
+                task: name(args[0], interp) ?? interp.displayString(args[0]), size: size,
+                tokens: try internalAmount(args[3], .tokens, interp, argument: 4),
+                cost: Money(picodollars: try internalAmount(args[4], .usd, interp, argument: 5)),
+                seconds: Num(args[5])?.doubleValue ?? 0)
+            do { try interp.meter.recordTask(record) } catch {
+                throw SchemeError(.error, "with-task: the ledger could not record the task: \(error)")
+            }
+            return .unspecified
+        }
+        interp.define("%similar-tasks") { interp, kind in
+            let records: [Ledger.TaskRecord]
+            do { records = try interp.meter.tasks(kind: name(kind, interp) ?? "") } catch {
+                throw SchemeError(.error, "find-similar-historical-tasks: \(error)")
+            }
+            func pair(_ k: String, _ v: Value) -> Value { interp.cons(interp.symbol(k), v) }
+            return interp.list(records.map { r in
+                interp.list([pair("task", interp.makeString(r.task)), pair("kind", interp.makeString(r.kind)),
+                              pair("size", r.size.map { interp.heap.flonum($0) } ?? .false),
+                              pair("tokens", schemeAmount(r.tokens, .tokens, interp)),
+                              pair("usd", schemeAmount(r.cost.picodollars, .usd, interp)),
+                              pair("seconds", interp.heap.flonum(r.seconds)), pair("run", interp.makeString(r.runID))])
+            })
+        }
+        // A dry run: calls go to the simulator and a meter of their own
+        // (nothing charged, nothing recorded) until %dry-run-end, which
+        // returns the tokens they used.
+        interp.define("%dry-run-begin") { interp in
+            interp.dryRunSaved.append((interp.meter, interp.effects.backend))
+            let dry = Meter(models: interp.models, report: { _ in })
+            interp.meter = dry
+            interp.effects.meter = dry
+            interp.effects.backend = SimulatorBackend(tokens: interp.models.tokens, prices: interp.models.prices)
+            return .unspecified
+        }
+        interp.define("%dry-run-end") { interp in
+            guard let saved = interp.dryRunSaved.popLast() else { return .false }
+            let spent = interp.meter.runTotals.tokens
+            interp.meter = saved.meter
+            interp.effects.meter = saved.meter
+            interp.effects.backend = saved.backend
+            return schemeAmount(spent, .tokens, interp)
+        }
         interp.define("%run-id") { interp in interp.makeString(interp.meter.runID) }
     }
 

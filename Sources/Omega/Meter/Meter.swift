@@ -565,6 +565,22 @@ public final class Meter: EffectMeter {
     /// Totals of the run so far.
     public var runTotals: Amounts { runScope.used }
 
+    // MARK: Tasks
+
+    /// Tasks completed in this process when there is no ledger.
+    private var taskHistory: [Ledger.TaskRecord] = []
+
+    /// Records a completed task (in the ledger, else in memory).
+    public func recordTask(_ t: Ledger.TaskRecord) throws {
+        if let ledger { try ledger.recordTask(t) } else { taskHistory.append(t) }
+    }
+
+    /// Completed tasks of a kind.
+    public func tasks(kind: String) throws -> [Ledger.TaskRecord] {
+        if let ledger { return try ledger.tasks(kind: kind) }
+        return taskHistory.filter { $0.kind == kind }
+    }
+
     // MARK: Checkpoints
 
     /// What a checkpoint keeps: the run's and each named scope's spend.
