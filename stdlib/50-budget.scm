@@ -90,11 +90,16 @@
 
 (define %trackers (make-parameter '()))
 
-;; (with-tracking PROC THUNK): PROC gets the result record of every call
-;; that settles while THUNK runs (result-input-tokens, result-cost, …).
+;; (with-tracking PROC THUNK): PROC gets the tokens of every call that
+;; settles while THUNK runs — (track-spend tokens), as in the manual — and,
+;; when it takes two arguments, the call's result record too
+;; (result-model, result-cost, …): (lambda (tokens result) …).
 (define (with-tracking proc thunk)
   (unless (procedure? proc) (error "with-tracking: not a procedure:" proc))
-  (parameterize ((%trackers (cons proc (%trackers)))) (thunk)))
+  (let ((tracker (if (%accepts? proc 2)
+                     (lambda (r) (proc (result-total-tokens r) r))
+                     (lambda (r) (proc (result-total-tokens r))))))
+    (parameterize ((%trackers (cons tracker (%trackers)))) (thunk))))
 
 (define %threshold-callbacks '())
 

@@ -94,7 +94,7 @@
 (define settled 0)
 (test #t (with-budget 2000
            (lambda ()
-             (with-tracking (lambda (r) (set! settled (+ settled (result-total-tokens r))))
+             (with-tracking (lambda (tokens) (set! settled (+ settled tokens)))
                (lambda ()
                  (guard (e (#t #t))
                    (parallel-map (lambda (i) (effect infer.op (number->string i) 'max-tokens (+ 20 (* 7 (modulo (* i 13) 29)))))
@@ -125,12 +125,17 @@
 (test #t (let ((m (assoc "gpt-4o-mini" (budget-usage-by 'model)))) (and m (> (cdr (assq 'calls (cdr m))) 0))))
 (test #t (pair? (assoc "infer.op" (budget-usage-by 'operation))))
 
-;; with-tracking sees each settled call's record.
+;; with-tracking: a one-argument procedure gets each settled call's tokens
+;; (the manual's track-spend); a two-argument one also gets its result record.
 (define tracked '())
-(with-tracking (lambda (r) (set! tracked (cons r tracked)))
-  (lambda () (effect infer.op "t1" 'max-tokens 5) (effect infer.op "t2" 'max-tokens 5)))
+(define tracked-tokens 0)
+(with-tracking (lambda (tokens r) (set! tracked (cons r tracked)))
+  (lambda ()
+    (with-tracking (lambda (tokens) (set! tracked-tokens (+ tracked-tokens tokens)))
+      (lambda () (effect infer.op "t1" 'max-tokens 5) (effect infer.op "t2" 'max-tokens 5)))))
 (test 2 (length tracked))
 (test #t (inference-result? (car tracked)))
+(test (apply + (map result-total-tokens tracked)) tracked-tokens)
 
 ;; Thresholds: a callback runs once when a scope first reaches its percentage.
 (define crossings '())

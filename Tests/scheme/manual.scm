@@ -2,7 +2,7 @@
 
 (define (models-of thunk)
   (let ((models '()))
-    (with-tracking (lambda (r) (set! models (cons (result-model r) models))) thunk)
+    (with-tracking (lambda (tokens r) (set! models (cons (result-model r) models))) thunk)
     (reverse models)))
 (define (prompts-of thunk)
   (let ((prompts '()))

@@ -41,7 +41,7 @@
 ;; 4. Money and time budgets, and degradation to a cheaper model at 50%.
 (with-budget (budget 'usd 0.02 'seconds 30 'degrade '((50 model "gpt-4o-mini" "gpt-4o")))
   (lambda ()
-    (with-tracking (lambda (r) (show "call" (list (result-model r) (result-total-tokens r) (format-usd (result-cost r)))))
+    (with-tracking (lambda (tokens r) (show "call" (list (result-model r) (result-total-tokens r) (format-usd (result-cost r)))))
       (lambda ()
         (let loop ((i 0))
           (when (and (< i 8) (> (budget-remaining 'usd) 1/500))

@@ -147,6 +147,13 @@ enum BudgetLibrary: NativeLibrary {
             return .unspecified
         }
         interp.define("current-mode") { interp in interp.symbol(interp.meter.mode) }
+        // Whether PROC can be called with N arguments (with-tracking offers a second one).
+        interp.define("%accepts?") { _, proc, n in
+            let count = try Check.int(n, 2)
+            if let c = proc.as(Closure.self) { return Value(count >= c.requiredCount && (c.hasRest || count == c.requiredCount)) }
+            if let p = proc.as(Primitive.self) { return Value(count >= p.minArgs && (p.maxArgs < 0 || count <= p.maxArgs)) }
+            return Value(count == 1)
+        }
         // Tasks for forecasts: (%record-task! TEXT KIND SIZE TOKENS USD SECONDS), (%similar-tasks KIND).
         interp.define("%record-task!", min: 6, max: 6) { interp, args in
             let size = Num(args[2]).map(\.doubleValue)
