@@ -165,6 +165,26 @@ import Testing
         #expect(forecast.stdout.contains("(source . history)"))
     }
 
+    @Test func theManualsExamplesRunAsWritten() throws {
+        let dir = packageRoot.appendingPathComponent("examples/manual")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".scm") }.sorted()
+        #expect(files.count == 8)
+        var out: [String: String] = [:]
+        for f in files {
+            let r = try runOmega([dir.appendingPathComponent(f).path])
+            #expect(r.status == 0, "\(f): \(r.stderr)")
+            out[f] = r.stdout
+        }
+        #expect(out["48-1-token-budgets.scm"]?.contains("stopped before overspending") == true)
+        #expect(out["48-1-token-budgets.scm"]?.contains("Budget exceeded") == true)
+        #expect(out["48-3-allocation.scm"]?.hasPrefix("((research . 50000) (writing . 33333) (editing . 16667))") == true)
+        #expect(out["48-4-quality.scm"]?.contains("(high 2000 → Insufficient budget for high quality)") == true)
+        #expect(out["48-5-monitoring.scm"]?.contains("tokens/sec") == true)
+        #expect(out["48-6-emergency.scm"]?.contains("(under 5000: economy gpt-4o-mini") == true)
+        #expect(out["48-6-emergency.scm"]?.contains("emergency gpt-4o 150 cache)") == true)
+        #expect(out["48-7-forecasting.scm"]?.contains("(source . history)") == true)
+    }
+
     @Test func theBudgetTourRuns() throws {
         let r = try runOmega(["--ledger", "none", packageRoot.appendingPathComponent("examples/budget/tour.scm").path])
         #expect(r.status == 0, "\(r.stderr)")
