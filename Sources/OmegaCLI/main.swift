@@ -120,9 +120,15 @@ struct OmegaCommand: ParsableCommand {
             guard let n = Int64(text), n >= 0 else {
                 throw ConfigError(place: "$OMEGA_TOKEN_BUDGET", message: "expected a number of tokens, got '\(text)'")
             }
-            policy.run[.tokens] = n
+            policy.run[.tokens] = n == 0 ? nil : n   // 0 = unlimited, as in the tracker's config
         }
-        if let b = budget { policy.run[.tokens] = Int64(b) }
+        if let text = env["OMEGA_TOKEN_WARNING_THRESHOLD"], !text.isEmpty {
+            guard let d = Double(text), d > 0, d <= 100 else {
+                throw ConfigError(place: "$OMEGA_TOKEN_WARNING_THRESHOLD", message: "expected a percentage 1–100, got '\(text)'")
+            }
+            policy.thresholds = [Int(d.rounded(.down))]
+        }
+        if let b = budget { policy.run[.tokens] = b == 0 ? nil : Int64(b) }
         let configured = try configuration.ledgerPath()
         let path = ledger ?? env["OMEGA_LEDGER"].flatMap { $0.isEmpty ? nil : $0 } ?? configured
             ?? Ledger.defaultPath(environment: env)

@@ -135,6 +135,17 @@ import Testing
         #expect(try runOmega(["-e", call], environment: env).status == 3)
         // The flag beats the environment.
         #expect(try runOmega(["--budget", "5000", "-e", call], environment: env).status == 0)
+        // The tracker's agent message, from its own configuration layout.
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let config = try s.write("tracker.toml", "[token_budget]\ntotal_budget = 100000\nwarning_threshold = 50\n[token_budget.per_agent_limits]\nexpensive-agent = 150\n")
+        let agent = try runOmega(["--ledger", "none", "--config", config, "-e",
+            "(with-agent \"expensive-agent\" (lambda () \(call) \(call)))"])
+        #expect(agent.status == 3)
+        #expect(agent.stderr.contains("agent expensive-agent would exceed its limit of 150 tokens (current: "), "\(agent.stderr)")
+        #expect(agent.stderr.contains("has used"), "the 50% warning")
+        let warnEnv = ProcessInfo.processInfo.environment.merging(["OMEGA_TOKEN_WARNING_THRESHOLD": "loud", "OMEGA_LEDGER": "none"]) { $1 }
+        #expect(try runOmega(["-e", "1"], environment: warnEnv).status == 2)
         let badEnv = ProcessInfo.processInfo.environment.merging(["OMEGA_TOKEN_BUDGET": "lots", "OMEGA_LEDGER": "none"]) { $1 }
         let bad = try runOmega(["-e", "1"], environment: badEnv)
         #expect(bad.status == 2 && bad.stderr.contains("$OMEGA_TOKEN_BUDGET"))

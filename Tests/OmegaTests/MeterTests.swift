@@ -278,6 +278,27 @@ import Testing
         }
     }
 
+    @Test func theTrackersConfigurationLayoutIsRead() throws {
+        let c = try Configuration(text: """
+            [token_budget]
+            total_budget = 1000000
+            warning_threshold = 80
+            [token_budget.per_agent_limits]
+            code-reviewer = 100000
+            test-gen = 50000
+            """, file: URL(fileURLWithPath: "/tmp/t.toml"))
+        let p = try c.budgetPolicy()
+        #expect(p.run[.tokens] == 1_000_000)
+        #expect(p.thresholds == [80])
+        #expect(p.agents["code-reviewer"]?[.tokens] == 100_000 && p.agents["test-gen"]?[.tokens] == 50_000)
+        let unlimited = try Configuration(text: "[token_budget]\ntotal_budget = 0\n", file: URL(fileURLWithPath: "/tmp/t.toml"))
+        #expect(try unlimited.budgetPolicy().run[.tokens] == nil)
+        let bad = try Configuration(text: "[token_budget]\nwarning_threshold = 180\n", file: URL(fileURLWithPath: "/tmp/t.toml"))
+        do { _ = try bad.budgetPolicy(); Issue.record("accepted 180%") } catch {
+            #expect("\(error)".contains("/tmp/t.toml:2: token_budget.warning_threshold"))
+        }
+    }
+
     @Test func escalationLevelsWarnThenStopAtCritical() throws {
         var policy = BudgetPolicy()
         policy.levels[.run] = EscalationLevels(moderate: 100, high: 200, critical: 300)

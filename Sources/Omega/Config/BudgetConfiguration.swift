@@ -71,9 +71,34 @@ extension Configuration {
         }
         policy.models = try namedLimits("budget.models")
         policy.agents = try namedLimits("budget.agents")
+        try readTrackerLayout(into: &policy)
         policy.workflows = try namedLimits("budget.workflows")
         policy.degrade = try degradeRules()
         return policy
+    }
+
+    /// The token-budget tracker's layout (seeds/002), read as well:
+    ///
+    ///     [token_budget]
+    ///     total_budget = 1000000        # the run's tokens; 0 = unlimited
+    ///     warning_threshold = 80        # one warning percentage
+    ///     [token_budget.per_agent_limits]
+    ///     code-reviewer = 100000
+    func readTrackerLayout(into policy: inout BudgetPolicy) throws {
+        guard try table("token_budget") != nil else { return }
+        if let (v, place) = lookup("token_budget.total_budget") {
+            guard case .integer(let n) = v, n >= 0 else {
+                throw ConfigError(place: place, key: "token_budget.total_budget", message: "expected a number of tokens (0 = unlimited)")
+            }
+            if n > 0 { policy.run[.tokens] = Int64(n) } else { policy.run[.tokens] = nil }
+        }
+        if let (v, place) = lookup("token_budget.warning_threshold") {
+            guard let text = v.numberText, let d = Double(text), d > 0, d <= 100 else {
+                throw ConfigError(place: place, key: "token_budget.warning_threshold", message: "expected a percentage 1–100")
+            }
+            policy.thresholds = [Int(d.rounded(.down))]
+        }
+        for (name, limits) in try namedLimits("token_budget.per_agent_limits") { policy.agents[name] = limits }
     }
 
     /// A table of unit = amount (`tokens = 1000`, `usd = 0.50`), or nil.
