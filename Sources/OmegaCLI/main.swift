@@ -21,6 +21,7 @@ struct OmegaCommand: ParsableCommand {
             omega -e EXPR
             echo EXPR | omega
             omega count [--model M | --encoding E] [--json] [FILE…]
+            omega tokens status
             omega test FILE.scm…
             """,
         discussion: """
@@ -237,7 +238,7 @@ func runSchemeTests(_ files: [String]) -> Int32 {
 func runSubcommand<C: ParsableCommand>(_ type: C.Type, _ args: [String]) -> Never {
     let name = C.configuration.commandName ?? "omega"
     do {
-        var command = try type.parse(args)
+        var command = try type.parseAsRoot(args)   // as root: a subcommand's own subcommands
         try command.run()
         exit(ExitStatus.success)
     } catch let e as CLIError {
@@ -272,6 +273,9 @@ if argv.first == "test" {
 }
 if argv.first == "count" {
     runSubcommand(CountCommand.self, Array(argv.dropFirst()))
+}
+if argv.first == "tokens" {
+    runSubcommand(TokensCommand.self, Array(argv.dropFirst()))
 }
 if argv.first == "run" {
     argv.removeFirst()

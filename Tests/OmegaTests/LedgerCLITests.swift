@@ -196,6 +196,26 @@ import Testing
         #expect(out["48-7-forecasting.scm"]?.contains("(source . history)") == true)
     }
 
+    @Test func tokensStatusDrawsTheDashboardFromTheLedger() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let config = try s.write("c.toml", "[budget.daily]\ntokens = 20000\n[budget.workflows.sprint]\ntokens = 5000\n")
+        let run = try runOmega(["--config", config, "-e",
+            "(with-workflow \"sprint\" (lambda () (effect infer.op \"a\" 'model \"gpt-4o\" 'max-tokens 300) (display (budget-spent))))"],
+            environment: s.environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let spent = Int(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        let status = try runOmega(["tokens", "status", "--config", config], environment: s.environment)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("TOKEN USAGE DASHBOARD"))
+        #expect(status.stdout.contains("\(spent) / 20,000 tokens"), "\(status.stdout)")
+        #expect(status.stdout.contains("Current Workflow (sprint)"))
+        #expect(status.stdout.contains("gpt-4o"))
+        #expect(!status.stdout.contains("\u{1B}["), "no colour when not a terminal")
+        let none = try runOmega(["tokens", "status", "--ledger", "none"])
+        #expect(none.status == 1 && none.stderr.contains("no ledger"))
+    }
+
     @Test func theBudgetTourRuns() throws {
         let r = try runOmega(["--ledger", "none", packageRoot.appendingPathComponent("examples/budget/tour.scm").path])
         #expect(r.status == 0, "\(r.stderr)")

@@ -343,6 +343,13 @@ public final class Ledger {
         }
     }
 
+    /// The calls of one calendar window (`day`, `week` or `month` and its key).
+    public func calls(window: BudgetScope.Kind, key: String) throws -> [Call] {
+        let column = window == .week ? "week" : window == .month ? "month" : "day"
+        try flush()
+        return try locked { try selectCalls("WHERE \(column) = ? ORDER BY id", [.text(key)]) }
+    }
+
     /// The latest successful answer to an identical request, for the cache.
     public func cachedCall(requestKey: String) throws -> Call? {
         try flush()
