@@ -507,7 +507,7 @@ public final class Ledger {
                 totals[key] = used
                 guard check else { continue }
                 for (unit, limit) in limits.sorted(by: { $0.key.rawValue < $1.key.rawValue })
-                where unit != .seconds && used[unit] + reserved[unit] + amount[unit] > limit {
+                where unit != .seconds && used[unit].adding(saturating: reserved[unit]).adding(saturating: amount[unit]) > limit {
                     return .failure(WindowRefusal(window: key, unit: unit, limit: limit, used: used, reserved: reserved))
                 }
             }

@@ -159,6 +159,11 @@ enum EffectLibrary: NativeLibrary {
         for (k, v) in opts where !known.contains(k) { extra[k] = interp.displayString(v) }
 
         let maxTokens = try count("max-tokens") ?? interp.effectSettings.defaultMaxTokens
+        // No model answers with more; a typo must not become a reservation
+        // (or a simulated answer) of billions of tokens.
+        guard maxTokens <= 10_000_000 else {
+            throw fail(.range, operation, "option max-tokens must be at most 10000000, got ", [.init(fixnum: maxTokens)])
+        }
         var request = InferenceRequest(
             operation: operation, prompt: p, model: model, maxTokens: maxTokens,
             temperature: try real("temperature"), stop: stop, system: system,

@@ -97,6 +97,15 @@ public struct Amounts: Sendable, Equatable, Codable {
     public static func -= (a: inout Amounts, b: Amounts) { a = a - b }
 }
 
+extension Int64 {
+    /// `self + other`, held at the largest (or smallest) value instead of
+    /// overflowing: a huge max-tokens or price must refuse a call, not crash.
+    func adding(saturating other: Int64) -> Int64 {
+        let (r, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : r
+    }
+}
+
 /// Limits per unit, in the internal scale of `Amounts`.
 public typealias BudgetLimits = [BudgetUnit: Int64]
 

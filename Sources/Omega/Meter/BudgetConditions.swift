@@ -23,7 +23,7 @@ public struct BudgetExceeded: Error, CustomStringConvertible, Sendable {
     /// `agent code-reviewer would exceed its limit of 50000 tokens (current: 48000, requested: 3000)`.
     public var description: String {
         let what = level == .critical ? "critical level" : "limit"
-        return "\(label) would exceed its \(what) of \(unit.format(limit)) (current: \(BudgetExceeded.plain(unit, used + reserved)), requested: \(BudgetExceeded.plain(unit, requested)))"
+        return "\(label) would exceed its \(what) of \(unit.format(limit)) (current: \(BudgetExceeded.plain(unit, used.adding(saturating: reserved))), requested: \(BudgetExceeded.plain(unit, requested)))"
     }
 
     static func plain(_ unit: BudgetUnit, _ amount: Int64) -> String {
@@ -77,7 +77,7 @@ public struct ScopeStatus: Sendable {
     public var reserved: Int64
     public var level: EscalationLevel
 
-    public var remaining: Int64? { limit.map { max(0, $0 - used - reserved) } }
+    public var remaining: Int64? { limit.map { max(0, $0.adding(saturating: -used.adding(saturating: reserved))) } }
     /// Percentage of the limit used (settled), when there is a limit.
     public var percent: Double? {
         guard let l = limit, l > 0 else { return nil }

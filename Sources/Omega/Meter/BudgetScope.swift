@@ -58,7 +58,7 @@ public final class BudgetScope {
 
     /// Used plus reserved in `unit`; for `seconds`, the time since the scope opened.
     func committed(_ unit: BudgetUnit, now: Date) -> Int64 {
-        unit == .seconds ? Int64(now.timeIntervalSince(opened) * 1000) : used[unit] + reserved[unit]
+        unit == .seconds ? Int64(now.timeIntervalSince(opened) * 1000) : used[unit].adding(saturating: reserved[unit])
     }
 
     /// The highest fraction of any limit that used plus reserved has reached.
@@ -67,7 +67,7 @@ public final class BudgetScope {
         for (unit, limit) in limits where limit > 0 {
             f = max(f, Double(committed(unit, now: now)) / Double(limit))
         }
-        if let l = levels, l.critical > 0 { f = max(f, Double(used.tokens + reserved.tokens) / Double(l.critical)) }
+        if let l = levels, l.critical > 0 { f = max(f, Double(used.tokens.adding(saturating: reserved.tokens)) / Double(l.critical)) }
         return f
     }
 

@@ -118,9 +118,9 @@ public final class Meter: EffectMeter {
     public func extend(scopeID: Int, unit: BudgetUnit, by amount: Int64) {
         guard let s = allScopes.first(where: { $0.id == scopeID }) else { return }
         if let l = s.limits[unit] {
-            s.limits[unit] = l + amount
+            s.limits[unit] = l.adding(saturating: amount)
         } else if unit == .tokens, let lv = s.levels {
-            s.levels = EscalationLevels(moderate: lv.moderate, high: lv.high, critical: lv.critical + amount)
+            s.levels = EscalationLevels(moderate: lv.moderate, high: lv.high, critical: lv.critical.adding(saturating: amount))
         }
         if s.kind.isWindow { policy.windows[s.kind] = s.limits }
     }
@@ -264,11 +264,11 @@ public final class Meter: EffectMeter {
                 if elapsed >= limit { throw refusal(s, unit, limit: limit, used: elapsed, reserved: 0, requested: 0, request) }
                 continue
             }
-            if s.used[unit] + s.reserved[unit] + worst[unit] > limit {
+            if s.used[unit].adding(saturating: s.reserved[unit]).adding(saturating: worst[unit]) > limit {
                 throw refusal(s, unit, limit: limit, used: s.used[unit], reserved: s.reserved[unit], requested: worst[unit], request)
             }
         }
-        if let c = s.levels?.critical, s.used.tokens + s.reserved.tokens + worst.tokens > c, (s.limits[.tokens] ?? .max) > c {
+        if let c = s.levels?.critical, s.used.tokens.adding(saturating: s.reserved.tokens).adding(saturating: worst.tokens) > c, (s.limits[.tokens] ?? .max) > c {
             var e = refusal(s, .tokens, limit: c, used: s.used.tokens, reserved: s.reserved.tokens, requested: worst.tokens, request)
             e.level = .critical
             throw e
@@ -491,18 +491,19 @@ public final class Meter: EffectMeter {
             for unit in BudgetUnit.allCases where unit != .seconds {
                 guard let limit = s.limits[unit], limit > 0 else { continue }
                 let used = s.used[unit]
-                let crossed = percents.filter { Int64($0) * limit <= used * 100 && !(s.reported[unit]?.contains($0) ?? false) }
-                guard let highest = crossed.last else { continue }
+                // In Double: a limit near Int64.max times 100 must not overflow.
+                let percentUsed = Double(used) * 100 / Double(limit)
+                let crossed = percents.filter { Double($0) <= percentUsed && !(s.reported[unit]?.contains($0) ?? false) }
+                guard !crossed.isEmpty else { continue }
                 s.reported[unit, default: []].formUnion(crossed)
                 let status = self.status(s, unit, now: now)
                 if policy.thresholds.contains(where: { crossed.contains($0) }) {
-                    let pct = Int(Double(used) * 100 / Double(limit))
-                    alert("threshold", scope: s.label, "\(s.label) has used \(pct)% of its \(unit.format(limit)) (\(BudgetExceeded.plain(unit, used)) used, \(BudgetExceeded.plain(unit, max(0, limit - used))) left)")
+                    let pct = Int(percentUsed)
+                    alert("threshold", scope: s.label, "\(s.label) has used \(pct)% of its \(unit.format(limit)) (\(BudgetExceeded.plain(unit, used)) used, \(BudgetExceeded.plain(unit, max(0, limit.adding(saturating: -used)))) left)")
                 }
-                _ = highest
                 for p in crossed { pendingEvents.append(ThresholdEvent(percent: p, status: status)) }
-                if overran, used * 100 > limit * Int64(policy.emergencyPercent), emergency == nil {
-                    emergency = BudgetEmergencyStop(message: "emergency stop: \(s.label) reached \(used * 100 / limit)% of its limit of \(unit.format(limit)) (over \(policy.emergencyPercent)%: a reply was larger than its reservation)")
+                if overran, percentUsed > Double(policy.emergencyPercent), emergency == nil {
+                    emergency = BudgetEmergencyStop(message: "emergency stop: \(s.label) reached \(Int(percentUsed))% of its limit of \(unit.format(limit)) (over \(policy.emergencyPercent)%: a reply was larger than its reservation)")
                     alert("emergency", scope: s.label, emergency?.message ?? "")
                 }
             }
