@@ -189,3 +189,9 @@
 (test-error (with-budget (budget 'tokens -5) (lambda () 1)))
 (test-error (budget 'tokens))
 (test-error (set-budget! 'galaxy "x" 10))
+
+;; Huge numbers refuse or saturate; they never overflow.
+(test-error (effect infer.op "x" 'max-tokens 4611686018427387903))
+(test #t (budget-exceeded? (guard (e (#t e)) (with-budget 1000 (lambda () (effect infer.op "x" 'max-tokens 10000000))))))
+(test #t (with-exception-handler (lambda (c) 4611686018427387903)
+           (lambda () (with-budget 10 (lambda () (string? (effect infer.op "x" 'max-tokens 5)))))))
