@@ -154,6 +154,7 @@ struct OmegaCommand: ParsableCommand {
         case .failure(let code): return code.rawValue
         }
         let status = run(interp)
+        AlertChannels.waitForDeliveries()
         let outcome = status == ExitStatus.success ? "ok" : status == ExitStatus.budget ? "budget" : "error"
         do {
             try interp.meter.ledger?.endRun(id: interp.meter.runID, outcome: outcome, totals: interp.meter.runTotals, ended: Date())

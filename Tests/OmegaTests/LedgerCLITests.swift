@@ -216,6 +216,49 @@ import Testing
         #expect(none.status == 1 && none.stderr.contains("no ledger"))
     }
 
+    @Test func alertsReachEachChannelFromItsThreshold() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let server = try StubServer([StubServer.Reply(chunks: ["ok"]), StubServer.Reply(chunks: ["ok"])])
+        defer { server.close() }
+        let file = s.dir.appendingPathComponent("alerts.jsonl").path
+        let marks = s.dir.appendingPathComponent("command.txt").path
+        let config = try s.write("c.toml", """
+            [budget.run]
+            tokens = 1000
+            [alerts.console]
+            threshold = 70
+            [alerts.file]
+            path = "\(file)"
+            threshold = "80%"
+            [alerts.webhook]
+            url = "\(server.baseURL)/hook"
+            threshold = 90
+            [alerts.command]
+            run = "echo \\"$OMEGA_ALERT_KIND $OMEGA_ALERT_PERCENT\\" >> \(marks)"
+            threshold = 90
+            """)
+        let r = try runOmega(["--ledger", "none", "--config", config, "-e",
+            "(let loop ((i 0)) (when (< i 30) (guard (e (#t #f)) (effect infer.op (number->string i) 'max-tokens 40)) (loop (+ i 1))))"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("has used 7"), "console from 70%: \(r.stderr)")
+        let lines = ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n")
+        #expect(lines.count == 2, "the 80% and 90% crossings: \(lines)")
+        let first = try JSONSerialization.jsonObject(with: Data(lines.first.map(String.init)?.utf8 ?? "{}".utf8)) as? [String: Any]
+        #expect(first?["scope"] as? String == "run" && first?["limit"] as? String == "1000")
+        #expect((first?["recommendation"] as? String)?.isEmpty == false)
+        #expect((first?["text"] as? String)?.contains("Remaining:") == true)
+        let hook = server.requests.first { $0.path == "/hook" }
+        #expect(hook != nil, "the webhook got the 90% alert")
+        #expect((hook?.json?["text"] as? String)?.contains("TOKEN BUDGET ALERT") == true)
+        let deadline = Date().addingTimeInterval(5)
+        while !FileManager.default.fileExists(atPath: marks) && Date() < deadline { usleep(20_000) }
+        #expect(((try? String(contentsOfFile: marks, encoding: .utf8)) ?? "").hasPrefix("threshold 9"))
+        let bad = try s.write("bad.toml", "[alerts.pager]\nthreshold = 50\n")
+        let refused = try runOmega(["--ledger", "none", "--config", bad, "-e", "1"])
+        #expect(refused.status == 2 && refused.stderr.contains("alerts.pager: unknown alert channel"))
+    }
+
     @Test func theBudgetTourRuns() throws {
         let r = try runOmega(["--ledger", "none", packageRoot.appendingPathComponent("examples/budget/tour.scm").path])
         #expect(r.status == 0, "\(r.stderr)")

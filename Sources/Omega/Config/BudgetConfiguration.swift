@@ -72,6 +72,7 @@ extension Configuration {
         policy.models = try namedLimits("budget.models")
         policy.agents = try namedLimits("budget.agents")
         try readTrackerLayout(into: &policy)
+        if let channels = try alertChannels() { policy.alerts = channels }
         policy.workflows = try namedLimits("budget.workflows")
         policy.degrade = try degradeRules()
         return policy
@@ -192,6 +193,51 @@ extension Configuration {
             }
         }
         return rules
+    }
+
+    /// `[alerts.console|file|webhook|command]`, each with `threshold` (a
+    /// percentage, `80` or `"80%"`); nil when there is no `[alerts]` table.
+    func alertChannels() throws -> AlertChannels? {
+        guard let t = try table("alerts") else { return nil }
+        var result = AlertChannels()
+        result.channels = []
+        for key in t.keys {
+            let path = "alerts.\(key)"
+            var threshold = 0.0
+            if let (v, where_) = lookup("\(path).threshold") {
+                var text = v.numberText
+                if case .string(let s) = v { text = s.hasSuffix("%") ? String(s.dropLast()) : s }
+                guard let n = text.flatMap(Double.init), n >= 0, n <= 1000 else {
+                    throw ConfigError(place: where_, key: "\(path).threshold", message: "expected a percentage such as 80 or \"80%\"")
+                }
+                threshold = n
+            }
+            func required(_ field: String) throws -> String {
+                guard let s = try string("\(path).\(field)"), !s.isEmpty else {
+                    throw ConfigError(place: place(t, key), key: "\(path).\(field)", message: "missing (the \(key) channel needs it)")
+                }
+                return s
+            }
+            switch key {
+            case "console":
+                result.channels.append((.console, threshold))
+            case "file":
+                _ = try required("path")
+                result.channels.append((.file(try self.path("\(path).path")?.path ?? ""), threshold))
+            case "webhook":
+                let url = try required("url")
+                let expanded = url.hasPrefix("$") ? (ProcessInfo.processInfo.environment[String(url.dropFirst())] ?? "") : url
+                guard expanded.hasPrefix("http://") || expanded.hasPrefix("https://") else {
+                    throw ConfigError(place: place(t, key), key: "\(path).url", message: "expected an http(s) URL (or $VARIABLE holding one)")
+                }
+                result.channels.append((.webhook(expanded), threshold))
+            case "command":
+                result.channels.append((.command(try required("run")), threshold))
+            default:
+                throw ConfigError(place: place(t, key), key: path, message: "unknown alert channel (known: console, file, webhook, command)")
+            }
+        }
+        return result
     }
 
     /// The ledger's path from `[ledger] path`, when set.

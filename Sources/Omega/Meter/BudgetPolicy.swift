@@ -26,6 +26,8 @@ public struct BudgetPolicy: Sendable {
     /// The zone calendar windows follow: the system's own unless configured
     /// (a person's "day" ends at their midnight).
     public var timeZone = TimeZone.current
+    /// Where warnings and alerts go (the console unless `[alerts]` says more).
+    public var alerts = AlertChannels()
     /// Ask the handler (or stop) when an unpriced model is called under a money budget.
     public var allowUnpriced = false
 

@@ -328,13 +328,19 @@ public final class Meter: EffectMeter {
         return keys
     }
 
-    /// Reports a warning or alert on the report channel and records it in
-    /// the ledger's `alerts` table (`threshold`, `moderate`, `review`,
-    /// `critical`, `excess`, `emergency`, `degrade`).
-    private func alert(_ kind: String, scope: String, _ message: String) {
-        report("omega: budget: \(message)")
+    /// Reports a warning or alert through the alert channels (the console
+    /// by default) and records it in the ledger's `alerts` table
+    /// (`threshold`, `moderate`, `review`, `critical`, `excess`,
+    /// `emergency`, `degrade`). Threshold alerts carry unit, usage and limit.
+    private func alert(_ kind: String, scope: String, _ message: String,
+                       unit: BudgetUnit? = nil, used: Int64? = nil, limit: Int64? = nil) {
+        let percent = (used.flatMap { u in limit.map { Double(u) * 100 / Double(max($0, 1)) } }) ?? 100
+        let a = BudgetAlert(kind: kind, scope: scope, message: message, unit: unit, used: used, limit: limit,
+                            percent: percent, recommendation: BudgetAlert.recommendation(percent: percent),
+                            time: clock(), runID: runID)
+        policy.alerts.deliver(a, report: report)
         do {
-            try ledger?.recordAlert(time: clock(), runID: runID, kind: kind, scope: scope, message: message)
+            try ledger?.recordAlert(time: a.time, runID: runID, kind: kind, scope: scope, message: message)
         } catch {
             report("omega: budget: the ledger could not record an alert: \(error)")
         }
@@ -499,7 +505,8 @@ public final class Meter: EffectMeter {
                 let status = self.status(s, unit, now: now)
                 if policy.thresholds.contains(where: { crossed.contains($0) }) {
                     let pct = Int(percentUsed)
-                    alert("threshold", scope: s.label, "\(s.label) has used \(pct)% of its \(unit.format(limit)) (\(BudgetExceeded.plain(unit, used)) used, \(BudgetExceeded.plain(unit, max(0, limit.adding(saturating: -used)))) left)")
+                    alert("threshold", scope: s.label, "\(s.label) has used \(pct)% of its \(unit.format(limit)) (\(BudgetExceeded.plain(unit, used)) used, \(BudgetExceeded.plain(unit, max(0, limit.adding(saturating: -used)))) left)",
+                          unit: unit, used: used, limit: limit)
                 }
                 for p in crossed { pendingEvents.append(ThresholdEvent(percent: p, status: status)) }
                 if overran, percentUsed > Double(policy.emergencyPercent), emergency == nil {
