@@ -37,8 +37,9 @@ struct TokensStatus: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let path = ledger ?? env["OMEGA_LEDGER"].flatMap { $0.isEmpty ? nil : $0 } ?? (try? configuration.ledgerPath()) ?? nil
-            ?? Ledger.defaultPath(environment: env)
+        let configured: String?
+        do { configured = try configuration.ledgerPath() } catch { throw CLIError("\(error)") }
+        let path = Ledger.path(flag: ledger, configured: configured, environment: env)
         guard path != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
         do {
             let store = try Ledger(path: path)

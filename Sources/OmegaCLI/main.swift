@@ -130,9 +130,7 @@ struct OmegaCommand: ParsableCommand {
             policy.thresholds = [Int(d.rounded(.down))]
         }
         if let b = budget { policy.run[.tokens] = b == 0 ? nil : Int64(b) }
-        let configured = try configuration.ledgerPath()
-        let path = ledger ?? env["OMEGA_LEDGER"].flatMap { $0.isEmpty ? nil : $0 } ?? configured
-            ?? Ledger.defaultPath(environment: env)
+        let path = Ledger.path(flag: ledger, configured: try configuration.ledgerPath(), environment: env)
         let store = path == "none" ? nil : try Ledger(path: path)
         let script = file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? (eval != nil ? "<-e>" : "<repl>")
         let meter = Meter(policy: policy, ledger: store, models: models, script: script)

@@ -65,6 +65,15 @@ public final class Ledger {
         }
     }
 
+    /// The ledger to use: the flag, else `$OMEGA_LEDGER`, else the
+    /// configuration's `[ledger] path`, else the default (`none`: no ledger).
+    public static func path(flag: String?, configured: String?,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let f = flag { return f }
+        if let p = environment["OMEGA_LEDGER"], !p.isEmpty { return p }
+        return configured ?? defaultPath(environment: environment)
+    }
+
     /// `$OMEGA_LEDGER`, else `$XDG_DATA_HOME/omega/ledger.sqlite`, else
     /// `~/.local/share/omega/ledger.sqlite`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -345,7 +354,7 @@ public final class Ledger {
 
     /// The calls of one calendar window (`day`, `week` or `month` and its key).
     public func calls(window: BudgetScope.Kind, key: String) throws -> [Call] {
-        let column = window == .week ? "week" : window == .month ? "month" : "day"
+        let column = window.isWindow ? window.rawValue : "day"   // the columns are named as the kinds
         try flush()
         return try locked { try selectCalls("WHERE \(column) = ? ORDER BY id", [.text(key)]) }
     }
@@ -523,11 +532,6 @@ public final class Ledger {
         return try outcome.get()
     }
 
-    /// Drops a reservation whose call was never recorded.
-    func release(reservation id: Int64) throws {
-        try locked { _ = try db.run("DELETE FROM reservations WHERE id = ?", [.int(id)]) }
-    }
-
     /// Reservations of processes that no longer exist (killed mid-call) hold
     /// nothing: drop them.
     private func releaseAbandonedReservations() throws {
@@ -535,17 +539,6 @@ public final class Ledger {
         try db.query("SELECT DISTINCT pid FROM reservations") { r in pids.append(r.int(0)) }
         for pid in pids where kill(pid_t(pid), 0) != 0 && errno == ESRCH {
             try db.run("DELETE FROM reservations WHERE pid = ?", [.int(pid)])
-        }
-    }
-
-    /// Forgets the totals of windows (for `omega tokens reset`): the calls
-    /// stay, marked as not counting against windows.
-    public func resetWindows(_ keys: [String]) throws {
-        try flush()
-        try locked {
-            try db.immediateTransaction {
-                for k in keys { try db.run("DELETE FROM window_totals WHERE window = ?", [.text(k)]) }
-            }
         }
     }
 }

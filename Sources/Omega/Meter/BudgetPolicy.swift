@@ -32,12 +32,6 @@ public struct BudgetPolicy: Sendable {
     public var allowUnpriced = false
 
     public init() {}
-
-    /// Whether any calendar window has a limit or escalation levels (then
-    /// reservations go through the ledger, across processes).
-    var hasWindowLimits: Bool {
-        windows.values.contains { !$0.isEmpty } || levels.keys.contains { $0.isWindow }
-    }
 }
 
 /// Calendar windows in a time zone: the key of the day, ISO week and month a
