@@ -30,6 +30,12 @@ let package = Package(
         // SQLite, for the ledger (libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
                        providers: [.apt(["libsqlite3-dev"])]),
+        // libedit, for the REPL's line editing and history (libedit-dev).
+        .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit",
+                       providers: [.apt(["libedit-dev"])]),
+        // The REPL's line editor: libedit behind a non-variadic C API.
+        .target(name: "CLineEditor", dependencies: ["CLibEdit"], path: "Sources/CLineEditor",
+                linkerSettings: [.linkedLibrary("edit")]),
         // The embeddable interpreter: values, reader, compiler, VM, libraries.
         .target(
             name: "Omega",
@@ -41,7 +47,7 @@ let package = Package(
         // The `omega` command.
         .executableTarget(
             name: "OmegaCLI",
-            dependencies: ["Omega", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Omega", "CLineEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/OmegaCLI"
         ),
         // A small host program showing the embedding API (examples/embedding).

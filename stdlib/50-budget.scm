@@ -64,8 +64,13 @@
   (let ((t (%effect-submit op prompt options)))
     (cond ((exact-integer? t) t)
           ((budget-exceeded? t)
-           (let ((answer (raise-continuable t)))
+           ;; With no handler of its own the program asks its host (the
+           ;; REPL asks its user); a host that extended the limit says retry.
+           (let ((answer (if (and (null? (%current-handlers)) (%host-approver?))
+                             (%host-approve t)
+                             (raise-continuable t))))
              (cond ((eq? answer #t) (%submit op prompt (cons (cons 'budget-approved #t) options)))
+                   ((eq? answer 'retry) (%submit op prompt options))
                    ((and (real? answer) (> answer 0))
                     (%budget-extend! t answer)
                     (%submit op prompt options))

@@ -118,12 +118,9 @@
 
 ;;; 48.6 Emergency strategies: modes that change every later call
 
-;; Expensive model → its cheaper sibling, for reduce-quality-to-medium!.
-(define %cheaper-models
-  '(("gpt-4o" . "gpt-4o-mini") ("gpt-4.1" . "gpt-4.1-mini") ("gpt-4-turbo" . "gpt-4o-mini")
-    ("gpt-4" . "gpt-3.5-turbo") ("gpt-5" . "gpt-5-mini") ("o3" . "o4-mini")
-    ("claude-opus-4-1" . "claude-sonnet-4-5") ("claude-sonnet-4-5" . "claude-haiku-4-5")
-    ("claude-sonnet-4" . "claude-haiku-4-5") ("claude-3-7-sonnet" . "claude-haiku-4-5")))
+;; Expensive model → its cheaper sibling, for reduce-quality-to-medium!
+;; (the table is Prices/CheaperModels.swift, shared with the reports' advice).
+(define %cheaper-models (%cheaper-model-pairs))
 (define %mode-rules '())
 (define (%add-mode-rule! name rule)
   (set! %mode-rules (append %mode-rules (list rule)))
@@ -138,6 +135,12 @@
 (define (reduce-quality-to-medium!)
   (for-each (lambda (p) (%add-mode-rule! 'economy (list 0 'model (cdr p) (car p)))) %cheaper-models)
   (%add-mode-rule! 'economy '(0 max-tokens 500)))
+;; Economy: the cheaper sibling models, 500-token outputs, and the cache
+;; (the REPL's `:tokens mode economy`, `/tokens mode economy` in the seeds).
+(define (economy-mode!)
+  (set! %mode-rules '())
+  (reduce-quality-to-medium!)
+  (enable-caching!))
 (define (standard-mode!)
   (set! %mode-rules '())
   (disable-caching!)

@@ -2,14 +2,42 @@ import ArgumentParser
 import Foundation
 import Omega
 
-/// `omega tokens status`: the usage dashboard from the ledger.
+/// `omega tokens status|budget|reset|report`: usage and budgets from the ledger.
 struct TokensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokens",
-        abstract: "Show token usage from the ledger.",
-        subcommands: [TokensStatus.self],
+        abstract: "Show token usage and manage budgets, from the ledger.",
+        subcommands: [TokensStatus.self, TokensBudget.self, TokensReset.self, TokensReport.self],
         defaultSubcommand: TokensStatus.self
     )
+}
+
+/// The options every `omega tokens` subcommand takes, and what they open.
+struct LedgerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Read this configuration file instead of .omega/config.toml.", valueName: "FILE"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("The ledger database (also $OMEGA_LEDGER).", valueName: "PATH"))
+    var ledger: String?
+
+    /// The configuration's budget policy (with the ledger's command-line
+    /// limits over it), its prices, and the ledger.
+    func open() throws -> (policy: BudgetPolicy, prices: PriceTable, ledger: Ledger) {
+        let env = ProcessInfo.processInfo.environment
+        do {
+            let configuration = try Configuration.load(path: config)
+            var policy = try configuration.budgetPolicy()
+            let path = Ledger.path(flag: ledger, configured: try configuration.ledgerPath(), environment: env)
+            guard path != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
+            let store = try Ledger(path: path)
+            policy.apply(try store.budgetOverrides())
+            return (policy, try configuration.prices(), store)
+        } catch let e as CLIError {
+            throw e
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
 }
 
 struct TokensStatus: ParsableCommand {
@@ -18,36 +46,164 @@ struct TokensStatus: ParsableCommand {
         abstract: "The dashboard: today's use against the daily budget, the current workflow, usage by model."
     )
 
-    @Option(name: .long, help: ArgumentHelp("Read this configuration file instead of .omega/config.toml.", valueName: "FILE"))
-    var config: String?
-
-    @Option(name: .long, help: ArgumentHelp("The ledger database (also $OMEGA_LEDGER).", valueName: "PATH"))
-    var ledger: String?
+    @OptionGroup var options: LedgerOptions
 
     @Flag(help: "Colour the bars even when standard output is not a terminal.")
     var colour = false
 
     func run() throws {
-        let env = ProcessInfo.processInfo.environment
-        let configuration: Configuration
-        let policy: BudgetPolicy
+        let (policy, _, store) = try options.open()
         do {
-            configuration = try Configuration.load(path: config)
-            policy = try configuration.budgetPolicy()
+            let dashboard = try Dashboard.make(ledger: store, policy: policy)
+            print(dashboard.render(colour: colour || terminalHasColour()), terminator: "")
         } catch {
             throw CLIError("\(error)")
         }
-        let configured: String?
-        do { configured = try configuration.ledgerPath() } catch { throw CLIError("\(error)") }
-        let path = Ledger.path(flag: ledger, configured: configured, environment: env)
-        guard path != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
-        do {
-            let store = try Ledger(path: path)
-            let dashboard = try Dashboard.make(ledger: store, policy: policy)
-            let useColour = colour || (isatty(1) != 0 && env["NO_COLOR"] == nil && env["TERM"] != "dumb")
-            print(dashboard.render(colour: useColour), terminator: "")
-        } catch let e as LedgerError {
-            throw CLIError(e.description)
+    }
+}
+
+struct TokensBudget: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "budget",
+        abstract: "Set a budget that every later run obeys (kept in the ledger); with no arguments, list them.",
+        discussion: """
+            omega tokens budget sprint 300000          the workflow sprint: 300,000 tokens
+            omega tokens budget --agent reviewer 50k   an agent
+            omega tokens budget --model gpt-4o 1m      a model
+            omega tokens budget --daily 1000000        the calendar day (also --weekly, --monthly)
+            omega tokens budget --daily --unit usd 5   five dollars a day
+            omega tokens budget sprint none            remove it (the configuration's limit applies again)
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The workflow (or agent, model with --agent, --model), then the amount; 'none' removes.", valueName: "NAME N"))
+    var words: [String] = []
+
+    @Flag(help: "NAME is an agent.") var agent = false
+    @Flag(help: "NAME is a model.") var model = false
+    @Flag(help: "The budget of each calendar day (no NAME).") var daily = false
+    @Flag(help: "The budget of each ISO week (no NAME).") var weekly = false
+    @Flag(help: "The budget of each month (no NAME).") var monthly = false
+
+    @Option(help: ArgumentHelp("tokens (default), input-tokens, output-tokens, usd or calls.", valueName: "UNIT"))
+    var unit = "tokens"
+
+    @OptionGroup var options: LedgerOptions
+
+    func validate() throws {
+        if [agent, model, daily, weekly, monthly].filter({ $0 }).count > 1 {
+            throw ValidationError("choose one of --agent, --model, --daily, --weekly, --monthly")
+        }
+        guard let u = BudgetUnit.named(unit), u != .seconds else {
+            throw ValidationError("unknown unit '\(unit)' (tokens, input-tokens, output-tokens, usd, calls)")
+        }
+        _ = u
+        let window = daily || weekly || monthly
+        if !words.isEmpty && words.count != (window ? 1 : 2) {
+            throw ValidationError(window ? "give the amount only: omega tokens budget --\(daily ? "daily" : weekly ? "weekly" : "monthly") N"
+                                         : "give a name and an amount: omega tokens budget NAME N")
         }
     }
+
+    func run() throws {
+        let (policy, _, store) = try options.open()
+        if words.isEmpty {
+            let overrides = try store.budgetOverrides()
+            if overrides.isEmpty { print("no budgets set from the command line (the configuration's apply; omega config show lists them)") }
+            for o in overrides {
+                let target = TokensActions.BudgetTarget(kind: o.kind, name: o.name, unit: o.unit)
+                let amount = o.unit == .tokens ? Dashboard.grouped(o.amount) + " tokens" : o.unit.format(o.amount)
+                print("\(target.label): \(amount)  (set \(ISO8601DateFormatter().string(from: o.setAt)))")
+            }
+            _ = policy
+            return
+        }
+        let kind: BudgetScope.Kind = daily ? .day : weekly ? .week : monthly ? .month : agent ? .agent : model ? .model : .workflow
+        let name = kind == .day || kind == .week || kind == .month ? "" : words[0]
+        let unitValue = BudgetUnit.named(unit) ?? .tokens
+        let amountText = words.last ?? ""
+        let amount: Int64? = ["none", "off", "remove"].contains(amountText.lowercased()) ? nil
+            : try TokensActions.amount(amountText, unit: unitValue)
+        do {
+            print(try TokensActions.setBudget(.init(kind: kind, name: name, unit: unitValue), amount: amount == 0 ? nil : amount, ledger: store))
+        } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+    }
+}
+
+struct TokensReset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset",
+        abstract: "Start a calendar window's budget count again (the calls stay in the ledger).",
+        discussion: "Asks for confirmation on a terminal; elsewhere needs --yes."
+    )
+
+    @Option(help: ArgumentHelp("day (default), week, month or all.", valueName: "SCOPE"))
+    var scope = "day"
+
+    @Flag(name: [.short, .long], help: "Do not ask for confirmation.")
+    var yes = false
+
+    @OptionGroup var options: LedgerOptions
+
+    func run() throws {
+        let (policy, _, store) = try options.open()
+        let windows = try TokensActions.windowsToReset(scope, policy: policy)
+        if !yes {
+            guard isatty(0) != 0 else {
+                throw CLIError("resetting \(windows.joined(separator: ", ")) needs confirmation: run it on a terminal, or pass --yes")
+            }
+            FileHandle.standardOutput.write(Data("Start the budget count of \(windows.joined(separator: ", ")) again? [y/N] ".utf8))
+            let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+            guard answer == "y" || answer == "yes" else {
+                print("nothing reset")
+                return
+            }
+        }
+        do { print(TokensActions.describe(try store.resetWindows(windows))) } catch { throw CLIError("\(error)") }
+    }
+}
+
+struct TokensReport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Usage, cost, remaining budget, alerts, trend, forecast and recommendations for a period."
+    )
+
+    @Flag(help: "Today (the default).") var daily = false
+    @Flag(help: "This ISO week.") var weekly = false
+    @Flag(help: "This month.") var monthly = false
+
+    @Option(help: ArgumentHelp("Group by model (default), agent, workflow or operation.", valueName: "WHAT"))
+    var by = "model"
+
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print CSV.") var csv = false
+
+    @OptionGroup var options: LedgerOptions
+
+    func validate() throws {
+        if [daily, weekly, monthly].filter({ $0 }).count > 1 { throw ValidationError("choose one of --daily, --weekly, --monthly") }
+        if json && csv { throw ValidationError("choose one of --json, --csv") }
+        if UsageReport.Dimension(rawValue: by) == nil {
+            throw ValidationError("--by: expected model, agent, workflow or operation, got '\(by)'")
+        }
+    }
+
+    func run() throws {
+        let (policy, prices, store) = try options.open()
+        let period: UsageReport.Period = weekly ? .weekly : monthly ? .monthly : .daily
+        do {
+            let report = try UsageReport.make(ledger: store, policy: policy, prices: prices, period: period,
+                                              by: UsageReport.Dimension(rawValue: by) ?? .model)
+            print(json ? report.renderJSON() : csv ? report.renderCSV() : report.renderText(), terminator: "")
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+/// True when standard output is a terminal that shows colour.
+func terminalHasColour() -> Bool {
+    let env = ProcessInfo.processInfo.environment
+    return isatty(1) != 0 && env["NO_COLOR"] == nil && env["TERM"] != "dumb"
 }

@@ -21,7 +21,8 @@ struct OmegaCommand: ParsableCommand {
             omega -e EXPR
             echo EXPR | omega
             omega count [--model M | --encoding E] [--json] [FILE…]
-            omega tokens status
+            omega tokens status|budget|reset|report
+            omega config show
             omega test FILE.scm…
             """,
         discussion: """
@@ -117,6 +118,14 @@ struct OmegaCommand: ParsableCommand {
     func makeMeter(configuration: Configuration, models: ModelSettings) throws -> Meter {
         let env = ProcessInfo.processInfo.environment
         var policy = try configuration.budgetPolicy()
+        let path = Ledger.path(flag: ledger, configured: try configuration.ledgerPath(), environment: env)
+        let store = path == "none" ? nil : try Ledger(path: path)
+        if let store {
+            // Budgets set with `omega tokens budget` beat the file; the
+            // environment and flags below beat them.
+            let overrides = try store.budgetOverrides()
+            policy.apply(overrides)
+        }
         if let text = env["OMEGA_TOKEN_BUDGET"], !text.isEmpty {
             guard let n = Int64(text), n >= 0 else {
                 throw ConfigError(place: "$OMEGA_TOKEN_BUDGET", message: "expected a number of tokens, got '\(text)'")
@@ -130,8 +139,6 @@ struct OmegaCommand: ParsableCommand {
             policy.thresholds = [Int(d.rounded(.down))]
         }
         if let b = budget { policy.run[.tokens] = b == 0 ? nil : Int64(b) }
-        let path = Ledger.path(flag: ledger, configured: try configuration.ledgerPath(), environment: env)
-        let store = path == "none" ? nil : try Ledger(path: path)
         let script = file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? (eval != nil ? "<-e>" : "<repl>")
         let meter = Meter(policy: policy, ledger: store, models: models, script: script)
         if let run = resume {
@@ -143,6 +150,30 @@ struct OmegaCommand: ParsableCommand {
         }
         try store?.startRun(id: meter.runID, script: script, resumedFrom: resume, started: Date())
         return meter
+    }
+
+    /// The REPL's settings: `[repl] history` / `$OMEGA_HISTORY` (default
+    /// `$XDG_STATE_HOME/omega/history`; `none` keeps none) and `[repl]
+    /// approvals` (`ask`, the default, or `never`).
+    func replSession() throws -> ReplSession {
+        let env = ProcessInfo.processInfo.environment
+        let configuration = try Configuration.load(path: config)
+        let configured = try configuration.string("repl.history")
+        var history = env["OMEGA_HISTORY"].flatMap { $0.isEmpty ? nil : $0 } ?? configured
+        if history == nil {
+            let state = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/state")
+            history = state + "/omega/history"
+        }
+        var session = ReplSession(configuration: configuration, ledgerPath: ledger ?? "",
+                                  historyPath: history == "none" ? nil : history.map { ($0 as NSString).expandingTildeInPath })
+        if let a = try configuration.string("repl.approvals") {
+            guard let mode = ReplSession.Approvals(rawValue: a) else {
+                throw ConfigError(place: configuration.lookup("repl.approvals")?.place ?? "repl.approvals", key: "repl.approvals",
+                                  message: "expected \"ask\" or \"never\", got \"\(a)\"")
+            }
+            session.approvals = mode
+        }
+        return session
     }
 
     func execute() -> Int32 {
@@ -179,7 +210,12 @@ struct OmegaCommand: ParsableCommand {
             return runReporting(interp) { try interp.evaluateFile(path) }
         }
         if isatty(0) != 0 {
-            return Repl(interp: interp).run()
+            do {
+                return Repl(interp: interp, session: try replSession()).run()
+            } catch {
+                printError("omega: \(error)")
+                return ExitStatus.usage
+            }
         }
         let input = FileHandle.standardInput.readDataToEndOfFile()
         guard let text = String(data: input, encoding: .utf8) else {

@@ -75,6 +75,10 @@ public final class Interpreter {
     public internal(set) var meter: Meter
     /// Meters and backends put aside by dry runs (`forecast-budget-needs`), innermost last.
     var dryRunSaved: [(meter: Meter, backend: ModelBackend)] = []
+    /// Asked when a budget refuses a call and no Scheme handler is installed
+    /// to answer: a REPL asks its user. Nil (the default) lets the refusal
+    /// stop the evaluation, as in a script.
+    public var budgetApprover: ((BudgetExceeded) -> BudgetApproval)?
     /// Notes already written to standard error (each is written once).
     var notesGiven: Set<String> = []
 
@@ -128,18 +132,25 @@ public final class Interpreter {
     /// - Throws: `OmegaError` for read, syntax and runtime errors.
     @discardableResult
     public func evaluate(_ source: String, sourceName: String = "<string>") throws -> Value {
+        var result = Value.unspecified
+        try evaluate(source, sourceName: sourceName) { result = $0 }
+        return result
+    }
+
+    /// Reads and evaluates every form in `source`, handing each form's value
+    /// to `each` as soon as it is computed (a REPL prints them one by one).
+    /// A later form's error is thrown after the earlier values were handed on.
+    public func evaluate(_ source: String, sourceName: String, each: (Value) throws -> Void) throws {
         stackGuard.enter()
         var reader = Reader(source, fileID: sourceFiles.id(for: sourceName), interp: self)
-        var result = Value.unspecified
         do {
             while let form = try reader.read() {
-                result = try eval(form)
+                try each(try eval(form))
             }
         } catch let e as SchemeError {
             throw report(e)
         }
         flushOutput()
-        return result
     }
 
     /// Evaluates the file at `path` (relative paths from the working directory).

@@ -84,7 +84,7 @@ public final class Ledger {
     }
 
     /// Runs `body` holding the database.
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
         dbLock.lock()
         defer { dbLock.unlock() }
         return try body()
@@ -588,6 +588,15 @@ enum LedgerSchema {
           id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, task TEXT NOT NULL,
           size REAL, tokens INTEGER NOT NULL, cost_pd INTEGER NOT NULL, seconds REAL NOT NULL);
         CREATE INDEX IF NOT EXISTS tasks_kind ON tasks(kind);
+        """,
+        // 4: budgets set from the command line; budget counts started again.
+        """
+        CREATE TABLE IF NOT EXISTS budget_overrides(
+          kind TEXT NOT NULL, name TEXT NOT NULL, unit TEXT NOT NULL, amount INTEGER NOT NULL, set_at REAL NOT NULL,
+          PRIMARY KEY(kind, name, unit));
+        CREATE TABLE IF NOT EXISTS resets(
+          id INTEGER PRIMARY KEY, time REAL NOT NULL, window TEXT NOT NULL, input_tokens INTEGER NOT NULL,
+          output_tokens INTEGER NOT NULL, cost_pd INTEGER NOT NULL, calls INTEGER NOT NULL);
         """,
     ]
 

@@ -7,6 +7,7 @@ import Foundation
 ///     (%budget-open SPEC LABEL)   → id    open a with-budget scope
 ///     (%budget-close ID)
 ///     (%budget-extend! COND N)            approve N more of the refused unit
+///     (%host-approver?), (%host-approve COND)  ask the host (Interpreter.budgetApprover)
 ///     (%budget-condition-kind X)  → exceeded | deferred | emergency | #f
 ///     (%budget-events)            → ((percent . status) …) crossings not yet handled
 ///     (%budget-query WHAT UNIT SCOPES MODEL AGENT WORKFLOW)
@@ -50,6 +51,19 @@ enum BudgetLibrary: NativeLibrary {
             guard n > 0 else { throw SchemeError(.range, "budget extension: the amount must be positive, got ", irritants: [amount]) }
             interp.meter.extend(scopeID: id.fixnum, unit: unit, by: n)
             return .unspecified
+        }
+        interp.define("%host-approver?") { interp in Value(interp.budgetApprover != nil) }
+        interp.define("%host-approve") { interp, condition in
+            guard let approver = interp.budgetApprover,
+                  let refusal = condition.as(ErrorObject.self)?.hostError as? BudgetExceeded else { return .false }
+            switch approver(refusal) {
+            case .decline: return .false
+            case .once: return .true
+            case .extend(let n):
+                guard n > 0 else { return .false }
+                interp.meter.extend(scopeID: refusal.scopeID, unit: refusal.unit, by: n)
+                return interp.symbol("retry")
+            }
         }
         interp.define("%budget-stop") { interp, condition in
             let message = condition.as(ErrorObject.self)?.message ?? interp.displayString(condition)
@@ -147,6 +161,9 @@ enum BudgetLibrary: NativeLibrary {
             return .unspecified
         }
         interp.define("current-mode") { interp in interp.symbol(interp.meter.mode) }
+        interp.define("%cheaper-model-pairs") { interp in
+            interp.list(CheaperModels.pairs.map { interp.cons(interp.makeString($0.expensive), interp.makeString($0.cheaper)) })
+        }
         // Whether PROC can be called with N arguments (with-tracking offers a second one).
         interp.define("%accepts?") { _, proc, n in
             let count = try Check.int(n, 2)
@@ -339,6 +356,7 @@ enum BudgetLibrary: NativeLibrary {
         }
         let obj = interp.errorObject(for: SchemeError(.budget, message), vm: interp.vm)
         obj.as(ErrorObject.self)?.payload = interp.list(fields)
+        obj.as(ErrorObject.self)?.hostError = error
         return obj
     }
 }

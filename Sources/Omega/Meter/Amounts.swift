@@ -28,7 +28,7 @@ public enum BudgetUnit: String, CaseIterable, Sendable, Codable {
     }
 
     /// The unit as users write amounts in it (`tokens`, `USD`, `s`).
-    var shortName: String {
+    public var shortName: String {
         switch self {
         case .inputTokens: return "input tokens"
         case .outputTokens: return "output tokens"
@@ -40,7 +40,7 @@ public enum BudgetUnit: String, CaseIterable, Sendable, Codable {
     }
 
     /// Formats an internal amount (picodollars, milliseconds, counts) for people.
-    func format(_ amount: Int64) -> String {
+    public func format(_ amount: Int64) -> String {
         switch self {
         case .usd: return Money(picodollars: amount).description
         case .seconds: return (Double(amount) / 1000).formatted() + " s"
@@ -100,7 +100,7 @@ public struct Amounts: Sendable, Equatable, Codable {
 extension Int64 {
     /// `self + other`, held at the largest (or smallest) value instead of
     /// overflowing: a huge max-tokens or price must refuse a call, not crash.
-    func adding(saturating other: Int64) -> Int64 {
+    public func adding(saturating other: Int64) -> Int64 {
         let (r, overflow) = addingReportingOverflow(other)
         return overflow ? (other > 0 ? .max : .min) : r
     }

@@ -44,6 +44,17 @@ public struct BudgetDeferred: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(label): \(reason)" }
 }
 
+/// A host's answer to a refused call (`Interpreter.budgetApprover`).
+public enum BudgetApproval: Sendable, Equatable {
+    /// The refusal stands: the evaluation stops.
+    case decline
+    /// This one call may go past the limit.
+    case once
+    /// The refused scope's limit grows by this much, in the refused unit's
+    /// internal measure (tokens, calls, milliseconds, or picodollars for usd).
+    case extend(Int64)
+}
+
 /// The run was stopped: a scope went past the emergency percentage (a
 /// provider returned more than was reserved).
 public struct BudgetEmergencyStop: Error, CustomStringConvertible, Sendable {

@@ -65,6 +65,12 @@ public struct CalendarWindows: Sendable {
         }
     }
 
+    /// The start and end of the day, ISO week or month that holds `date`.
+    public func interval(_ kind: BudgetScope.Kind, at date: Date) -> DateInterval {
+        let component: Calendar.Component = kind == .week ? .weekOfYear : kind == .month ? .month : .day
+        return calendar.dateInterval(of: component, for: date) ?? DateInterval(start: date, duration: 86_400)
+    }
+
     /// The day, week and month keys of `date`.
     public func keys(at date: Date) -> (day: String, week: String, month: String) {
         (key(.day, at: date), key(.week, at: date), key(.month, at: date))

@@ -536,6 +536,8 @@ public final class Meter: EffectMeter {
 
     /// Clears the emergency stop (a host that approved going on).
     public func clearEmergency() { emergency = nil }
+    /// True after an emergency stop, until a host clears it.
+    public var isStopped: Bool { emergency != nil }
 
     // MARK: Queries
 

@@ -54,7 +54,7 @@ public struct Dashboard {
     }
 
     /// `1,234,567`.
-    static func grouped(_ n: Int64) -> String {
+    public static func grouped(_ n: Int64) -> String {
         let digits = String(n.magnitude)
         var out = ""
         for (i, ch) in digits.enumerated() {

@@ -49,6 +49,9 @@ final class ErrorObject: HeapObject, CustomPrintable {
     let backtrace: [String]
     /// Data a library attaches for handlers (e.g. parallel-map's partial results).
     var payload: Value = .unspecified
+    /// The Swift error the condition stands for, when a library made it from
+    /// one (a budget refusal), so a host can be shown the original.
+    var hostError: Error?
 
     init(kind: SchemeError.Kind, message: String, irritants: [Value], irritantsInMessage: Bool,
          location: SourceLocation, backtrace: [String]) {

@@ -1,0 +1,266 @@
+import Foundation
+
+/// The usage report of a day, ISO week or month from the ledger
+/// (`omega tokens report`, the REPL's `:tokens report`): usage and cost by
+/// model, agent, workflow or operation; the budget's limit, remaining and
+/// percentage; the alerts raised; the trend against the previous period; a
+/// forecast of the period's end; and recommendations.
+public struct UsageReport {
+    public enum Period: String, CaseIterable, Sendable {
+        case daily, weekly, monthly
+        var kind: BudgetScope.Kind { self == .daily ? .day : self == .weekly ? .week : .month }
+        var noun: String { self == .daily ? "day" : self == .weekly ? "week" : "month" }
+    }
+
+    public enum Dimension: String, CaseIterable, Sendable {
+        case model, agent, workflow, operation
+    }
+
+    /// One group of calls.
+    public struct Row: Equatable, Sendable {
+        public var key: String
+        public var calls: Int64
+        public var inputTokens: Int64
+        public var outputTokens: Int64
+        public var cost: Money
+        public var tokens: Int64 { inputTokens + outputTokens }
+    }
+
+    public var period: Period
+    public var dimension: Dimension
+    /// The window's key (`2026-11-23`, `2026-W48`, `2026-11`) and its bounds.
+    public var window: String
+    public var interval: DateInterval
+    public var generated: Date
+    public var rows: [Row]
+    public var total: Row
+    public var previousWindow: String
+    public var previous: Row
+    /// The token limit of the window, when one is configured.
+    public var limit: Int64?
+    /// What the window counts against its limit (after resets).
+    public var counted: Int64
+    public var alerts: [Ledger.Alert]
+    /// Tokens and cost at the window's end if use goes on at the pace so far.
+    public var forecastTokens: Int64
+    public var forecastCost: Money
+    public var recommendations: [String]
+
+    public var remaining: Int64? { limit.map { max(0, $0 - counted) } }
+    public var percent: Double? { limit.map { $0 > 0 ? Double(counted) / Double($0) * 100 : 0 } }
+    /// Forecast against the previous period's total, in percent (nil when
+    /// the previous period had no use).
+    public var trend: Double? {
+        previous.tokens > 0 ? (Double(forecastTokens) - Double(previous.tokens)) / Double(previous.tokens) * 100 : nil
+    }
+
+    /// Builds the report of the window that holds `now`.
+    public static func make(ledger: Ledger, policy: BudgetPolicy, prices: PriceTable, period: Period,
+                            by dimension: Dimension, now: Date = Date()) throws -> UsageReport {
+        let windows = CalendarWindows(timeZone: policy.timeZone)
+        let interval = windows.interval(period.kind, at: now)
+        let before = windows.interval(period.kind, at: interval.start.addingTimeInterval(-1))
+        let calls = try ledger.calls(from: interval.start, to: interval.end)
+        let earlier = try ledger.calls(from: before.start, to: before.end)
+        let key = windows.key(period.kind, at: now)
+
+        func group(_ calls: [Ledger.Call], key: (Ledger.Call) -> String) -> [String: Row] {
+            var rows: [String: Row] = [:]
+            for c in calls {
+                let k = key(c)
+                var r = rows[k] ?? Row(key: k, calls: 0, inputTokens: 0, outputTokens: 0, cost: .zero)
+                r.calls += 1
+                r.inputTokens += c.charged.inputTokens
+                r.outputTokens += c.charged.outputTokens
+                r.cost = (try? Money.sum(r.cost, Money(picodollars: c.charged.picodollars))) ?? r.cost
+                rows[k] = r
+            }
+            return rows
+        }
+        func keyOf(_ c: Ledger.Call) -> String {
+            switch dimension {
+            case .model: return c.model
+            case .agent: return c.agent ?? "(none)"
+            case .workflow: return c.workflow ?? "(none)"
+            case .operation: return c.operation
+            }
+        }
+        let rows = group(calls, key: keyOf).values.sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : $0.key < $1.key }
+        let total = group(calls) { _ in "total" }["total"] ?? Row(key: "total", calls: 0, inputTokens: 0, outputTokens: 0, cost: .zero)
+        let previous = group(earlier) { _ in "total" }["total"] ?? Row(key: "total", calls: 0, inputTokens: 0, outputTokens: 0, cost: .zero)
+        let counted = try ledger.windowTotal("\(period.kind.rawValue):\(key)").tokens
+
+        // Pace so far, over the part of the window gone by (at least an hour,
+        // so the first minutes of a day do not forecast wildly).
+        let elapsed = max(3600, min(interval.duration, now.timeIntervalSince(interval.start)))
+        let scale = interval.duration / elapsed
+        let forecastTokens = Int64((Double(total.tokens) * scale).rounded())
+        let forecastCost = Money(picodollars: Int64((Double(total.cost.picodollars) * scale).rounded()))
+
+        var report = UsageReport(
+            period: period, dimension: dimension, window: key, interval: interval, generated: now,
+            rows: rows, total: total, previousWindow: windows.key(period.kind, at: before.start), previous: previous,
+            limit: policy.windows[period.kind]?[.tokens], counted: counted,
+            alerts: try ledger.alerts(from: interval.start, to: interval.end),
+            forecastTokens: forecastTokens, forecastCost: forecastCost, recommendations: [])
+        report.recommendations = advice(calls: calls, report: report, policy: policy, prices: prices)
+        return report
+    }
+
+    /// The seeds' recommendations, each only when the ledger shows a reason:
+    /// a cheaper model for a workflow's expensive calls, caching for repeated
+    /// requests, a budget nearer to real use, or more budget before it runs out.
+    static func advice(calls: [Ledger.Call], report: UsageReport, policy: BudgetPolicy, prices: PriceTable) -> [String] {
+        var out: [String] = []
+        // Cheaper models, per workflow: what the same tokens cost on the sibling.
+        var spend: [String: (model: String, cheaper: String, cost: Money, saving: Int64)] = [:]
+        for c in calls where !c.cacheHit {
+            guard let cheaper = CheaperModels.sibling(of: c.model), let price = prices.price(for: cheaper),
+                  let cheap = try? price.cost(of: c.usage) else { continue }
+            let key = "\(c.workflow ?? "")\u{0}\(c.model)"
+            var e = spend[key] ?? (c.model, cheaper, .zero, 0)
+            e.cost = (try? Money.sum(e.cost, Money(picodollars: c.charged.picodollars))) ?? e.cost
+            e.saving += max(0, c.charged.picodollars - cheap.picodollars)
+            spend[key] = e
+        }
+        for (key, e) in spend.sorted(by: { $0.value.saving > $1.value.saving }).prefix(3)
+            where e.saving > 0 && e.saving * 5 >= max(1, report.total.cost.picodollars) / 4 {
+            let workflow = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).first ?? "")
+            let place = workflow.isEmpty ? "calls outside a workflow" : "workflow \(workflow)"
+            out.append("Switch \(place) from \(e.model) to \(e.cheaper): it spent \(e.cost) there; the same tokens would cost \(Money(picodollars: e.cost.picodollars - e.saving)) (:tokens mode economy does it for a session).")
+        }
+        // Caching: identical requests answered by the provider more than once.
+        if !policy.cache {
+            var seen: [String: Int] = [:]
+            var repeatTokens: Int64 = 0, repeatCost: Int64 = 0, repeats = 0
+            for c in calls where !c.cacheHit && c.outcome == "ok" && !c.requestKey.isEmpty {
+                seen[c.requestKey, default: 0] += 1
+                if seen[c.requestKey]! > 1 {
+                    repeats += 1
+                    repeatTokens += c.charged.tokens
+                    repeatCost += c.charged.picodollars
+                }
+            }
+            if repeats > 0 {
+                out.append("Turn on caching (budget.cache = true, or (enable-caching!)): \(repeats) call\(repeats == 1 ? "" : "s") repeated an earlier request exactly, \(Dashboard.grouped(repeatTokens)) tokens, \(Money(picodollars: repeatCost)).")
+            }
+        }
+        // Budgets: one that will run out, or one far above real use.
+        let noun = report.period.noun
+        if let limit = report.limit {
+            if report.forecastTokens > limit {
+                out.append("At this pace the \(noun) ends at \(Dashboard.grouped(report.forecastTokens)) tokens, over its budget of \(Dashboard.grouped(limit)): raise the budget (omega tokens budget --\(report.period.rawValue) N) or move work to cheaper models.")
+            } else if report.total.tokens > 0, report.forecastTokens * 3 < limit, report.previous.tokens * 3 < limit {
+                let suggested = max(report.forecastTokens, report.previous.tokens) * 3 / 2
+                out.append("The \(noun)'s budget of \(Dashboard.grouped(limit)) is far above use (forecast \(Dashboard.grouped(report.forecastTokens)), previous \(Dashboard.grouped(report.previous.tokens))): a lower budget of about \(Dashboard.grouped(roundUp(suggested))) would catch a runaway sooner.")
+            }
+        } else if report.total.tokens > 0 {
+            out.append("No \(noun)ly budget is set: omega tokens budget --\(report.period.rawValue) \(roundUp(max(report.forecastTokens, report.previous.tokens) * 3 / 2)) would cap runaways at 1.5 × this pace.")
+        }
+        return out
+    }
+
+    static func roundUp(_ n: Int64) -> Int64 {
+        guard n > 100 else { return max(n, 1) }
+        var step: Int64 = 1
+        while step * 100 <= n { step *= 10 }
+        return (n + step - 1) / step * step
+    }
+
+    // MARK: Output
+
+    /// A readable report for the terminal.
+    public func renderText() -> String {
+        var out = "Token usage report — \(period.rawValue), \(window)\n\n"
+        let header = [dimension.rawValue.capitalized, "Calls", "Input", "Output", "Tokens", "Share", "Cost"]
+        var table = [header]
+        for r in rows {
+            let share = total.tokens > 0 ? String(format: "%.1f%%", Double(r.tokens) / Double(total.tokens) * 100) : "-"
+            table.append([r.key, Dashboard.grouped(r.calls), Dashboard.grouped(r.inputTokens), Dashboard.grouped(r.outputTokens),
+                          Dashboard.grouped(r.tokens), share, r.cost.description])
+        }
+        table.append(["Total", Dashboard.grouped(total.calls), Dashboard.grouped(total.inputTokens),
+                      Dashboard.grouped(total.outputTokens), Dashboard.grouped(total.tokens), total.tokens > 0 ? "100%" : "-",
+                      total.cost.description])
+        if rows.isEmpty { out += "  no calls this \(period.noun)\n" } else { out += UsageReport.table(table) }
+        out += "\n"
+        if let limit, let remaining, let percent {
+            out += "Budget:    \(Dashboard.grouped(counted)) of \(Dashboard.grouped(limit)) tokens (\(String(format: "%.1f", percent))%), \(Dashboard.grouped(remaining)) remaining\n"
+        } else {
+            out += "Budget:    no \(period.noun)ly token budget set\n"
+        }
+        if counted != total.tokens {
+            out += "           (the budget counts \(Dashboard.grouped(counted)): the window was reset)\n"
+        }
+        let trendText = trend.map { String(format: "%+.0f%%", $0) } ?? "no use in the previous \(period.noun)"
+        out += "Previous:  \(previousWindow): \(Dashboard.grouped(previous.tokens)) tokens, \(previous.cost)\n"
+        out += "Forecast:  \(Dashboard.grouped(forecastTokens)) tokens, \(forecastCost) by the end of the \(period.noun) (trend \(trendText))\n"
+        let warnings = alerts.count
+        out += "Alerts:    \(warnings == 0 ? "none" : "\(warnings)")\n"
+        for a in alerts.suffix(5) { out += "  - \(a.kind): \(a.message)\n" }
+        if alerts.count > 5 { out += "  (\(alerts.count - 5) earlier not shown)\n" }
+        out += "\nRecommendations:\n"
+        if recommendations.isEmpty { out += "  none: use is within budget and nothing repeated\n" }
+        for r in recommendations { out += "  - \(r)\n" }
+        return out
+    }
+
+    /// Columns padded to their widest cell; numbers right-aligned.
+    static func table(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = Array(repeating: 0, count: first.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        var out = ""
+        for (n, r) in rows.enumerated() {
+            var line = " "
+            for (i, c) in r.enumerated() {
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                line += i == 0 ? " " + c + pad : "  " + pad + c
+            }
+            out += line + "\n"
+            if n == 0 || n == rows.count - 2 {
+                out += "  " + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// The report as JSON (money as exact decimal strings).
+    public func renderJSON() -> String {
+        func row(_ r: Row) -> [String: Any] {
+            ["key": r.key, "calls": r.calls, "input_tokens": r.inputTokens, "output_tokens": r.outputTokens,
+             "tokens": r.tokens, "cost_usd": r.cost.description.replacingOccurrences(of: "$", with: "")]
+        }
+        var object: [String: Any] = [
+            "period": period.rawValue, "window": window, "by": dimension.rawValue,
+            "start": ISO8601DateFormatter().string(from: interval.start), "end": ISO8601DateFormatter().string(from: interval.end),
+            "rows": rows.map(row), "total": row(total),
+            "previous": ["window": previousWindow, "tokens": previous.tokens,
+                         "cost_usd": previous.cost.description.replacingOccurrences(of: "$", with: "")],
+            "counted_tokens": counted,
+            "forecast": ["tokens": forecastTokens, "cost_usd": forecastCost.description.replacingOccurrences(of: "$", with: "")],
+            "alerts": alerts.map { ["time": ISO8601DateFormatter().string(from: $0.time), "kind": $0.kind, "scope": $0.scope, "message": $0.message] },
+            "recommendations": recommendations,
+        ]
+        object["limit_tokens"] = limit ?? NSNull()
+        object["remaining_tokens"] = remaining ?? NSNull()
+        object["percent"] = percent.map { ($0 * 10).rounded() / 10 } ?? NSNull()
+        object["trend_percent"] = trend.map { $0.rounded() } ?? NSNull()
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]),
+              let text = String(data: data, encoding: .utf8) else { return "{}\n" }
+        return text + "\n"
+    }
+
+    /// The rows as CSV (RFC 4180), with a total line.
+    public func renderCSV() -> String {
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var out = "period,window,\(dimension.rawValue),calls,input_tokens,output_tokens,tokens,cost_usd\n"
+        for r in rows + [total] {
+            out += [period.rawValue, window, r.key, "\(r.calls)", "\(r.inputTokens)", "\(r.outputTokens)", "\(r.tokens)",
+                    r.cost.description.replacingOccurrences(of: "$", with: "")].map(field).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+}

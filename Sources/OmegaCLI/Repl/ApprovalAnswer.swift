@@ -1,0 +1,64 @@
+import Foundation
+import Omega
+
+/// The REPL's approval question when a budget refuses a call: `y` lets this
+/// call through, `n` (or nothing) declines, `+AMOUNT` (or a bare amount)
+/// raises the refused scope's limit by AMOUNT in the refused unit.
+enum ApprovalAnswer {
+    static func parse(_ text: String, unit: BudgetUnit) -> Result<BudgetApproval, ApprovalProblem> {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        switch t {
+        case "", "n", "no": return .success(.decline)
+        case "y", "yes", "once": return .success(.once)
+        default: break
+        }
+        var amountText = t.hasPrefix("+") ? String(t.dropFirst()) : t
+        amountText = amountText.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "_", with: "")
+        if unit == .usd, amountText.hasPrefix("$") { amountText.removeFirst() }
+        guard let n = internalAmount(amountText, unit), n > 0 else {
+            return .failure(ApprovalProblem(text: "answer y, n, or +AMOUNT (a positive number of \(unit.shortName)); got '\(text)'"))
+        }
+        return .success(.extend(n))
+    }
+
+    /// An amount typed by a person in `unit`, in the unit's internal measure.
+    static func internalAmount(_ text: String, _ unit: BudgetUnit) -> Int64? {
+        switch unit {
+        case .usd: return Money(dollars: text)?.picodollars
+        case .seconds:
+            guard let d = Double(text), d.isFinite, d < 1e12 else { return nil }
+            return Int64((d * 1000).rounded())
+        default:
+            var t = text
+            var scale: Int64 = 1
+            if t.hasSuffix("k") { scale = 1000; t.removeLast() } else if t.hasSuffix("m") { scale = 1_000_000; t.removeLast() }
+            guard let n = Int64(t) else { return nil }
+            let (r, overflow) = n.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : r
+        }
+    }
+
+    /// What to offer: the shortfall of the refused call, rounded up to a
+    /// round number, at least a tenth of the limit.
+    static func suggestedExtension(_ r: BudgetExceeded) -> Int64 {
+        let shortfall = max(1, r.used.adding(saturating: r.reserved).adding(saturating: r.requested) - r.limit)
+        let wanted = max(shortfall, r.limit / 10)
+        var step: Int64 = 1
+        while step <= wanted / 10, step < Int64.max / 10 { step *= 10 }
+        return (wanted + step - 1) / step * step
+    }
+
+    /// An internal amount as a person types it back.
+    static func format(_ n: Int64, _ unit: BudgetUnit) -> String {
+        switch unit {
+        case .usd: return Money(picodollars: n).description.replacingOccurrences(of: "$", with: "")
+        case .seconds: return (Double(n) / 1000).formatted(.number.grouping(.never))
+        default: return "\(n)"
+        }
+    }
+}
+
+struct ApprovalProblem: Error, CustomStringConvertible {
+    var text: String
+    var description: String { text }
+}

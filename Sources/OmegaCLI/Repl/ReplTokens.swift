@@ -1,0 +1,74 @@
+import Foundation
+import Omega
+
+/// `:tokens status|budget|mode|reset|report` — the seeds' `/tokens` commands.
+extension Repl {
+    func tokens(_ words: [String]) {
+        let sub = words.first ?? "status"
+        let args = Array(words.dropFirst())
+        do {
+            switch sub {
+            case "status":
+                guard let ledger = interp.meter.ledger else {
+                    print("no ledger (--ledger none): this session's use is \(Dashboard.grouped(interp.meter.runTotals.tokens)) tokens, \(Money(picodollars: interp.meter.runTotals.picodollars))")
+                    return
+                }
+                print(try Dashboard.make(ledger: ledger, policy: interp.meter.policy).render(colour: terminalHasColour()), terminator: "")
+            case "budget":
+                guard args.count == 2 else { print("usage: :tokens budget WORKFLOW N   (N: 300000, 300k; 'none' removes)"); return }
+                let amount: Int64? = ["none", "off", "remove", "0"].contains(args[1].lowercased()) ? nil
+                    : try TokensActions.amount(args[1], unit: .tokens)
+                let target = TokensActions.BudgetTarget(kind: .workflow, name: args[0])
+                if let ledger = interp.meter.ledger {
+                    print(try TokensActions.setBudget(target, amount: amount, ledger: ledger, meter: interp.meter))
+                } else {
+                    var limits = interp.meter.policy.limits(of: .workflow, args[0])
+                    limits[.tokens] = amount
+                    interp.meter.setLimits(.workflow, args[0], limits)
+                    print("\(target.label): \(amount.map { Dashboard.grouped($0) + " tokens" } ?? "no limit") (this session only: there is no ledger)")
+                }
+            case "mode":
+                switch args.first {
+                case "economy":
+                    _ = try interp.evaluate("(economy-mode!)", sourceName: "<:tokens mode>")
+                    print("mode: economy — expensive models go to their cheaper siblings, outputs at most 500 tokens, answers cached")
+                case "standard":
+                    _ = try interp.evaluate("(standard-mode!)", sourceName: "<:tokens mode>")
+                    print("mode: standard")
+                case nil:
+                    print("mode: \(interp.meter.mode)")
+                default:
+                    print("usage: :tokens mode economy|standard")
+                }
+            case "reset":
+                guard let ledger = interp.meter.ledger else { print("no ledger (--ledger none): nothing to reset"); return }
+                let windows = try TokensActions.windowsToReset(args.first ?? "day", policy: interp.meter.policy)
+                guard case .line(let answer) = editor.read(prompt: "Start the budget count of \(windows.joined(separator: ", ")) again? [y/N] "),
+                      ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                    print("nothing reset")
+                    return
+                }
+                print(TokensActions.describe(try ledger.resetWindows(windows)))
+            case "report":
+                guard let ledger = interp.meter.ledger else { print("no ledger (--ledger none): no history to report"); return }
+                var period = UsageReport.Period.daily
+                var dimension = UsageReport.Dimension.model
+                var i = 0
+                while i < args.count {
+                    let a = args[i].hasPrefix("--") ? String(args[i].dropFirst(2)) : args[i]
+                    if let p = UsageReport.Period(rawValue: a) { period = p }
+                    else if a == "by", i + 1 < args.count, let d = UsageReport.Dimension(rawValue: args[i + 1]) { dimension = d; i += 1 }
+                    else { print("usage: :tokens report [daily|weekly|monthly] [by model|agent|workflow|operation]"); return }
+                    i += 1
+                }
+                let report = try UsageReport.make(ledger: ledger, policy: interp.meter.policy, prices: interp.models.prices,
+                                                  period: period, by: dimension)
+                print(report.renderText(), terminator: "")
+            default:
+                print("usage: :tokens status | budget WORKFLOW N | mode economy|standard | reset [day|week|month|all] | report [daily|weekly|monthly] [by …]")
+            }
+        } catch {
+            print("error: \(error)")
+        }
+    }
+}
