@@ -24,7 +24,10 @@ public struct Dashboard {
     /// Builds the dashboard of the window that holds `now` from the ledger.
     public static func make(ledger: Ledger, policy: BudgetPolicy, now: Date = Date()) throws -> Dashboard {
         let keys = CalendarWindows(timeZone: policy.timeZone).keys(at: now)
-        let calls = try ledger.calls(window: .day, key: keys.day)
+        // What the daily budget counts: after a reset (`omega tokens reset`)
+        // only the calls since.
+        let reset = try ledger.lastReset(of: "day:\(keys.day)")
+        let calls = try ledger.calls(window: .day, key: keys.day).filter { c in reset.map { c.time > $0.time } ?? true }
         var byModel: [String: Int64] = [:]
         var cost = Money.zero
         var total: Int64 = 0
@@ -47,7 +50,8 @@ public struct Dashboard {
             Line(label: name, used: used, limit: policy.models[name]?[.tokens], detail: "")
         }
         return Dashboard(day: keys.day,
-                         daily: Line(label: "Daily Budget", used: total, limit: policy.windows[.day]?[.tokens], detail: ""),
+                         daily: Line(label: "Daily Budget", used: try ledger.windowTotal("day:\(keys.day)").tokens,
+                                     limit: policy.windows[.day]?[.tokens], detail: ""),
                          weekly: try window("Weekly Budget", .week, keys.week),
                          monthly: try window("Monthly Budget", .month, keys.month),
                          workflow: workflow, models: models, cost: cost)

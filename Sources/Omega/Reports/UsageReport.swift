@@ -95,7 +95,8 @@ public struct UsageReport {
         let elapsed = max(3600, min(interval.duration, now.timeIntervalSince(interval.start)))
         let scale = interval.duration / elapsed
         let forecastTokens = Int64((Double(total.tokens) * scale).rounded())
-        let forecastCost = Money(picodollars: Int64((Double(total.cost.picodollars) * scale).rounded()))
+        // An estimate: to the millionth of a dollar, not the picodollar.
+        let forecastCost = Money(picodollars: Int64((Double(total.cost.picodollars) * scale / 1e6).rounded()) * 1_000_000)
 
         var report = UsageReport(
             period: period, dimension: dimension, window: key, interval: interval, generated: now,
