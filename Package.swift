@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // YAML, for the seeds' token_budgets.yaml.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // Only for the tests' scripted HTTP server (AsyncHTTPClient builds on it anyway).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
@@ -40,7 +42,8 @@ let package = Package(
         .target(
             name: "Omega",
             dependencies: ["COmegaShims", "CZlib", "CSQLite", .product(name: "BigInt", package: "BigInt"),
-                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "Yams", package: "Yams")],
             path: "Sources/Omega",
             plugins: ["EmbedStdlib"]
         ),

@@ -94,6 +94,7 @@ struct OmegaCommand: ParsableCommand {
         options.stepLimit = stepLimit
         do {
             let configuration = try Configuration.load(path: config)
+            for note in configuration.notes { printError("omega: note: \(note)") }
             options.models = try ModelSettings(configuration: configuration, defaultModel: model)
             options.effects = try configuration.effectSettings()
             options.backend = try BackendSelection(name: backend, record: record, replay: replay)
@@ -126,19 +127,7 @@ struct OmegaCommand: ParsableCommand {
             let overrides = try store.budgetOverrides()
             policy.apply(overrides)
         }
-        if let text = env["OMEGA_TOKEN_BUDGET"], !text.isEmpty {
-            guard let n = Int64(text), n >= 0 else {
-                throw ConfigError(place: "$OMEGA_TOKEN_BUDGET", message: "expected a number of tokens, got '\(text)'")
-            }
-            policy.run[.tokens] = n == 0 ? nil : n   // 0 = unlimited, as in the tracker's config
-        }
-        if let text = env["OMEGA_TOKEN_WARNING_THRESHOLD"], !text.isEmpty {
-            guard let d = Double(text), d > 0, d <= 100 else {
-                throw ConfigError(place: "$OMEGA_TOKEN_WARNING_THRESHOLD", message: "expected a percentage 1–100, got '\(text)'")
-            }
-            policy.thresholds = [Int(d.rounded(.down))]
-        }
-        if let b = budget { policy.run[.tokens] = b == 0 ? nil : Int64(b) }
+        try SettingSources.applyEnvironmentAndFlags(to: &policy, environment: env, budgetFlag: budget)
         let script = file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? (eval != nil ? "<-e>" : "<repl>")
         let meter = Meter(policy: policy, ledger: store, models: models, script: script)
         if let run = resume {
@@ -311,6 +300,9 @@ if argv.first == "count" {
 }
 if argv.first == "tokens" {
     runSubcommand(TokensCommand.self, Array(argv.dropFirst()))
+}
+if argv.first == "config" {
+    runSubcommand(ConfigCommand.self, Array(argv.dropFirst()))
 }
 if argv.first == "run" {
     argv.removeFirst()

@@ -208,10 +208,10 @@ import Testing
         try old.execute(LedgerSchema.migrations[0] + "; PRAGMA user_version = 1")
         try old.run("INSERT INTO runs(id, script, started, outcome) VALUES ('run-old', 's', 0, 'ok')")
         let ledger = try Ledger(path: path)
-        #expect(ledger.schemaVersion == 3)
+        #expect(ledger.schemaVersion == 4)
         var version: Int64 = 0
         try ledger.db.query("PRAGMA user_version") { version = $0.int(0) }
-        #expect(version == 3)
+        #expect(version == 4)
         #expect(try ledger.run("run-old")?.outcome == "ok")
         try ledger.recordAlert(time: Date(), runID: "run-old", kind: "threshold", scope: "run", message: "m")
         var mode = ""

@@ -227,6 +227,9 @@ extension Configuration {
             case "webhook":
                 let url = try required("url")
                 let expanded = url.hasPrefix("$") ? (ProcessInfo.processInfo.environment[String(url.dropFirst())] ?? "") : url
+                if url.hasPrefix("$"), expanded.isEmpty {
+                    throw ConfigError(place: place(t, key), key: "\(path).url", message: "\(url) is not set (it should hold the webhook's URL)")
+                }
                 guard expanded.hasPrefix("http://") || expanded.hasPrefix("https://") else {
                     throw ConfigError(place: place(t, key), key: "\(path).url", message: "expected an http(s) URL (or $VARIABLE holding one)")
                 }

@@ -1,27 +1,71 @@
 import Foundation
 
-/// Omega's configuration file (`.omega/config.toml`), read once and asked
-/// typed questions. Every error names the file, the line and the key.
+/// Omega's configuration, read once and asked typed questions. Every error
+/// names the file, the line and the key.
 ///
-/// The file is, in order: `--config FILE`, `$OMEGA_CONFIG`, or
-/// `.omega/config.toml` in the current directory when it exists. No file
+/// Where it comes from: `--config FILE` or `$OMEGA_CONFIG` names the whole
+/// configuration (TOML, or YAML when it ends in `.yaml`/`.yml`). Otherwise
+/// these layers, each over the ones before: the user's
+/// `$XDG_CONFIG_HOME/omega/config.toml` (default `~/.config/omega`) and
+/// `token_budgets.yaml` there, then the project's `.omega/config.toml`,
+/// `.omega/token_budgets.yaml` and `config/token_budgets.yaml`. No file
 /// means every default.
 public struct Configuration: Sendable {
-    /// The file read, or nil for the defaults.
+    /// The last file read (the one that wins), or nil for the defaults.
     public let file: URL?
-    /// The parsed document.
+    /// Every file read, lowest layer first.
+    public let files: [URL]
+    /// The merged document.
     public let root: TOMLTable
+    /// Settings read but not used (an unsupported alert channel in YAML…),
+    /// to tell the user once.
+    public let notes: [String]
 
     /// A configuration with every default.
     public init() {
         file = nil
+        files = []
         root = TOMLTable()
+        notes = []
     }
 
-    /// Parses `text` as if read from `file`.
+    /// Parses `text` as if read from `file` (YAML when the name ends in
+    /// `.yaml` or `.yml`, TOML otherwise).
     public init(text: String, file: URL) throws {
-        self.file = file
-        root = try TOMLParser.parse(text, source: file.path)
+        try self.init(layers: [(text, file)])
+    }
+
+    /// Parses each file and lays it over the ones before.
+    public init(layers: [(text: String, file: URL)]) throws {
+        var root = TOMLTable()
+        var notes: [String] = []
+        for (text, url) in layers {
+            let table: TOMLTable
+            if ["yaml", "yml"].contains(url.pathExtension.lowercased()) {
+                let converted = try BudgetYAML.convert(text, source: url.path)
+                table = converted.table
+                notes += converted.notes
+            } else {
+                table = try TOMLParser.parse(text, source: url.path).stamped(source: url.path)
+            }
+            root = root.merging(table)
+        }
+        self.file = layers.last?.file
+        self.files = layers.map(\.file)
+        self.root = root
+        self.notes = notes
+    }
+
+    /// The files the layered search looks at, lowest layer first.
+    public static func searchPath(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                  directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) -> [URL] {
+        let configHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".config")
+        let user = configHome.appendingPathComponent("omega")
+        return [user.appendingPathComponent("config.toml"), user.appendingPathComponent("token_budgets.yaml"),
+                directory.appendingPathComponent(".omega/config.toml"),
+                directory.appendingPathComponent(".omega/token_budgets.yaml"),
+                directory.appendingPathComponent("config/token_budgets.yaml")]
     }
 
     /// Finds and reads the configuration (see the type's comment).
@@ -29,24 +73,33 @@ public struct Configuration: Sendable {
                             environment: [String: String] = ProcessInfo.processInfo.environment,
                             directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> Configuration {
         let explicit = path ?? environment["OMEGA_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-        let url: URL
+        var urls: [URL]
         if let p = explicit {
-            url = URL(fileURLWithPath: p, relativeTo: directory).standardizedFileURL
+            let url = URL(fileURLWithPath: (p as NSString).expandingTildeInPath, relativeTo: directory).standardizedFileURL
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw ConfigError(place: url.path, message: "the configuration file does not exist")
             }
+            urls = [url]
         } else {
-            url = directory.appendingPathComponent(".omega/config.toml")
-            guard FileManager.default.fileExists(atPath: url.path) else { return Configuration() }
+            urls = searchPath(environment: environment, directory: directory)
+                .map(\.standardizedFileURL).filter { FileManager.default.fileExists(atPath: $0.path) }
+            // The same file reached twice (a project in the config directory) counts once.
+            var seen = Set<String>()
+            urls = urls.filter { seen.insert($0.path).inserted }
         }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ConfigError(place: url.path, message: "cannot read the configuration file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(place: url.path, message: "the configuration file is not UTF-8 text")
+        if urls.isEmpty { return Configuration() }
+        var layers: [(text: String, file: URL)] = []
+        for url in urls {
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw ConfigError(place: url.path, message: "cannot read the configuration file")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ConfigError(place: url.path, message: "the configuration file is not UTF-8 text")
+            }
+            layers.append((text, url))
         }
         do {
-            return try Configuration(text: text, file: url)
+            return try Configuration(layers: layers)
         } catch let e as TOMLError {
             throw ConfigError(place: "\(e.source):\(e.line)", message: e.message)
         }
@@ -68,7 +121,7 @@ public struct Configuration: Sendable {
     }
 
     func place(_ table: TOMLTable, _ key: String) -> String {
-        "\(file?.path ?? "config"):\(table.lines[key] ?? 0)"
+        "\(table.sources[key] ?? file?.path ?? "config"):\(table.lines[key] ?? 0)"
     }
 
     /// A sub-table, or nil; an error when the key holds something else.
@@ -88,7 +141,10 @@ public struct Configuration: Sendable {
     /// A path setting, resolved against the configuration file's directory.
     public func path(_ key: String) throws -> URL? {
         guard let s = try string(key) else { return nil }
-        let base = file?.deletingLastPathComponent() ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        // Relative to the file that set it.
+        let source = lookup(key).map { String($0.place[..<($0.place.lastIndex(of: ":") ?? $0.place.endIndex)]) }
+        let base = source.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
+            ?? file?.deletingLastPathComponent() ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let expanded = s.hasPrefix("~/") ? NSHomeDirectory() + s.dropFirst(1) : s
         return URL(fileURLWithPath: expanded, relativeTo: base).standardizedFileURL
     }

@@ -42,10 +42,44 @@ public struct TOMLTable: Equatable, Sendable {
 
     public subscript(key: String) -> TOMLValue? { values[key] }
 
-    mutating func set(_ key: String, _ value: TOMLValue, line: Int) {
+    /// The file each key was read from (tables merged from several files
+    /// keep each key's own).
+    public private(set) var sources: [String: String] = [:]
+
+    mutating func set(_ key: String, _ value: TOMLValue, line: Int, source: String? = nil) {
         if values[key] == nil { keys.append(key) }
         values[key] = value
         lines[key] = line
+        if let source { sources[key] = source }
+    }
+
+    /// The table with every key (at any depth) marked as read from `source`.
+    func stamped(source: String) -> TOMLTable {
+        var t = TOMLTable()
+        for k in keys {
+            guard let v = values[k] else { continue }
+            if case .table(let sub) = v {
+                t.set(k, .table(sub.stamped(source: source)), line: lines[k] ?? 0, source: sources[k] ?? source)
+            } else {
+                t.set(k, v, line: lines[k] ?? 0, source: sources[k] ?? source)
+            }
+        }
+        return t
+    }
+
+    /// This table with `other` laid over it: tables merge key by key, any
+    /// other value of `other` replaces this one's (with its line and file).
+    func merging(_ other: TOMLTable) -> TOMLTable {
+        var t = self
+        for k in other.keys {
+            guard let v = other.values[k] else { continue }
+            if case .table(let mine)? = t.values[k], case .table(let theirs) = v {
+                t.set(k, .table(mine.merging(theirs)), line: t.lines[k] ?? 0, source: t.sources[k])
+            } else {
+                t.set(k, v, line: other.lines[k] ?? 0, source: other.sources[k])
+            }
+        }
+        return t
     }
 }
 

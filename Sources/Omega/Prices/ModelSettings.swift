@@ -23,8 +23,12 @@ public struct ModelSettings: Sendable {
     }
 
     /// Settings from a configuration file: its prices, encodings and scale.
+    /// The default model: `defaultModel` (a flag), else `$OMEGA_MODEL`, else
+    /// the file's `model`, else gpt-4o-mini.
     public init(configuration: Configuration, defaultModel: String? = nil) throws {
-        self.init(defaultModel: defaultModel, prices: try configuration.prices(),
+        let env = ProcessInfo.processInfo.environment["OMEGA_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+        let configured = try configuration.string("model")
+        self.init(defaultModel: defaultModel ?? env ?? configured, prices: try configuration.prices(),
                   conversions: try configuration.conversions())
         tokens.models = try configuration.modelEncodings()
     }
