@@ -20,6 +20,7 @@ struct OmegaCommand: ParsableCommand {
             omega run FILE.scm [ARGS…]
             omega -e EXPR
             echo EXPR | omega
+            omega repl
             omega count [--model M | --encoding E] [--json] [FILE…]
             omega tokens status|budget|reset|report
             omega config show
@@ -198,7 +199,7 @@ struct OmegaCommand: ParsableCommand {
         if let path = file {
             return runReporting(interp) { try interp.evaluateFile(path) }
         }
-        if isatty(0) != 0 {
+        if isatty(0) != 0 || forceRepl {
             do {
                 return Repl(interp: interp, session: try replSession()).run()
             } catch {
@@ -303,6 +304,12 @@ if argv.first == "tokens" {
 }
 if argv.first == "config" {
     runSubcommand(ConfigCommand.self, Array(argv.dropFirst()))
+}
+// `omega repl` starts the prompt even when standard input is not a terminal.
+var forceRepl = false
+if argv.first == "repl" {
+    argv.removeFirst()
+    forceRepl = true
 }
 if argv.first == "run" {
     argv.removeFirst()

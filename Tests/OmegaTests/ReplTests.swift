@@ -256,4 +256,10 @@ import Testing
         let listed = try runOmega(["tokens", "budget", "--ledger", dir.appendingPathComponent("ledger.sqlite").path])
         #expect(listed.stdout.contains("workflow sprint: 300,000 tokens"))
     }
+
+    @Test func omegaReplAlsoReadsAPipe() throws {
+        let r = try runOmega(["repl"], stdin: "(+ 1 2)\n(display \"hi\")\n(define x\n 5)\nx\n:quit\n")
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("Ω> => 3\nΩ> hi\nΩ> …  Ω> => 5\n"), "\(r.stdout)")
+    }
 }

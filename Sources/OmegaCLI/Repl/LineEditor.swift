@@ -34,7 +34,8 @@ final class LineEditor {
     /// Reads one line (without its newline).
     func read(prompt: String) -> Input {
         guard let editor else {
-            FileHandle.standardOutput.write(Data(prompt.utf8))
+            fputs(prompt, stdout)
+            fflush(stdout)
             guard let line = readLine(strippingNewline: true) else { return .endOfInput }
             return .line(line)
         }

@@ -32,6 +32,9 @@ final class Repl {
     static let continuationPrompt = "…  "
 
     func run() -> Int32 {
+        // Lines appear as they are printed, in order with the prompts, also
+        // when `omega repl` talks to a pipe.
+        setvbuf(stdout, nil, _IOLBF, 0)
         print("Omega \(OmegaVersion.string) — :help for commands, Ctrl-C interrupts, Ctrl-D exits")
         signal(SIGINT, SIG_IGN)
         let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
