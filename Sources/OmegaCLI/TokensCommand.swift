@@ -97,7 +97,6 @@ struct TokensBudget: ParsableCommand {
         guard let u = BudgetUnit.named(unit), u != .seconds else {
             throw ValidationError("unknown unit '\(unit)' (tokens, input-tokens, output-tokens, usd, calls)")
         }
-        _ = u
         let window = daily || weekly || monthly
         if !words.isEmpty && words.count != (window ? 1 : 2) {
             throw ValidationError(window ? "give the amount only: omega tokens budget --\(daily ? "daily" : weekly ? "weekly" : "monthly") N"
@@ -106,7 +105,7 @@ struct TokensBudget: ParsableCommand {
     }
 
     func run() throws {
-        let (policy, _, store) = try options.open()
+        let (_, _, store) = try options.open()
         if words.isEmpty {
             let overrides = try store.budgetOverrides()
             if overrides.isEmpty { print("no budgets set from the command line (the configuration's apply; omega config show lists them)") }
@@ -115,7 +114,6 @@ struct TokensBudget: ParsableCommand {
                 let amount = o.unit == .tokens ? Dashboard.grouped(o.amount) + " tokens" : o.unit.format(o.amount)
                 print("\(target.label): \(amount)  (set \(ISO8601DateFormatter().string(from: o.setAt)))")
             }
-            _ = policy
             return
         }
         let kind: BudgetScope.Kind = daily ? .day : weekly ? .week : monthly ? .month : agent ? .agent : model ? .model : .workflow

@@ -154,7 +154,7 @@ struct OmegaCommand: ParsableCommand {
             let state = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/state")
             history = state + "/omega/history"
         }
-        var session = ReplSession(configuration: configuration, ledgerPath: ledger ?? "",
+        var session = ReplSession(configuration: configuration,
                                   historyPath: history == "none" ? nil : history.map { ($0 as NSString).expandingTildeInPath })
         if let a = try configuration.string("repl.approvals") {
             guard let mode = ReplSession.Approvals(rawValue: a) else {

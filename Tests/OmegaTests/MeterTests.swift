@@ -213,6 +213,9 @@ import Testing
         try ledger.db.query("PRAGMA user_version") { version = $0.int(0) }
         #expect(version == 4)
         #expect(try ledger.run("run-old")?.outcome == "ok")
+        // Version 4's tables are there.
+        try ledger.setBudgetOverride(kind: .workflow, name: "w", unit: .tokens, amount: 5)
+        #expect(try ledger.budgetOverrides().map(\.amount) == [5])
         try ledger.recordAlert(time: Date(), runID: "run-old", kind: "threshold", scope: "run", message: "m")
         var mode = ""
         try ledger.db.query("PRAGMA journal_mode") { mode = $0.text(0) ?? "" }

@@ -160,7 +160,6 @@ final class Repl {
 struct ReplSession {
     enum Approvals: String { case ask, never }
     var configuration: Configuration
-    var ledgerPath: String
     var historyPath: String?
     var approvals: Approvals = .ask
 }
