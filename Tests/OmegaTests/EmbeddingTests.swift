@@ -11,6 +11,30 @@ import Testing
         #expect(omega.array(try omega.evaluate("'(1 2 3)"))?.count == 3)
     }
 
+    @Test func aHostCanApproveRefusedCalls() throws {
+        var options = Interpreter.Options()
+        var policy = BudgetPolicy()
+        policy.run[.tokens] = 50
+        options.meter = Meter(policy: policy)
+        let omega = try Interpreter(options: options)
+        var asked: [BudgetExceeded] = []
+        var answer = BudgetApproval.extend(10_000)
+        omega.budgetApprover = { refusal in asked.append(refusal); return answer }
+        let call = "(string? (effect infer.op \"write a poem\" 'max-tokens 100))"
+        #expect(try omega.evaluate(call) == .true)
+        #expect(asked.count == 1 && asked[0].kind == .run && asked[0].limit == 50)
+        #expect(omega.meter.status().first { $0.kind == .run }?.limit == 10_050)
+        // A Scheme handler answers first; the host is not asked.
+        #expect(try omega.evaluate("(with-exception-handler (lambda (c) #t) (lambda () (with-budget 5 (lambda () \(call)))))") == .true)
+        #expect(asked.count == 1)
+        answer = .once
+        #expect(try omega.evaluate("(with-budget 5 (lambda () \(call)))") == .true)
+        #expect(asked.count == 2)
+        answer = .decline
+        #expect(throws: OmegaError.self) { try omega.evaluate("(with-budget 5 (lambda () \(call)))") }
+        #expect(asked.count == 3)
+    }
+
     @Test func hostProceduresAreCallableFromScheme() throws {
         let omega = try Interpreter()
         omega.defineProcedure("host-add") { i, a, b in

@@ -62,6 +62,16 @@
 (test 'standard (emergency-mode 100000))
 (test #f (caching-enabled?))
 (test "gpt-4o" (result-model (effect int.op "standard call" 'model "gpt-4o" 'max-tokens 20)))
+;; The REPL's `:tokens mode economy`: cheaper siblings, 500-token outputs, the cache.
+(economy-mode!)
+(test 'economy (current-mode))
+(test #t (caching-enabled?))
+(define ec1 (effect int.op "economy again" 'model "claude-sonnet-4-5" 'max-tokens 900))
+(test "claude-haiku-4-5" (result-model ec1))
+(test #t (<= (result-output-tokens ec1) 500))
+(test "cache" (result-backend (effect int.op "economy again" 'model "claude-sonnet-4-5" 'max-tokens 900)))
+(standard-mode!)
+(test 'standard (current-mode))
 
 ;; 48.7 forecast-budget-needs: a dry run on the simulator with no history
 ;; (nothing charged), then mean × 1.5 of similar past tasks, scaled by size.
