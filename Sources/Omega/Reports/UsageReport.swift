@@ -60,34 +60,16 @@ public struct UsageReport {
         let windows = CalendarWindows(timeZone: policy.timeZone)
         let interval = windows.interval(period.kind, at: now)
         let before = windows.interval(period.kind, at: interval.start.addingTimeInterval(-1))
-        let calls = try ledger.calls(from: interval.start, to: interval.end)
-        let earlier = try ledger.calls(from: before.start, to: before.end)
         let key = windows.key(period.kind, at: now)
-
-        func group(_ calls: [Ledger.Call], key: (Ledger.Call) -> String) -> [String: Row] {
-            var rows: [String: Row] = [:]
-            for c in calls {
-                let k = key(c)
-                var r = rows[k] ?? Row(key: k, calls: 0, inputTokens: 0, outputTokens: 0, cost: .zero)
-                r.calls += 1
-                r.inputTokens += c.charged.inputTokens
-                r.outputTokens += c.charged.outputTokens
-                r.cost = (try? Money.sum(r.cost, Money(picodollars: c.charged.picodollars))) ?? r.cost
-                rows[k] = r
-            }
-            return rows
+        func row(_ key: String, _ a: Amounts) -> Row {
+            Row(key: key, calls: a.calls, inputTokens: a.inputTokens, outputTokens: a.outputTokens, cost: Money(picodollars: a.picodollars))
         }
-        func keyOf(_ c: Ledger.Call) -> String {
-            switch dimension {
-            case .model: return c.model
-            case .agent: return c.agent ?? "(none)"
-            case .workflow: return c.workflow ?? "(none)"
-            case .operation: return c.operation
-            }
-        }
-        let rows = group(calls, key: keyOf).values.sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : $0.key < $1.key }
-        let total = group(calls) { _ in "total" }["total"] ?? Row(key: "total", calls: 0, inputTokens: 0, outputTokens: 0, cost: .zero)
-        let previous = group(earlier) { _ in "total" }["total"] ?? Row(key: "total", calls: 0, inputTokens: 0, outputTokens: 0, cost: .zero)
+        // Sums by SQLite: a month of a busy ledger is not read call by call.
+        let rows = try ledger.usageSums(from: interval.start, to: interval.end, by: [dimension.rawValue])
+            .map { row($0.keys.first.flatMap { $0 } ?? "(none)", $0.charged) }
+            .sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : $0.key < $1.key }
+        let total = row("total", try ledger.totals(from: interval.start, to: interval.end))
+        let previous = row("total", try ledger.totals(from: before.start, to: before.end))
         let counted = try ledger.windowTotal("\(period.kind.rawValue):\(key)").tokens
 
         // Pace so far, over the part of the window gone by (at least an hour,
@@ -104,47 +86,37 @@ public struct UsageReport {
             limit: policy.windows[period.kind]?[.tokens], counted: counted,
             alerts: try ledger.alerts(from: interval.start, to: interval.end),
             forecastTokens: forecastTokens, forecastCost: forecastCost, recommendations: [])
-        report.recommendations = advice(calls: calls, report: report, policy: policy, prices: prices)
+        report.recommendations = advice(
+            byWorkflowAndModel: try ledger.usageSums(from: interval.start, to: interval.end, by: ["workflow", "model"],
+                                                     providerAnsweredOnly: true),
+            repeated: policy.cache ? Amounts() : try ledger.repeatedRequests(from: interval.start, to: interval.end),
+            report: report, prices: prices)
         return report
     }
 
     /// The seeds' recommendations, each only when the ledger shows a reason:
     /// a cheaper model for a workflow's expensive calls, caching for repeated
     /// requests, a budget nearer to real use, or more budget before it runs out.
-    static func advice(calls: [Ledger.Call], report: UsageReport, policy: BudgetPolicy, prices: PriceTable) -> [String] {
+    static func advice(byWorkflowAndModel groups: [Ledger.UsageSum], repeated: Amounts, report: UsageReport,
+                       prices: PriceTable) -> [String] {
         var out: [String] = []
-        // Cheaper models, per workflow: what the same tokens cost on the sibling.
-        var spend: [String: (model: String, cheaper: String, cost: Money, saving: Int64)] = [:]
-        for c in calls where !c.cacheHit {
-            guard let cheaper = CheaperModels.sibling(of: c.model), let price = prices.price(for: cheaper),
-                  let cheap = try? price.cost(of: c.usage) else { continue }
-            let key = "\(c.workflow ?? "")\u{0}\(c.model)"
-            var e = spend[key] ?? (c.model, cheaper, .zero, 0)
-            e.cost = (try? Money.sum(e.cost, Money(picodollars: c.charged.picodollars))) ?? e.cost
-            e.saving += max(0, c.charged.picodollars - cheap.picodollars)
-            spend[key] = e
+        // Cheaper models, per workflow: the same tokens priced on the sibling
+        // (prices are per token, so pricing the sums is exact).
+        var savings: [(workflow: String?, model: String, cheaper: String, cost: Money, saving: Int64)] = []
+        for g in groups {
+            guard let model = g.keys.count == 2 ? g.keys[1] : nil, let cheaper = CheaperModels.sibling(of: model),
+                  let price = prices.price(for: cheaper), let cheap = try? price.cost(of: g.usage) else { continue }
+            let saving = g.charged.picodollars - cheap.picodollars
+            if saving > 0 { savings.append((g.keys[0], model, cheaper, Money(picodollars: g.charged.picodollars), saving)) }
         }
-        for (key, e) in spend.sorted(by: { $0.value.saving > $1.value.saving }).prefix(3)
-            where e.saving > 0 && e.saving * 5 >= max(1, report.total.cost.picodollars) / 4 {
-            let workflow = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).first ?? "")
-            let place = workflow.isEmpty ? "calls outside a workflow" : "workflow \(workflow)"
+        for e in savings.sorted(by: { $0.saving > $1.saving }).prefix(3)
+            where e.saving * 5 >= max(1, report.total.cost.picodollars) / 4 {
+            let place = e.workflow.map { "workflow \($0)" } ?? "calls outside a workflow"
             out.append("Switch \(place) from \(e.model) to \(e.cheaper): it spent \(e.cost) there; the same tokens would cost \(Money(picodollars: e.cost.picodollars - e.saving)) (:tokens mode economy does it for a session).")
         }
         // Caching: identical requests answered by the provider more than once.
-        if !policy.cache {
-            var seen: [String: Int] = [:]
-            var repeatTokens: Int64 = 0, repeatCost: Int64 = 0, repeats = 0
-            for c in calls where !c.cacheHit && c.outcome == "ok" && !c.requestKey.isEmpty {
-                seen[c.requestKey, default: 0] += 1
-                if seen[c.requestKey]! > 1 {
-                    repeats += 1
-                    repeatTokens += c.charged.tokens
-                    repeatCost += c.charged.picodollars
-                }
-            }
-            if repeats > 0 {
-                out.append("Turn on caching (budget.cache = true, or (enable-caching!)): \(repeats) call\(repeats == 1 ? "" : "s") repeated an earlier request exactly, \(Dashboard.grouped(repeatTokens)) tokens, \(Money(picodollars: repeatCost)).")
-            }
+        if repeated.calls > 0 {
+            out.append("Turn on caching (budget.cache = true, or (enable-caching!)): \(repeated.calls) call\(repeated.calls == 1 ? "" : "s") repeated an earlier request exactly, \(Dashboard.grouped(repeated.tokens)) tokens, \(Money(picodollars: repeated.picodollars)).")
         }
         // Budgets: one that will run out, or one far above real use.
         let noun = report.period.noun
