@@ -197,4 +197,16 @@ extension Ledger {
             return a
         }
     }
+
+    /// The workflow of the latest call in a time range that had one.
+    public func latestWorkflow(from: Date, to: Date) throws -> String? {
+        try flush()
+        return try locked {
+            var name: String?
+            try db.query("""
+                SELECT workflow FROM calls WHERE time >= ? AND time < ? AND workflow IS NOT NULL ORDER BY id DESC LIMIT 1
+                """, [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)]) { r in name = r.text(0) }
+            return name
+        }
+    }
 }

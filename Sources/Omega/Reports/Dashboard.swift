@@ -23,32 +23,31 @@ public struct Dashboard {
 
     /// Builds the dashboard of the window that holds `now` from the ledger.
     public static func make(ledger: Ledger, policy: BudgetPolicy, now: Date = Date()) throws -> Dashboard {
-        let keys = CalendarWindows(timeZone: policy.timeZone).keys(at: now)
+        let windows = CalendarWindows(timeZone: policy.timeZone)
+        let keys = windows.keys(at: now)
+        let day = windows.interval(.day, at: now)
         // What the daily budget counts: after a reset (`omega tokens reset`)
         // only the calls since.
         let reset = try ledger.lastReset(of: "day:\(keys.day)")
-        let calls = try ledger.calls(window: .day, key: keys.day).filter { c in reset.map { c.time > $0.time } ?? true }
-        var byModel: [String: Int64] = [:]
-        var cost = Money.zero
-        var total: Int64 = 0
-        for c in calls {
-            byModel[c.model, default: 0] += c.charged.tokens
-            total += c.charged.tokens
-            cost = (try? Money.sum(cost, Money(picodollars: c.charged.picodollars))) ?? cost
-        }
+        let from = max(day.start, reset.map { $0.time.addingTimeInterval(1e-6) } ?? day.start)
+        let byModel = try ledger.usageSums(from: from, to: day.end, by: ["model"])
+        let cost = Money(picodollars: byModel.reduce(Int64(0)) { $0.adding(saturating: $1.charged.picodollars) })
         func window(_ label: String, _ kind: BudgetScope.Kind, _ key: String) throws -> Line? {
             guard let limit = policy.windows[kind]?[.tokens] else { return nil }
             let used = try ledger.windowTotal("\(kind.rawValue):\(key)").tokens
             return Line(label: label, used: used, limit: limit, detail: "")
         }
         var workflow: Line?
-        if let name = calls.last(where: { $0.workflow != nil })?.workflow {
-            let used = calls.filter { $0.workflow == name }.reduce(0) { $0 + $1.charged.tokens }
+        if let name = try ledger.latestWorkflow(from: from, to: day.end) {
+            let used = try ledger.usageSums(from: from, to: day.end, by: ["workflow"])
+                .first { $0.keys.first == name }?.charged.tokens ?? 0
             workflow = Line(label: "Current Workflow (\(name))", used: used, limit: policy.workflows[name]?[.tokens], detail: "")
         }
-        let models = byModel.sorted { $0.value > $1.value }.map { name, used in
-            Line(label: name, used: used, limit: policy.models[name]?[.tokens], detail: "")
+        var models: [Line] = byModel.map { sum in
+            let name: String = (sum.keys.first ?? nil) ?? "?"
+            return Line(label: name, used: sum.charged.tokens, limit: policy.models[name]?[.tokens], detail: "")
         }
+        models.sort { $0.used != $1.used ? $0.used > $1.used : $0.label < $1.label }
         return Dashboard(day: keys.day,
                          daily: Line(label: "Daily Budget", used: try ledger.windowTotal("day:\(keys.day)").tokens,
                                      limit: policy.windows[.day]?[.tokens], detail: ""),
