@@ -35,20 +35,29 @@ enum TokensActions {
         return "\(target.label): \(target.unit == .tokens ? Dashboard.grouped(amount) + " tokens" : target.unit.format(amount)) (kept in the ledger \(ledger.path); later runs obey it)"
     }
 
-    /// An amount typed by a person: `300000`, `300k`, `1.5m`, `300_000`, or
-    /// dollars for usd (`2.50`, `$2.50`).
+    /// An amount typed by a person, in the unit's internal measure: `300000`,
+    /// `300k`, `1.5m`, `300_000`, `300,000`; dollars for usd (`2.50`,
+    /// `$2.50`, exact); seconds may have decimals.
     static func amount(_ text: String, unit: BudgetUnit) throws -> Int64 {
         var t = text.lowercased().replacingOccurrences(of: "_", with: "").replacingOccurrences(of: ",", with: "")
-        if unit == .usd, t.hasPrefix("$") { t.removeFirst() }
-        if unit != .usd, unit != .seconds, let last = t.last, last == "k" || last == "m" {
-            t.removeLast()
-            guard let d = Double(t), d >= 0, d * (last == "k" ? 1e3 : 1e6) < 9e18 else { throw CLIError("expected an amount of \(unit.shortName), got '\(text)'") }
-            return Int64((d * (last == "k" ? 1e3 : 1e6)).rounded())
+        let problem = CLIError("expected an amount of \(unit.shortName), got '\(text)'")
+        switch unit {
+        case .usd:
+            if t.hasPrefix("$") { t.removeFirst() }
+            guard let m = Money(dollars: t), m.picodollars >= 0 else { throw problem }
+            return m.picodollars
+        case .seconds:
+            guard let d = Double(t), d.isFinite, d >= 0, d < 1e12 else { throw problem }
+            return Int64((d * 1000).rounded())
+        default:
+            var scale = 1.0
+            if t.hasSuffix("k") { scale = 1e3; t.removeLast() } else if t.hasSuffix("m") { scale = 1e6; t.removeLast() }
+            if scale == 1, let n = Int64(t), n >= 0 { return n }
+            guard let d = Double(t), d.isFinite, d >= 0, d * scale < 9e18 else { throw problem }
+            let n = d * scale
+            guard n == n.rounded() else { throw problem }   // 1.2345k tokens is not a whole number
+            return Int64(n)
         }
-        guard let n = ApprovalAnswer.internalAmount(t, unit), n >= 0 else {
-            throw CLIError("expected an amount of \(unit.shortName), got '\(text)'")
-        }
-        return n
     }
 
     /// The windows `reset --scope SCOPE` clears, as ledger keys.

@@ -344,27 +344,11 @@ public final class Ledger {
     }
 
     /// The calls in a time range (for reports).
-    /// Reports pass `answers: false`: the answers' text is most of a row.
-    public func calls(from: Date, to: Date, answers: Bool = true) throws -> [Call] {
+    public func calls(from: Date, to: Date) throws -> [Call] {
         try flush()
         return try locked {
             try selectCalls("WHERE time >= ? AND time < ? ORDER BY time",
-                            [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)], answers: answers)
-        }
-    }
-
-    /// What the calls in a time range were charged, summed by SQLite.
-    public func totals(from: Date, to: Date) throws -> Amounts {
-        try flush()
-        return try locked {
-            var a = Amounts()
-            try db.query("""
-                SELECT COALESCE(SUM(charged_input),0), COALESCE(SUM(charged_output),0), COALESCE(SUM(charged_pd),0), COUNT(*)
-                FROM calls WHERE time >= ? AND time < ?
-                """, [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)]) { r in
-                a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
-            }
-            return a
+                            [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)])
         }
     }
 
@@ -381,12 +365,12 @@ public final class Ledger {
         return try locked { try selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first }
     }
 
-    private func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding], answers: Bool = true) throws -> [Call] {
+    private func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Call] {
         var result: [Call] = []
         try db.query("""
             SELECT time, run_id, seq, script, model, backend, agent, workflow, operation, input_tokens, output_tokens,
               cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency, cache_hit, outcome, usage_source,
-              request_id, request_key, \(answers ? "answer" : "NULL"), finish_reason, day, week, month,
+              request_id, request_key, answer, finish_reason, day, week, month,
               charged_input, charged_output, charged_pd, charged_calls
             FROM calls \(clause)
             """, values) { r in

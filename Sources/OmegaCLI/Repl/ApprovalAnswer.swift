@@ -12,30 +12,11 @@ enum ApprovalAnswer {
         case "y", "yes", "once": return .success(.once)
         default: break
         }
-        var amountText = t.hasPrefix("+") ? String(t.dropFirst()) : t
-        amountText = amountText.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "_", with: "")
-        if unit == .usd, amountText.hasPrefix("$") { amountText.removeFirst() }
-        guard let n = internalAmount(amountText, unit), n > 0 else {
+        let amountText = t.hasPrefix("+") ? String(t.dropFirst()) : t
+        guard let n = try? TokensActions.amount(amountText, unit: unit), n > 0 else {
             return .failure(ApprovalProblem(text: "answer y, n, or +AMOUNT (a positive number of \(unit.shortName)); got '\(text)'"))
         }
         return .success(.extend(n))
-    }
-
-    /// An amount typed by a person in `unit`, in the unit's internal measure.
-    static func internalAmount(_ text: String, _ unit: BudgetUnit) -> Int64? {
-        switch unit {
-        case .usd: return Money(dollars: text)?.picodollars
-        case .seconds:
-            guard let d = Double(text), d.isFinite, d < 1e12 else { return nil }
-            return Int64((d * 1000).rounded())
-        default:
-            var t = text
-            var scale: Int64 = 1
-            if t.hasSuffix("k") { scale = 1000; t.removeLast() } else if t.hasSuffix("m") { scale = 1_000_000; t.removeLast() }
-            guard let n = Int64(t) else { return nil }
-            let (r, overflow) = n.multipliedReportingOverflow(by: scale)
-            return overflow ? nil : r
-        }
     }
 
     /// What to offer: the shortfall of the refused call, rounded up to a
