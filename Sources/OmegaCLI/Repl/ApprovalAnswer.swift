@@ -26,7 +26,8 @@ enum ApprovalAnswer {
         let wanted = max(shortfall, r.limit / 10)
         var step: Int64 = 1
         while step <= wanted / 10, step < Int64.max / 10 { step *= 10 }
-        return (wanted + step - 1) / step * step
+        let rounded = wanted.adding(saturating: step - 1) / step
+        return rounded.multipliedReportingOverflow(by: step).overflow ? wanted : rounded * step
     }
 
     /// An internal amount as a person types it back.
