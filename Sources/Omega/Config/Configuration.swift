@@ -109,11 +109,16 @@ public struct Configuration: Sendable {
 
     /// A key's value and where it was set; nil when absent.
     public func lookup(_ path: String) -> (value: TOMLValue, place: String)? {
+        locate(path).flatMap { table, key in table[key].map { ($0, place(table, key)) } }
+    }
+
+    /// The table that holds a dotted key's last part, and that part.
+    private func locate(_ path: String) -> (table: TOMLTable, key: String)? {
         let parts = path.split(separator: ".").map(String.init)
         var table = root
         for (n, key) in parts.enumerated() {
             guard let v = table[key] else { return nil }
-            if n == parts.count - 1 { return (v, place(table, key)) }
+            if n == parts.count - 1 { return (table, key) }
             guard case .table(let t) = v else { return nil }
             table = t
         }
@@ -142,7 +147,7 @@ public struct Configuration: Sendable {
     public func path(_ key: String) throws -> URL? {
         guard let s = try string(key) else { return nil }
         // Relative to the file that set it.
-        let source = lookup(key).map { String($0.place[..<($0.place.lastIndex(of: ":") ?? $0.place.endIndex)]) }
+        let source = locate(key).flatMap { $0.table.sources[$0.key] }
         let base = source.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
             ?? file?.deletingLastPathComponent() ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let expanded = s.hasPrefix("~/") ? NSHomeDirectory() + s.dropFirst(1) : s

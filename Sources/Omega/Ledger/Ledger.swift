@@ -409,9 +409,13 @@ public final class Ledger {
 
     /// The alerts of a run, in order.
     public func alerts(ofRun runID: String) throws -> [Alert] {
+        try selectAlerts("WHERE run_id = ? ORDER BY id", [.text(runID)])
+    }
+
+    func selectAlerts(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Alert] {
         try flush()
         var result: [Alert] = []
-        try locked { try db.query("SELECT time, run_id, kind, scope, message FROM alerts WHERE run_id = ? ORDER BY id", [.text(runID)]) { r in
+        try locked { try db.query("SELECT time, run_id, kind, scope, message FROM alerts \(clause)", values) { r in
             result.append(Alert(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", kind: r.text(2) ?? "",
                                 scope: r.text(3) ?? "", message: r.text(4) ?? ""))
         } }
@@ -466,7 +470,8 @@ public final class Ledger {
         return try locked { try storedWindowTotal(window) }
     }
 
-    private func storedWindowTotal(_ window: String) throws -> Amounts {
+    /// A window's settled totals as stored (no flush, no lock: callers hold it).
+    func storedWindowTotal(_ window: String) throws -> Amounts {
         var a = Amounts()
         try db.query("SELECT input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window = ?",
                      [.text(window)]) { r in

@@ -71,11 +71,7 @@ extension Ledger {
             try db.immediateTransaction {
                 var done: [WindowReset] = []
                 for w in windows {
-                    var held = Amounts()
-                    try db.query("SELECT input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window = ?",
-                                 [.text(w)]) { r in
-                        held = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
-                    }
+                    let held = try storedWindowTotal(w)
                     _ = try db.run("DELETE FROM window_totals WHERE window = ?", [.text(w)])
                     _ = try db.run("""
                         INSERT INTO resets(time, window, input_tokens, output_tokens, cost_pd, calls) VALUES(?, ?, ?, ?, ?, ?)

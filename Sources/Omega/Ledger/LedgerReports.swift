@@ -20,16 +20,8 @@ extension Ledger {
 
     /// Warnings and alerts raised in a time range (for reports).
     public func alerts(from: Date, to: Date) throws -> [Alert] {
-        try flush()
-        return try locked {
-            var result: [Alert] = []
-            try db.query("SELECT time, run_id, kind, scope, message FROM alerts WHERE time >= ? AND time < ? ORDER BY time",
-                         [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)]) { r in
-                result.append(Alert(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "",
-                                    kind: r.text(2) ?? "", scope: r.text(3) ?? "", message: r.text(4) ?? ""))
-            }
-            return result
-        }
+        try selectAlerts("WHERE time >= ? AND time < ? ORDER BY time",
+                         [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)])
     }
 
     /// The usage of a group of calls.

@@ -90,9 +90,9 @@ final class Repl {
     }
     private var historyWarned = false
 
-    /// Evaluates `source`, printing each value; the exit status when the
-    /// program called `exit`.
-    func evaluate(_ source: String, sourceName: String = "<repl>") -> Int32? {
+    /// Evaluates `source`, printing each value (unless `printValues` is
+    /// false, as for `:load`); the exit status when the program called `exit`.
+    func evaluate(_ source: String, sourceName: String = "<repl>", printValues: Bool = true) -> Int32? {
         activity.value = .evaluating
         defer {
             activity.value = .reading
@@ -101,7 +101,7 @@ final class Repl {
         do {
             try interp.evaluate(source, sourceName: sourceName) { value in
                 interp.freshLine()
-                if !value.isUnspecified { print("=> \(interp.writeString(value))") }
+                if printValues && !value.isUnspecified { print("=> \(interp.writeString(value))") }
             }
         } catch let e as OmegaError {
             interp.freshLine()

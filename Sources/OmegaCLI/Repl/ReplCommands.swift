@@ -45,7 +45,7 @@ extension Repl {
                 print("error: cannot read \(path)")
                 return nil
             }
-            activityEvaluate { try interp.evaluate(text, sourceName: path) { _ in } }
+            if let status = evaluate(text, sourceName: path, printValues: false) { return status }
             print("loaded \(path)")
         case ":defs":
             let names = interp.globalNames.filter { !initialNames.contains($0) }
@@ -121,19 +121,6 @@ extension Repl {
             if (i + 1) % columns == 0 { print("  " + line); line = "" }
         }
         if !line.isEmpty { print("  " + line) }
-    }
-
-    /// Evaluates with the REPL's error reporting, for commands.
-    private func activityEvaluate(_ body: () throws -> Void) {
-        do {
-            try body()
-            interp.flushOutput()
-        } catch let e as OmegaError {
-            interp.freshLine()
-            report(e)
-        } catch {
-            print("error: \(error)")
-        }
     }
 
     private func timed(_ source: String) -> Int32? {
