@@ -277,4 +277,23 @@ import Testing
         #expect(throws: ConfigError.self) { try BackendSelection(name: "nope").make(configuration: config, models: models, environment: [:]) }
         #expect(throws: ConfigError.self) { try BackendSelection(name: "replay").make(configuration: config, models: models, environment: [:]) }
     }
+
+    /// The simulator honours max-tokens exactly, also when counts are
+    /// estimates (no rank files: characters ÷ 4 moves in steps).
+    @Test(arguments: [true, false]) func simulatorNeverExceedsMaxTokens(withRankFiles: Bool) throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("omega-norank-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let counter = withRankFiles ? TokenCounter.shared
+            : TokenCounter(files: RankFiles(environment: ["HOME": empty.path, "TMPDIR": empty.path]))
+        let simulator = SimulatorBackend(tokens: counter)
+        var over = 0
+        for i in 0..<1500 {
+            let r = try simulator.answer(request(.text("prompt \(i) about things"), maxTokens: i % 40 + 1), started: Date())
+            if r.usage.outputTokens > i % 40 + 1 { over += 1 }
+            #expect(r.usage.outputTokens >= 1 || r.text.isEmpty)
+        }
+        #expect(over == 0)
+        if !withRankFiles { #expect(!counter.count("x", model: "gpt-4o").exact) }
+    }
 }

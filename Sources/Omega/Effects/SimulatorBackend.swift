@@ -114,6 +114,17 @@ public struct SimulatorBackend: ModelBackend {
             }
             output = tokens.count(text, model: request.model)
         }
+        // A server honours max-tokens exactly, so the simulator must too,
+        // whatever the counts are (estimates move in steps of several
+        // characters): drop words, then characters, until the answer fits.
+        while overrun <= 0 && output.tokens > request.maxTokens && !text.isEmpty {
+            if let space = text.lastIndex(of: " ") {
+                text = String(text[..<space])
+            } else {
+                text.removeLast()
+            }
+            output = tokens.count(text, model: request.model)
+        }
         let input = request.promptTokens
         let usage = TokenUsage(inputTokens: input.tokens, outputTokens: output.tokens)
         if cut {
