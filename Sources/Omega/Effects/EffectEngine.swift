@@ -77,7 +77,10 @@ public final class EffectEngine: @unchecked Sendable {
         let task = Task(executorPreference: EffectExecutor.shared) { [weak self] in
             let outcome: Result<InferenceResult, Error>
             do {
-                outcome = .success(try await EffectEngine.withTimeout(sent.timeout) { try await backend.infer(sent) })
+                // A little grace, so a backend that keeps its own deadline
+                // (HTTP: waiting for a connection, then the answer) reports
+                // why it ran out, and this general timeout is the backstop.
+                outcome = .success(try await EffectEngine.withTimeout(sent.timeout + 0.5) { try await backend.infer(sent) })
             } catch is CancellationError {
                 outcome = .failure(BackendError(.cancelled, "the call was cancelled"))
             } catch {

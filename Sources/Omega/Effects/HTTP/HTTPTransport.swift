@@ -10,9 +10,19 @@ import NIOHTTP1
 /// and never contain the API key.
 struct HTTPTransport: Sendable {
     /// The process-wide client (AsyncHTTPClient pools connections per host).
-    static let client = HTTPClient(eventLoopGroupProvider: .singleton,
-                                   configuration: .init(redirectConfiguration: .follow(max: 3, allowCycles: false),
-                                                        timeout: .init(connect: .seconds(3))))
+    /// Its pool allows more connections per host than any backend may use:
+    /// `ConnectionSlots` does the limiting, so a request never waits in the
+    /// pool's own queue (which gives up after the connect timeout).
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .follow(max: 3, allowCycles: false),
+                                                     timeout: .init(connect: .seconds(3)))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = HTTPTransport.connectionLimit
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+    /// The most `max-connections` may be.
+    static let connectionLimit = 256
+    /// Connections to one server a backend uses at once (`[openai] max-connections`, …).
+    static let defaultMaxConnections = 8
 
     /// Attempts per request (the first try included).
     var attempts = 4
@@ -24,6 +34,30 @@ struct HTTPTransport: Sendable {
     var maxDelay = 8.0
     /// Secrets to scrub from any message (the API key).
     var secrets: [String] = []
+    /// Requests this backend keeps open to one server at once; more calls
+    /// wait their turn (within their own timeout).
+    var maxConnections = HTTPTransport.defaultMaxConnections
+    /// The configuration key that sets `maxConnections`, for messages.
+    var maxConnectionsKey = "max-connections"
+
+    /// Runs `body` holding one of the server's connections, waiting for one
+    /// until the call's timeout; `body` gets the seconds left.
+    func withConnection<T>(_ url: String, timeout: Double, _ body: (Double) async throws -> T) async throws -> T {
+        let started = Date()
+        let deadline = started.addingTimeInterval(timeout)
+        let slots = ConnectionSlots.forServer(server(url), limit: min(maxConnections, HTTPTransport.connectionLimit))
+        guard try await slots.acquire(until: deadline) else {
+            throw BackendError(.timeout, "no answer within \(timeout.formatted()) s: the call waited all that time for a free connection to \(host(url)) (all \(slots.limit) in use; raise \(maxConnectionsKey) or lower parallel-map's max-in-flight)")
+        }
+        defer { slots.release() }
+        return try await body(max(0.001, deadline.timeIntervalSinceNow))
+    }
+
+    /// `scheme://host:port` of a URL: connections are per server.
+    func server(_ url: String) -> String {
+        guard let u = URL(string: url) else { return url }
+        return "\(u.scheme ?? "http")://\(u.host ?? "")\(u.port.map { ":\($0)" } ?? "")"
+    }
 
     struct Response {
         var status: Int
@@ -35,6 +69,13 @@ struct HTTPTransport: Sendable {
     /// throws `BackendError` otherwise (after the retries).
     func postJSON(_ url: String, headers: [(String, String)], body: Data, timeout: Double,
                   describeError: @Sendable (Int, Data) -> String) async throws -> Data {
+        try await withConnection(url, timeout: timeout) { left in
+            try await postJSONHoldingConnection(url, headers: headers, body: body, timeout: left, describeError: describeError)
+        }
+    }
+
+    private func postJSONHoldingConnection(_ url: String, headers: [(String, String)], body: Data, timeout: Double,
+                                           describeError: @Sendable (Int, Data) -> String) async throws -> Data {
         var attempt = 0
         while true {
             attempt += 1
@@ -70,6 +111,15 @@ struct HTTPTransport: Sendable {
     /// `line` as it arrives. Returns normally when the server ends the body.
     func postStreaming(_ url: String, headers: [(String, String)], body: Data, timeout: Double,
                        describeError: @Sendable (Int, Data) -> String, line: (String) throws -> Void) async throws {
+        try await withConnection(url, timeout: timeout) { left in
+            try await postStreamingHoldingConnection(url, headers: headers, body: body, timeout: left,
+                                                     describeError: describeError, line: line)
+        }
+    }
+
+    private func postStreamingHoldingConnection(_ url: String, headers: [(String, String)], body: Data, timeout: Double,
+                                                describeError: @Sendable (Int, Data) -> String,
+                                                line: (String) throws -> Void) async throws {
         var attempt = 0
         while true {
             attempt += 1

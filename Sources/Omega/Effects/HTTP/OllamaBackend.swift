@@ -87,18 +87,38 @@ enum HTTPBackends {
             return try configuration.string("\(name).\(key)")
         }
         let stream = try configuration.bool("\(name).stream") ?? false
+        // Requests kept open to the server at once; more calls wait their turn.
+        let connectionsKey = "\(name).max-connections"
+        var connections = HTTPTransport.defaultMaxConnections
+        if let n = try configuration.positiveInteger(connectionsKey) {
+            guard n <= HTTPTransport.connectionLimit else {
+                throw ConfigError(place: configuration.lookup(connectionsKey)?.place ?? "config", key: connectionsKey,
+                                  message: "must be at most \(HTTPTransport.connectionLimit), got \(n)")
+            }
+            connections = n
+        }
+        func limited(_ t: inout HTTPTransport) {
+            t.maxConnections = connections
+            t.maxConnectionsKey = "[\(name)] max-connections (now \(connections))"
+        }
         switch name {
         case "openai":
-            return OpenAIBackend(baseURL: try setting("base-url", env: "OPENAI_BASE_URL") ?? "https://api.openai.com/v1",
-                                 apiKey: environment["OPENAI_API_KEY"], stream: stream,
-                                 tokens: models.tokens, prices: models.prices)
+            var b = OpenAIBackend(baseURL: try setting("base-url", env: "OPENAI_BASE_URL") ?? "https://api.openai.com/v1",
+                                  apiKey: environment["OPENAI_API_KEY"], stream: stream,
+                                  tokens: models.tokens, prices: models.prices)
+            limited(&b.transport)
+            return b
         case "anthropic":
-            return AnthropicBackend(baseURL: try setting("base-url", env: "ANTHROPIC_BASE_URL") ?? "https://api.anthropic.com",
-                                    apiKey: environment["ANTHROPIC_API_KEY"], stream: stream,
-                                    tokens: models.tokens, prices: models.prices)
+            var b = AnthropicBackend(baseURL: try setting("base-url", env: "ANTHROPIC_BASE_URL") ?? "https://api.anthropic.com",
+                                     apiKey: environment["ANTHROPIC_API_KEY"], stream: stream,
+                                     tokens: models.tokens, prices: models.prices)
+            limited(&b.transport)
+            return b
         case "ollama":
-            return OllamaBackend(host: try setting("host", env: "OLLAMA_HOST") ?? "127.0.0.1:11434", stream: stream,
-                                 tokens: models.tokens, prices: models.prices)
+            var b = OllamaBackend(host: try setting("host", env: "OLLAMA_HOST") ?? "127.0.0.1:11434", stream: stream,
+                                  tokens: models.tokens, prices: models.prices)
+            limited(&b.transport)
+            return b
         default:
             throw ConfigError(place: "backend", message: "unknown backend '\(name)'")
         }
