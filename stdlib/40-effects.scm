@@ -34,11 +34,13 @@
                           (opt 'cost 0) 0. "handler" (opt 'request-id "handler") #f 'handler 0))
 
 ;; A request as handlers see it: the operation, the prompt, and the options
-;; (an association list; the first entry for a name wins).
+;; (an association list; the first entry for a name wins). The site is where
+;; the program performed it, for errors.
 (define-record-type effect-request
-  (%make-effect-request op prompt options)
+  (%make-effect-request op prompt options site)
   effect-request?
-  (op effect-request-op) (prompt effect-request-prompt) (options effect-request-options))
+  (op effect-request-op) (prompt effect-request-prompt) (options effect-request-options)
+  (site %effect-request-site))
 
 (define (effect-request-option r name . default)
   (let ((p (assq name (effect-request-options r))))
@@ -51,7 +53,7 @@
 ;; (effect-request-with r 'model "gpt-4o-mini" 'prompt "shorter")
 (define (effect-request-with r . changes)
   (let loop ((cs changes) (prompt (effect-request-prompt r)) (opts (effect-request-options r)))
-    (cond ((null? cs) (%make-effect-request (effect-request-op r) prompt opts))
+    (cond ((null? cs) (%make-effect-request (effect-request-op r) prompt opts (%effect-request-site r)))
           ((null? (cdr cs)) (error "effect-request-with: a name without a value:" (car cs)))
           ((eq? (%option-name (car cs)) 'prompt) (loop (cddr cs) (cadr cs) opts))
           (else (loop (cddr cs) prompt (cons (cons (%option-name (car cs)) (cadr cs)) opts))))))
@@ -100,9 +102,10 @@
   (or (eq? ops #t) (eq? ops op) (and (pair? ops) (memq op ops) #t)))
 
 (define (effect op prompt . options)
-  (unless (symbol? op) (error "effect: the operation must be a symbol, got" op))
-  (%dispatch (%make-effect-request op prompt (append (%effect-options options) (%effect-context)))
-             (%effect-handlers)))
+  (let ((site (%call-site)))
+    (unless (symbol? op) (error "effect: the operation must be a symbol, got" op))
+    (%dispatch (%make-effect-request op prompt (append (%effect-options options) (%effect-context)) site)
+               (%effect-handlers))))
 
 (define (%dispatch request handlers)
   (let loop ((hs handlers))
@@ -131,7 +134,7 @@
 
 (define (%call request)
   (%await (%submit (effect-request-op request) (effect-request-prompt request)
-                   (effect-request-options request))))
+                   (effect-request-options request) (%effect-request-site request))))
 
 (define (%search request)
   (let ((n (or (effect-request-option request 'n) (%default-samples)))
@@ -143,19 +146,68 @@
        (do ((i 0 (+ i 1))) ((= i n))
          (set! submitted
                (cons (%submit 'search.op (effect-request-prompt request)
-                              (cons (cons 'sample i) (effect-request-options request)))
+                              (cons (cons 'sample i) (effect-request-options request))
+                              (%effect-request-site request))
                      submitted)))
        (let ((tickets (reverse submitted)))
          (map (lambda (t) (let ((r (%await t))) (set! submitted (delete t submitted)) r)) tickets)))
      ;; Leaving early (a budget refused a sample, an error): settle the rest.
      ;; A fiber switch inside parallel-map also leaves this extent, for a while.
-     (lambda () (unless %fiber-switching (%effect-drain submitted))))))
+     (lambda () (unless %fiber-switching (%drain-calls submitted))))))
 
-;; The scheduler of the innermost parallel-map, or #f outside one.
+;; Cancels and settles calls left behind (a scope left early); answers that
+;; had arrived were charged, so trackers still hear of them.
+(define (%drain-calls tickets)
+  (for-each (lambda (fields) (%after-call (apply %make-inference-result fields)))
+            (%effect-drain tickets)))
+
+;;; Fibers: one scheduler for every parallel-map
+;;;
+;;; Each element of a parallel-map runs as a fiber: it pauses at its model
+;;; call (%await) and the scheduler starts or resumes another. There is one
+;;; scheduler, run by the outermost parallel-map: a parallel-map inside an
+;;; element adds its elements to it (a group) and pauses its own fiber until
+;;; the group is done, so every level runs concurrently up to its limit.
+;;; An element of a nested group starts in the dynamic context of its
+;;; parallel-map call (its budgets, handlers, parameters) by re-entering the
+;;; group's home continuation. All mutable state lives in records: a
+;;; re-entered continuation must see it as it is, not as it was.
+
+;; The scheduler's continuation the running fiber returns to, or #f outside
+;; any parallel-map.
 (define %fiber-exit #f)
-;; True while control jumps between a fiber and its scheduler: dynamic-wind
-;; exits that clean up (drain calls in flight) must not run for a mere switch.
+;; True while control jumps between a fiber and the scheduler: dynamic-wind
+;; exits that clean up (drain calls in flight, close a budget scope) must not
+;; run for a mere switch.
 (define %fiber-switching #f)
+;; The scheduler of the running parallel-maps, or #f.
+(define %scheduler #f)
+;; The group of the running fiber.
+(define %fiber-group #f)
+
+(define-record-type %group
+  (%make-group proc items results failures next active limit home parent abandoned)
+  %group?
+  (proc %group-proc) (items %group-items) (results %group-results)
+  (failures %group-failures %group-failures-set!)
+  (next %group-next %group-next-set!)            ; the next element to start
+  (active %group-active %group-active-set!)      ; elements started and not finished
+  (limit %group-limit)
+  (home %group-home %group-home-set!)            ; continuation into a nested call, #f for the outermost
+  (parent %group-parent)                         ; the group of the fiber that called it
+  (abandoned %group-abandoned? %group-abandoned-set!))
+
+(define-record-type %sched
+  (%make-sched groups ready waiting)
+  %sched?
+  (groups %sched-groups %sched-groups-set!)      ; groups with elements still to start
+  (ready %sched-ready %sched-ready-set!)         ; ((continuation message . group) …) to resume
+  (waiting %sched-waiting %sched-waiting-set!))  ; ((ticket continuation . group) …)
+
+(define (%group-size g) (vector-length (%group-items g)))
+(define (%group-done? g) (and (= (%group-next g) (%group-size g)) (= (%group-active g) 0)))
+(define (%group-dead? g)
+  (and g (or (%group-abandoned? g) (%group-dead? (%group-parent g)))))
 
 (define (%await ticket)
   (if %fiber-exit
@@ -167,63 +219,159 @@
     (%after-call r)
     r))
 
+;; What a fiber says when it hands control back to the scheduler.
+(define (%fiber-message! sched group message)
+  (set! %fiber-switching #f)
+  (when (and (pair? message) (eq? (car message) 'wait))
+    (%sched-waiting-set! sched (append (%sched-waiting sched)
+                                       (list (cons (cadr message) (cons (caddr message) group)))))))
+
+;; Jumps into a fiber's continuation K with MESSAGE; returns when the fiber
+;; pauses or ends.
+(define (%switch-to! sched group k message)
+  (%fiber-message! sched group
+                   (call/cc (lambda (scheduler)
+                              (set! %fiber-exit scheduler)
+                              (set! %fiber-group group)
+                              (set! %fiber-switching #t)
+                              (k message)))))
+
+;; Runs element I of G to its end, then returns to the scheduler.
+(define (%run-element g i)
+  (let ((outcome
+         (call/cc
+          (lambda (fail)
+            (with-exception-handler
+             (lambda (c)
+               ;; A refusal is asked about as a sequential call's would be:
+               ;; the handlers around parallel-map, else the host, else it
+               ;; stops the run. Any other error fails this element only.
+               (if (budget-exceeded? c)
+                   (%ask-about-refusal c)
+                   (fail (cons 'failed c))))
+             (lambda () (cons 'ok ((%group-proc g) (vector-ref (%group-items g) i)))))))))
+    (vector-set! (%group-results g) i (cdr outcome))
+    (when (eq? (car outcome) 'failed)
+      (%group-failures-set! g (cons (cons i (cdr outcome)) (%group-failures g))))
+    (%group-active-set! g (- (%group-active g) 1))
+    (when (and (%group-home g) (%group-done? g) %scheduler)
+      ;; The nested parallel-map waiting for this group goes on.
+      (%sched-ready-set! %scheduler (append (%sched-ready %scheduler)
+                                            (list (cons (%group-home g) (cons 'done (%group-parent g)))))))
+    (set! %fiber-switching #t)
+    (%fiber-exit 'done)))
+
+;; Starts the next element of G.
+(define (%start-element! sched g)
+  (let ((i (%group-next g)))
+    (%group-next-set! g (+ i 1))
+    (%group-active-set! g (+ (%group-active g) 1))
+    (when (= (+ i 1) (%group-size g))
+      (%sched-groups-set! sched (delete g (%sched-groups sched) eq?)))
+    (if (%group-home g)
+        (%switch-to! sched g (%group-home g) (list 'start i))
+        ;; The outermost group's elements start right here, in its call's context.
+        (%fiber-message! sched g
+                         (call/cc (lambda (scheduler)
+                                    (set! %fiber-exit scheduler)
+                                    (set! %fiber-group g)
+                                    (%run-element g i)))))))
+
+;; Forgets fibers of groups whose parallel-map was left (an escape), and
+;; cancels their calls.
+(define (%drop-dead-fibers! sched)
+  (let ((dead (filter (lambda (w) (%group-dead? (cddr w))) (%sched-waiting sched))))
+    (unless (null? dead)
+      (%sched-waiting-set! sched (filter (lambda (w) (not (%group-dead? (cddr w)))) (%sched-waiting sched)))
+      (%drain-calls (map car dead))))
+  (%sched-ready-set! sched (filter (lambda (r) (not (%group-dead? (cddr r)))) (%sched-ready sched)))
+  (%sched-groups-set! sched (filter (lambda (g) (not (%group-dead? g))) (%sched-groups sched))))
+
+;; Runs fibers until the outermost group ROOT is done.
+(define (%schedule sched root)
+  (let loop ()
+    (%drop-dead-fibers! sched)
+    (cond ((%group-done? root) 'done)
+          ((pair? (%sched-ready sched))
+           (let ((r (car (%sched-ready sched))))
+             (%sched-ready-set! sched (cdr (%sched-ready sched)))
+             (%switch-to! sched (cddr r) (car r) (cadr r))
+             (loop)))
+          ((find (lambda (g) (and (< (%group-next g) (%group-size g)) (< (%group-active g) (%group-limit g))))
+                 (%sched-groups sched))
+           => (lambda (g) (%start-element! sched g) (loop)))
+          ((pair? (%sched-waiting sched))
+           (let* ((t (%effect-wait (map car (%sched-waiting sched))))
+                  (w (assv t (%sched-waiting sched))))
+             (%sched-waiting-set! sched (delete w (%sched-waiting sched) eq?))
+             (%switch-to! sched (cddr w) (cadr w) #t)
+             (loop)))
+          (else (error "parallel-map: internal error: fibers wait for nothing")))))
+
+;; A parallel-map inside a fiber: hands its group to the scheduler and
+;; pauses until the group is done. Its home continuation is re-entered to
+;; start each element in this call's dynamic context.
+(define (%join-group g)
+  (let ((message (call/cc (lambda (home)
+                            (%group-home-set! g home)
+                            (%sched-groups-set! %scheduler (append (%sched-groups %scheduler) (list g)))
+                            (set! %fiber-switching #t)
+                            (%fiber-exit (list 'join))))))
+    (set! %fiber-switching #f)
+    (when (and (pair? message) (eq? (car message) 'start))
+      (%run-element g (cadr message)))))
+
 ;;; parallel-map
 
 ;; (parallel-map proc list [max-in-flight]) applies proc to every element,
-;; keeping up to max-in-flight model calls in flight at once: each element
-;; runs as a fiber that pauses at its effect while the others go on. Results
-;; are in list order. If elements fail, the others still finish; then an
-;; error is raised naming the failures, and (parallel-map-results e) gives
-;; every result, with the condition in place of each failed one.
+;; keeping up to max-in-flight elements (and so their model calls) in flight
+;; at once: each element runs as a fiber that pauses at its effect while the
+;; others go on. Results are in list order. If elements fail, the others
+;; still finish; then an error is raised naming the failures, and
+;; (parallel-map-results e) gives every result, with the condition in place
+;; of each failed one. A budget refusal inside an element is asked about as
+;; in a sequential call: handlers around parallel-map answer it, and
+;; uncaught it stops the run.
 (define (parallel-map proc lst . options)
-  (let* ((limit (if (pair? options) (car options) (%default-max-in-flight)))
-         (items (list->vector lst))
-         (n (vector-length items))
-         (results (make-vector n #f))
-         (failures '())
-         (waiting '())
-         (next 0)
-         (outer-exit %fiber-exit))
+  (let ((site (%call-site))
+        (limit (if (pair? options) (car options) (%default-max-in-flight))))
     (unless (procedure? proc) (error "parallel-map: not a procedure:" proc))
+    (unless (list? lst) (error "parallel-map: not a list:" lst))
     (unless (and (exact-integer? limit) (> limit 0))
       (error "parallel-map: max-in-flight must be a positive integer, got" limit))
-    (define (note! message)
-      (set! %fiber-switching #f)
-      (when (pair? message)
-        (set! waiting (append waiting (list (cons (cadr message) (caddr message)))))))
-    (define (start! i)
-      (note! (call/cc
-              (lambda (scheduler)
-                (set! %fiber-exit scheduler)
-                (vector-set! results i
-                             (guard (e (#t (set! failures (cons (cons i e) failures)) e))
-                               (proc (vector-ref items i))))
-                (%fiber-exit 'done)))))
-    (define (resume! k)
-      (note! (call/cc (lambda (scheduler) (set! %fiber-exit scheduler) (set! %fiber-switching #t) (k #t)))))
-    (dynamic-wind
-     (lambda () #f)
-     (lambda ()
-       (let loop ()
-         (cond ((and (< next n) (< (length waiting) limit))
-                (let ((i next))
-                  (set! next (+ i 1))
-                  (start! i))
-                (loop))
-               ((pair? waiting)
-                (let* ((t (%effect-wait (map car waiting)))
-                       (entry (assv t waiting)))
-                  (set! waiting (delete entry waiting eq?))
-                  (resume! (cdr entry))
-                  (loop))))))
-     (lambda ()
-       (set! %fiber-exit outer-exit)
-       ;; Left early (interrupted): cancel and settle the calls still in flight.
-       (when (pair? waiting)
-         (%effect-drain (map car waiting))
-         (set! waiting '()))))
+    (let* ((items (list->vector lst))
+           (g (%make-group proc items (make-vector (vector-length items) #f) '() 0 0 limit #f
+                           (and %fiber-exit %fiber-group) #f)))
+      (cond ((= (vector-length items) 0) '())
+            ((and %scheduler %fiber-exit)
+             (dynamic-wind
+              (lambda () #f)
+              (lambda () (%join-group g))
+              ;; Left for good before the group was done (an escape): its
+              ;; fibers are dropped and their calls cancelled.
+              (lambda () (unless (or %fiber-switching (%group-done? g)) (%group-abandoned-set! g #t))))
+             (%parallel-map-result g site))
+            (else
+             (let ((sched (%make-sched (list g) '() '())))
+               (dynamic-wind
+                (lambda () (set! %scheduler sched))
+                (lambda () (%schedule sched g))
+                (lambda ()
+                  (set! %scheduler #f)
+                  (set! %fiber-exit #f)
+                  (set! %fiber-group #f)
+                  ;; Left early (interrupted, or an escape): cancel and
+                  ;; settle the calls still in flight.
+                  (let ((tickets (map car (%sched-waiting sched))))
+                    (%sched-waiting-set! sched '())
+                    (unless (null? tickets) (%drain-calls tickets)))))
+               (%parallel-map-result g site)))))))
+
+(define (%parallel-map-result g site)
+  (let ((failures (%group-failures g))
+        (n (%group-size g)))
     (if (null? failures)
-        (vector->list results)
+        (vector->list (%group-results g))
         (let* ((sorted (sort failures (lambda (a b) (< (car a) (car b)))))
                (first (car sorted))
                (e (guard (c (#t c))
@@ -233,7 +381,8 @@
                             (if (error-object? (cdr first))
                                 (error-object-message (cdr first))
                                 (call-with-output-string (lambda (p) (write (cdr first) p)))))))))
-          (%error-object-payload-set! e (vector->list results))
+          (%error-object-payload-set! e (vector->list (%group-results g)))
+          (%error-object-locate! e site)
           (raise e)))))
 
 (define (parallel-map-results e)

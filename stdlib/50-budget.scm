@@ -60,22 +60,27 @@
 ;; unit) and tries again; #t lets this one call through; anything else
 ;; declines, and the run stops (exit status 3; no handler can catch a stop).
 ;; With no handler at all the condition is uncaught: the same stop.
-(define (%submit op prompt options)
-  (let ((t (%effect-submit op prompt options)))
+(define (%submit op prompt options site)
+  (let ((t (%effect-submit op prompt options site)))
     (cond ((exact-integer? t) t)
           ((budget-exceeded? t)
            ;; With no handler of its own the program asks its host (the
            ;; REPL asks its user); a host that extended the limit says retry.
-           (let ((answer (if (and (null? (%current-handlers)) (%host-approver?))
-                             (%host-approve t)
-                             (raise-continuable t))))
-             (cond ((eq? answer #t) (%submit op prompt (cons (cons 'budget-approved #t) options)))
-                   ((eq? answer 'retry) (%submit op prompt options))
+           (let ((answer (%ask-about-refusal t)))
+             (cond ((eq? answer #t) (%submit op prompt (cons (cons 'budget-approved #t) options) site))
+                   ((eq? answer 'retry) (%submit op prompt options site))
                    ((and (real? answer) (> answer 0))
                     (%budget-extend! t answer)
-                    (%submit op prompt options))
+                    (%submit op prompt options site))
                    (else (%budget-stop t)))))
           (else (raise t)))))
+
+;; Who decides about a refusal: the handlers in force, else the host (the
+;; REPL asks its user), else nobody — raised uncaught, it stops the run.
+(define (%ask-about-refusal c)
+  (if (and (null? (%current-handlers)) (%host-approver?))
+      (%host-approve c)
+      (raise-continuable c)))
 
 ;;; Queries
 

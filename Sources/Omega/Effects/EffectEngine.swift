@@ -15,8 +15,11 @@ public enum Admission {
 public protocol EffectMeter: AnyObject {
     /// Reserves the request's worst case, or answers it without sending.
     func admit(_ request: inout InferenceRequest, backend: String) throws -> Admission
-    /// Replaces the reservation with what the call really used (or releases it).
-    func settle(_ request: InferenceRequest, reservation: AnyObject?, outcome: Result<InferenceResult, Error>)
+    /// Replaces the reservation with what the call really used (or releases
+    /// it), and returns the outcome as the program sees it (a result whose
+    /// usage was not reported carries the bounds the meter charged).
+    func settle(_ request: InferenceRequest, reservation: AnyObject?,
+                outcome: Result<InferenceResult, Error>) -> Result<InferenceResult, Error>
 }
 
 /// Sends model calls to the backend off the interpreter's thread and hands
@@ -130,8 +133,7 @@ public final class EffectEngine: @unchecked Sendable {
             return nil
         }
         condition.unlock()
-        meter?.settle(entry.request, reservation: entry.reservation, outcome: outcome)
-        return outcome
+        return meter?.settle(entry.request, reservation: entry.reservation, outcome: outcome) ?? outcome
     }
 
     /// The request behind a ticket not yet taken.
@@ -143,7 +145,10 @@ public final class EffectEngine: @unchecked Sendable {
 
     /// Cancels `tickets`, waits for them to end, and takes them (so the meter
     /// settles them). For a scope that is left with calls still in flight.
-    public func drain(_ tickets: [Int]) {
+    /// Returns the answers that had arrived (they were charged).
+    @discardableResult
+    public func drain(_ tickets: [Int]) -> [InferenceResult] {
+        var answered: [InferenceResult] = []
         condition.lock()
         let running = tickets.compactMap { tasks[$0] }
         condition.unlock()
@@ -152,8 +157,9 @@ public final class EffectEngine: @unchecked Sendable {
             condition.lock()
             while submitted[t] != nil && done[t] == nil { _ = condition.wait(until: Date().addingTimeInterval(0.05)) }
             condition.unlock()
-            _ = take(t)
+            if case .success(let r)? = take(t) { answered.append(r) }
         }
+        return answered
     }
 
     /// Cancels every call in flight; their tickets finish with a `cancelled` error.

@@ -34,6 +34,11 @@ public struct InferenceRequest: Sendable, Equatable {
     public var budgetScopes: [Int] = []
     /// A handler approved this one call past its budget.
     public var budgetApproved = false
+    /// The prompt tokens the meter reserved: `promptTokens` when that count
+    /// is what the provider bills, else a calibrated upper bound (`InputBounds`).
+    public var inputBound: Int?
+    /// Where the user's program made the call, for errors.
+    public var callSite: SourceLocation?
 
     public init(id: String = InferenceRequest.newID(), operation: String = "infer.op", prompt: Prompt, model: String,
                 maxTokens: Int, temperature: Double? = nil, stop: [String] = [], system: String? = nil,
@@ -79,9 +84,14 @@ public struct InferenceRequest: Sendable, Equatable {
 public enum UsageSource: String, Sendable, Equatable {
     /// The provider reported them.
     case reported
-    /// Omega counted the prompt and the received text (the provider sent no usage).
+    /// Omega counted the prompt and the received text exactly (the provider
+    /// sent no usage, and the model's tokenizer is Omega's).
     case counted
-    /// Estimated (no tokenizer for the model).
+    /// The provider sent no usage and Omega's count is not the model's:
+    /// upper bounds, never too low (the prompt's calibrated bound, the
+    /// answer's count scaled the same way).
+    case bounded
+    /// Estimated (no tokenizer for the model, and no meter to bound it).
     case estimated
 }
 

@@ -231,7 +231,9 @@ public final class Interpreter {
             e.location = user.location
         }
         if pendingBacktrace == nil {
-            pendingBacktrace = frames.map { frame in
+            // The library's own plumbing (effect dispatch, fibers, winders)
+            // says nothing to the user; named library procedures (map) do.
+            pendingBacktrace = frames.filter { !isLibraryPlumbing($0) }.map { frame in
                 if let loc = sourceFiles.describe(frame.location) { return "\(frame.name) (\(loc))" }
                 return frame.name
             }
@@ -239,6 +241,14 @@ public final class Interpreter {
         return e
     }
     private var pendingBacktrace: [String]?
+
+    /// A frame of the standard library's internals: a `%` procedure, an
+    /// anonymous one, or the control plumbing every dynamic-wind goes through.
+    private func isLibraryPlumbing(_ frame: (name: String, location: SourceLocation)) -> Bool {
+        guard isLibraryLocation(frame.location) else { return false }
+        return frame.name.hasPrefix("%") || frame.name == "anonymous procedure"
+            || ["call-with-values", "dynamic-wind", "with-exception-handler", "parameterize", "apply"].contains(frame.name)
+    }
 
     /// Whether a location is in the embedded standard library.
     private func isLibraryLocation(_ loc: SourceLocation) -> Bool {

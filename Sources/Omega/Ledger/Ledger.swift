@@ -603,6 +603,13 @@ enum LedgerSchema {
           id INTEGER PRIMARY KEY, time REAL NOT NULL, window TEXT NOT NULL, input_tokens INTEGER NOT NULL,
           output_tokens INTEGER NOT NULL, cost_pd INTEGER NOT NULL, calls INTEGER NOT NULL);
         """,
+        // 5: what each backend and model bills for a prompt, against Omega's count (InputBounds).
+        """
+        CREATE TABLE IF NOT EXISTS calibrations(
+          backend TEXT NOT NULL, model TEXT NOT NULL, ratio REAL NOT NULL, residual INTEGER NOT NULL,
+          ratio_residual INTEGER NOT NULL, observations INTEGER NOT NULL, updated REAL NOT NULL,
+          PRIMARY KEY(backend, model));
+        """,
     ]
 
     /// Runs the migrations not yet run, each in its own write transaction

@@ -11,8 +11,9 @@ import Foundation
 /// (`with-model`, `with-agent`, `with-workflow`).
 enum EffectLibrary: NativeLibrary {
     static func register(in interp: Interpreter) {
-        interp.define("%effect-submit") { interp, op, prompt, options in
-            let request = try makeRequest(interp, op: op, prompt: prompt, options: options)
+        interp.define("%effect-submit", min: 4, max: 4) { interp, args in
+            var request = try makeRequest(interp, op: args[0], prompt: args[1], options: args[2])
+            request.callSite = location(args[3])
             do {
                 return .init(fixnum: try interp.effects.submit(request))
             } catch let e as SchemeError {
@@ -57,11 +58,15 @@ enum EffectLibrary: NativeLibrary {
                 }
                 return resultFields(r, interp)
             case .failure(let e as BackendError):
-                throw fail(.effect, request?.operation ?? "effect", "\(e.message) (model \(request?.model ?? "?"), request \(request?.id ?? "?")):",
-                           [interp.symbol(e.kind.rawValue)])
+                var error = fail(.effect, request?.operation ?? "effect", "\(e.message) (model \(request?.model ?? "?"), request \(request?.id ?? "?")):",
+                                 [interp.symbol(e.kind.rawValue)])
+                error.location = request?.callSite ?? .none
+                throw error
             case .failure(let e):
-                throw fail(.effect, request?.operation ?? "effect", "\(e) (model \(request?.model ?? "?"), request \(request?.id ?? "?")):",
-                           [interp.symbol("error")])
+                var error = fail(.effect, request?.operation ?? "effect", "\(e) (model \(request?.model ?? "?"), request \(request?.id ?? "?")):",
+                                 [interp.symbol("error")])
+                error.location = request?.callSite ?? .none
+                throw error
             }
         }
         // `max-tokens:` → `max-tokens`; per option of every call, so in Swift.
@@ -82,9 +87,24 @@ enum EffectLibrary: NativeLibrary {
             o.payload = v
             return .unspecified
         }
-        interp.define("%effect-drain") { interp, tickets in
-            interp.effects.drain(try Check.list(tickets).map { try Check.int($0) })
+        // Where the running library procedure was called from in the
+        // user's program (an integer), or #f: errors name that place.
+        interp.define("%call-site") { interp in
+            let site = interp.vm.callSite()
+            return site.isKnown ? interp.heap.integer(Int(truncatingIfNeeded: site.packed)) : .false
+        }
+        // Places an error object at a call site (a parallel-map's failure at its call).
+        interp.define("%error-object-locate!") { interp, e, site in
+            guard let o = e.as(ErrorObject.self) else { throw SchemeError.wrongType(e, expected: "an error object", argument: 1) }
+            if let loc = location(site) {
+                o.location = loc
+                o.backtrace = []
+            }
             return .unspecified
+        }
+        interp.define("%effect-drain") { interp, tickets in
+            let answered = interp.effects.drain(try Check.list(tickets).map { try Check.int($0) })
+            return interp.list(answered.map { resultFields($0, interp) })
         }
         interp.define("effect-error?") { _, x in
             Value(x.as(ErrorObject.self)?.errorKind == .effect)
@@ -93,6 +113,12 @@ enum EffectLibrary: NativeLibrary {
         interp.define("%default-samples") { interp in .init(fixnum: interp.effectSettings.samples) }
         interp.define("%default-model") { interp in interp.makeString(interp.models.defaultModel) }
         interp.define("%backend-name") { interp in interp.makeString(interp.effects.backend.name) }
+    }
+
+    /// A call site made by `%call-site`, or nil.
+    static func location(_ v: Value) -> SourceLocation? {
+        guard v.isFixnum, v.fixnum > 0 else { return nil }
+        return SourceLocation(packed: UInt64(v.fixnum))
     }
 
     /// An error reported as coming from the operation (`infer.op: …`), not

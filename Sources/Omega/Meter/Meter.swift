@@ -42,6 +42,8 @@ public final class Meter: EffectMeter {
     public var watchedPercents: Set<Int> = [] { didSet { percents = nil } }
     /// The thresholds and watched percentages, sorted (computed once).
     private var percents: [Int]?
+    /// Upper bounds on what each backend and model bills for a prompt.
+    public let bounds: InputBounds
 
     private var windowScopes: [BudgetScope.Kind: BudgetScope] = [:]
     private var named: [BudgetScope.Kind: [String: BudgetScope]] = [.model: [:], .agent: [:], .workflow: [:]]
@@ -72,6 +74,7 @@ public final class Meter: EffectMeter {
         self.clock = clock
         self.report = report
         cacheEnabled = policy.cache
+        bounds = InputBounds(ledger: ledger, report: report)
         runScope = BudgetScope(id: 0, kind: .run, name: runID, limits: policy.run, opened: clock())
         runScope.levels = policy.levels[.run]
         for (kind, limits) in policy.models { _ = scope(.model, kind, limits: limits) }
@@ -183,6 +186,8 @@ public final class Meter: EffectMeter {
         let ledgerReservation: Int64?
         let requestKey: String
         let cacheHit: Bool
+        /// The backend the call was admitted for.
+        var backend = ""
         init(scopes: [BudgetScope], worst: Amounts, ledgerReservation: Int64?, requestKey: String, cacheHit: Bool) {
             self.scopes = scopes
             self.worst = worst
@@ -210,9 +215,12 @@ public final class Meter: EffectMeter {
             throw BudgetDeferred(label: why, percent: 0, reason: "only cached answers are served, and this call has none")
         }
 
-        var worst = Amounts(inputTokens: Int64(request.promptTokens.tokens), outputTokens: Int64(request.maxTokens), calls: 1)
+        // The prompt as the provider will bill it: exact, or a calibrated upper bound.
+        let inputBound = bounds.bound(request, backend: backend).tokens
+        request.inputBound = inputBound
+        var worst = Amounts(inputTokens: Int64(inputBound), outputTokens: Int64(request.maxTokens), calls: 1)
         if let price = price(request.model) {
-            let usage = TokenUsage(inputTokens: request.promptTokens.tokens, outputTokens: request.maxTokens)
+            let usage = TokenUsage(inputTokens: inputBound, outputTokens: request.maxTokens)
             worst.picodollars = (try? price.cost(of: usage).picodollars) ?? Int64.max / 4
         } else if !policy.allowUnpriced, scopes.contains(where: { $0.limits[.usd] != nil }) {
             throw UnpricedModel(model: request.model)
@@ -246,7 +254,9 @@ public final class Meter: EffectMeter {
                 request.timeout = min(request.timeout, max(left, 0.001))
             }
         }
-        return .send(Reservation(scopes: scopes, worst: worst, ledgerReservation: ledgerReservation, requestKey: key, cacheHit: false))
+        let reservation = Reservation(scopes: scopes, worst: worst, ledgerReservation: ledgerReservation, requestKey: key, cacheHit: false)
+        reservation.backend = backend
+        return .send(reservation)
     }
 
     /// Limits plus the critical escalation level as a token limit.
@@ -409,9 +419,11 @@ public final class Meter: EffectMeter {
 
     // MARK: Settling a call
 
-    public func settle(_ request: InferenceRequest, reservation: AnyObject?, outcome: Result<InferenceResult, Error>) {
-        guard let r = reservation as? Reservation else { return }
+    public func settle(_ request: InferenceRequest, reservation: AnyObject?,
+                       outcome: Result<InferenceResult, Error>) -> Result<InferenceResult, Error> {
+        guard let r = reservation as? Reservation else { return outcome }
         let now = clock()
+        var outcome = outcome
         var usage = TokenUsage(inputTokens: 0, outputTokens: 0)
         var cost: Money?
         var charged = Amounts()
@@ -425,14 +437,12 @@ public final class Meter: EffectMeter {
                               picodollars: cost?.picodollars ?? 0, calls: 1)
         }
         switch outcome {
-        case .success(let result):
-            usage = result.usage
+        case .success(var result):
             answer = result.text
             finish = result.finishReason
             latency = result.latency
             backend = result.backend
             model = result.model.isEmpty ? request.model : result.model
-            source = result.usageSource.rawValue
             if r.cacheHit {
                 source = "cache"
                 cost = .zero
@@ -440,16 +450,34 @@ public final class Meter: EffectMeter {
             } else if result.backend == "replay" {
                 source = "replay"
             } else {
+                if result.usageSource == .estimated && !bounds.countingBackends.contains(r.backend) {
+                    // No usage from the provider and no exact count: charge
+                    // bounds that are never too low, and say so.
+                    result.usage = boundedUsage(request, result, backend: backend)
+                    result.usageSource = .bounded
+                    result.cost = price.flatMap { try? $0.cost(of: result.usage) }
+                    outcome = .success(result)
+                }
                 charge(result.usage)
                 if let c = result.cost { cost = c; charged.picodollars = c.picodollars }
+                if result.usageSource == .reported {
+                    bounds.observe(request, backend: backend, billed: Int(charged.inputTokens))
+                }
             }
+            usage = result.usage
+            source = r.cacheHit ? "cache" : result.backend == "replay" ? "replay" : result.usageSource.rawValue
         case .failure(let error):
             let e = error as? BackendError
             outcomeName = e?.kind.rawValue ?? "error"
-            if let billed = e?.billed {
-                usage = billed
-                source = "counted"
-                charge(billed)
+            if let billed = e?.billed, !r.cacheHit {
+                // A cut stream: what the provider will bill, counted here;
+                // bounded when Omega's count is not the model's.
+                let exact = request.promptTokens.exact || bounds.countingBackends.contains(r.backend)
+                usage = exact ? billed : boundedUsage(request, InferenceResult(
+                    text: "", model: model, finishReason: "cut", usage: billed, usageSource: .estimated, latency: 0,
+                    backend: r.backend, requestID: request.id), backend: r.backend)
+                source = exact ? "counted" : "bounded"
+                charge(usage)
             }
         }
         sequence += 1
@@ -458,8 +486,16 @@ public final class Meter: EffectMeter {
             s.reserved -= r.worst
             s.used += charged
         }
-        if charged.tokens > r.worst.tokens, !r.cacheHit {
-            alert("excess", scope: r.scopes.first?.label ?? "run", "\(model) returned \(charged.outputTokens) output tokens though max-tokens was \(r.worst.outputTokens) (request \(request.id)); the excess of \(charged.tokens - r.worst.tokens) tokens was charged")
+        if (charged.tokens > r.worst.tokens || charged.picodollars > r.worst.picodollars), !r.cacheHit {
+            var causes: [String] = []
+            if charged.inputTokens > r.worst.inputTokens {
+                causes.append("its prompt was billed as \(charged.inputTokens) tokens, more than the \(r.worst.inputTokens) reserved for it (\(model)'s tokenizer or chat template adds more than Omega had calibrated; the bound is raised for later calls)")
+            }
+            if charged.outputTokens > r.worst.outputTokens {
+                causes.append("it returned \(charged.outputTokens) output tokens though max-tokens was \(r.worst.outputTokens) (the server ignored max-tokens)")
+            }
+            let excess = charged.tokens - r.worst.tokens
+            alert("excess", scope: r.scopes.first?.label ?? "run", "\(model) used more than was reserved for request \(request.id): \(causes.joined(separator: "; ")); the excess\(excess > 0 ? " of \(excess) tokens" : "") was charged")
         }
         for (dimension, key) in [("model", model), ("agent", request.agent), ("workflow", request.workflow),
                                  ("operation", request.operation)] {
@@ -484,6 +520,16 @@ public final class Meter: EffectMeter {
             }
         }
         checkThresholds(r.scopes, now: now, overran: charged.tokens > r.worst.tokens || charged.picodollars > r.worst.picodollars)
+        return outcome
+    }
+
+    /// Usage that was not reported, as bounds: the prompt as reserved, the
+    /// answer's local count scaled as the prompt's bound is.
+    private func boundedUsage(_ request: InferenceRequest, _ result: InferenceResult, backend: String) -> TokenUsage {
+        let input = max(request.inputBound ?? request.promptTokens.tokens, result.usage.inputTokens)
+        let output = bounds.outputBound(counted: result.usage.outputTokens, request: request, backend: backend,
+                                        finishedByLength: result.finishReason == "length")
+        return TokenUsage(inputTokens: input, outputTokens: output)
     }
 
     /// Reports each newly crossed threshold once per scope and unit, moves

@@ -65,6 +65,17 @@ final class VM {
     /// Extra stack granted while a stack-overflow error is being handled.
     private var overflowReserve = 0
 
+    /// Where the latest tail call was made: a tail call leaves no frame
+    /// behind, so this is how a library procedure (`effect`) that was
+    /// tail-called finds the user's call (`callSite()`). Written through a
+    /// pointer: a plain store in the dispatch loop, no access checks.
+    struct TailSite {
+        var pc: UnsafeMutablePointer<UInt32>?
+        var closure: Value
+        var fp: Int
+    }
+    private let tailSite: UnsafeMutablePointer<TailSite>
+
     init(interp: Interpreter, initialCapacity: Int = 1 << 14, maxCapacity: Int) {
         self.interp = interp
         capacity = initialCapacity
@@ -75,6 +86,8 @@ final class VM {
         stub.initialize(repeating: instruction(.halt), count: 2)
         haltCode = .allocate(capacity: 1)
         haltCode.initialize(to: instruction(.halt))
+        tailSite = .allocate(capacity: 1)
+        tailSite.initialize(to: TailSite(pc: nil, closure: .unspecified, fp: -1))
 
         let t = Template(code: [instruction(.halt)], constants: [], requiredCount: 0, hasRest: false,
                          frameSize: 0, maxStack: 0, name: "", locations: [], location: .none)
@@ -89,6 +102,7 @@ final class VM {
         stack.deallocate()
         stub.deallocate()
         haltCode.deallocate()
+        tailSite.deallocate()
 
     }
 
@@ -98,6 +112,7 @@ final class VM {
         marker.mark(acc)
         marker.mark(closure)
         marker.mark(rootClosure)
+        marker.mark(tailSite.pointee.closure)
         marker.mark(handlers)
         marker.mark(winders)
         marker.mark(raiseProcedure)
@@ -380,6 +395,7 @@ final class VM {
                     var newfp: Int
                     if insn & 0xFF == UInt32(Opcode.tailCall.rawValue) {
                         // Replace the current frame: move the arguments down to fp.
+                        tailSite.pointee = TailSite(pc: pc - 1, closure: closure, fp: fp)
                         let from = sp &- argc
                         if from != fp {
                             for i in 0..<argc { stack[fp &+ i] = stack[from &+ i] }
@@ -757,6 +773,22 @@ final class VM {
         let offset = pc - t.code
         guard offset >= 0 && offset < t.codeCount else { return .none }
         return t.location(at: offset)
+    }
+
+    /// Where the procedure running now (the one that called the primitive
+    /// asking) was called from: the frame's return address, or — when it
+    /// was entered by a tail call, which leaves no frame — the place of that
+    /// tail call.
+    func callSite() -> SourceLocation {
+        let site = tailSite.pointee
+        if site.fp == fp, let p = site.pc {
+            let loc = location(of: p, in: site.closure)
+            if loc.isKnown { return loc }
+        }
+        guard fp >= 3 else { return .none }
+        let ret = decodePC(stack[fp - 3])
+        if ret == haltCode { return .none }
+        return location(of: ret - 1, in: stack[fp - 1])
     }
 
     /// The active calls, innermost first, as (procedure name, call location).

@@ -44,9 +44,9 @@ final class ErrorObject: HeapObject, CustomPrintable {
     let irritants: [Value]
     /// True when the message already shows the irritants (built-in type errors).
     let irritantsInMessage: Bool
-    let location: SourceLocation
+    var location: SourceLocation
     /// Rendered backtrace at the point of the error.
-    let backtrace: [String]
+    var backtrace: [String]
     /// Data a library attaches for handlers (e.g. parallel-map's partial results).
     var payload: Value = .unspecified
     /// The Swift error the condition stands for, when a library made it from
