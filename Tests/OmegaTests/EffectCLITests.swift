@@ -45,4 +45,42 @@ import Testing
         #expect(r.stderr.contains("cannot reach 127.0.0.1:9"))
         #expect(!r.stderr.contains("sk-hidden-123456"))
     }
+
+    /// A refusal inside parallel-map stops the run as it does in map: exit 3, one line.
+    @Test func aRefusalInsideParallelMapStopsTheRun() throws {
+        let body = "(with-budget 1500 (lambda () (MAP (lambda (i) (effect infer.op \"hi\" 'max-tokens 500)) (iota 8))))"
+        for map in ["map", "parallel-map"] {
+            let r = try runOmega(["-e", body.replacingOccurrences(of: "MAP", with: map)])
+            #expect(r.status == 3, "\(map): \(r.stderr)")
+            #expect(r.stderr.contains("omega: stopped by a budget: budget scope #1 would exceed its limit of 1500 tokens"), "\(map): \(r.stderr)")
+        }
+    }
+
+    /// An effect's error names the user's file, line and column, also when
+    /// it was reached through tail calls and from inside parallel-map.
+    @Test func effectErrorsNameTheUsersPlace() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("omega-place-\(UUID().uuidString).scm")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try """
+            (define (ask p)
+              (effect infer.op p 'simulate-fault 'server-error))
+            (define (go) (ask "x"))
+            (go)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try runOmega([file.path])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("\(file.path):2:3: error: infer.op: simulated server error (500)"), "\(r.stderr)")
+        #expect(!r.stderr.contains("stdlib/40-effects.scm"), "\(r.stderr)")
+
+        try """
+            (define (ask p)
+              (effect infer.op p 'simulate-fault 'server-error))
+            (display
+              (parallel-map ask '("a" "b")))
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let p = try runOmega([file.path])
+        #expect(p.status == 1)
+        #expect(p.stderr.hasPrefix("\(file.path):4:3: error: parallel-map: 2 of 2 elements failed; element 0: infer.op: simulated server error"), "\(p.stderr)")
+        #expect(!p.stderr.contains("stdlib/"), "\(p.stderr)")
+    }
 }

@@ -106,13 +106,13 @@ import Testing
                 (define inner 0)
                 (with-budget \(limit)
                   (lambda ()
-                    (guard (e (#t #f))
-                      (parallel-map
-                        (lambda (i)
+                    (parallel-map
+                      (lambda (i)
+                        (guard (e ((budget-exceeded? e) #f))
                           (effect infer.op (string-append "q" (number->string (* i \(seed))))
                                   'max-tokens (+ 10 (modulo (* i 37 \(seed)) 190))
-                                  'simulate-latency (/ (modulo (* i 7 \(seed)) 5) 1000.)))
-                        (iota 120) 16))
+                                  'simulate-latency (/ (modulo (* i 7 \(seed)) 5) 1000.))))
+                      (iota 120) 16)
                     (set! inner (budget-spent))))
                 inner
                 """)
@@ -208,10 +208,17 @@ import Testing
         try old.execute(LedgerSchema.migrations[0] + "; PRAGMA user_version = 1")
         try old.run("INSERT INTO runs(id, script, started, outcome) VALUES ('run-old', 's', 0, 'ok')")
         let ledger = try Ledger(path: path)
-        #expect(ledger.schemaVersion == 4)
+        #expect(ledger.schemaVersion == 5)
         var version: Int64 = 0
         try ledger.db.query("PRAGMA user_version") { version = $0.int(0) }
-        #expect(version == 4)
+        #expect(version == 5)
+        // Version 5's calibrations: stored, read back, and only ever raised.
+        let cal = InputBounds.Calibration(ratio: 1.5, residual: 23, ratioResidual: 18, observations: 1)
+        try ledger.saveCalibration(cal, backend: "openai", model: "smollm2")
+        try ledger.saveCalibration(InputBounds.Calibration(ratio: 1.5, residual: 20, ratioResidual: 19, observations: 2),
+                                   backend: "openai", model: "smollm2")
+        #expect(try ledger.calibration(backend: "openai", model: "smollm2")
+                == InputBounds.Calibration(ratio: 1.5, residual: 23, ratioResidual: 19, observations: 2))
         #expect(try ledger.run("run-old")?.outcome == "ok")
         // Version 4's tables are there.
         try ledger.setBudgetOverride(kind: .workflow, name: "w", unit: .tokens, amount: 5)

@@ -195,3 +195,22 @@
 (test #t (budget-exceeded? (guard (e (#t e)) (with-budget 1000 (lambda () (effect infer.op "x" 'max-tokens 10000000))))))
 (test #t (with-exception-handler (lambda (c) 4611686018427387903)
            (lambda () (with-budget 10 (lambda () (string? (effect infer.op "x" 'max-tokens 5)))))))
+
+;; Refusals inside parallel-map are refusals: a guard around it catches a
+;; budget-exceeded condition; a handler around it answers for every element.
+(test #t (guard (e (#t (budget-exceeded? e)))
+           (with-budget 1500 (lambda () (parallel-map (lambda (i) (effect infer.op "hi" 'max-tokens 500)) (iota 8))))))
+(test 8 (with-exception-handler (lambda (c) #t)
+          (lambda () (with-budget 1500 (lambda () (length (parallel-map (lambda (i) (effect infer.op "hi" 'max-tokens 500)) (iota 8))))))))
+(define asked 0)
+(test 10 (with-exception-handler (lambda (c) (set! asked (+ asked 1)) (if (budget-exceeded? c) 1000 #f))
+           (lambda () (with-budget 200 (lambda () (length (parallel-map (lambda (i) (effect infer.op (list "x" i) 'max-tokens 50)) (iota 10) 5)))))))
+(test #t (> asked 0))
+;; A refusal caught inside an element leaves the others running.
+(test '(refused refused refused refused)
+      (parallel-map (lambda (i)
+                      (guard (e ((budget-exceeded? e) 'refused))
+                        (with-budget 100
+                          (lambda ()
+                            (parallel-map (lambda (j) (effect infer.op (list "q" i j) 'max-tokens 60 'simulate-latency 0.05)) '(1 2 3) 3)))))
+                    (iota 4) 4))

@@ -111,3 +111,59 @@
 ;; Nested parallel-map and search.op inside a fiber.
 (test '((1 2) (3 4)) (parallel-map (lambda (l) (parallel-map (lambda (x) (effect infer.op "n") x) l)) '((1 2) (3 4))))
 (test '(2 2) (parallel-map (lambda (p) (length (effect search.op p 'n 2))) '("a" "b")))
+
+;; One scheduler for every level: 8 elements × 2 nested calls are 16 in
+;; flight at once (counted by a handler: a call in flight has passed it and
+;; not come back).
+(define in-flight 0)
+(define peak 0)
+(define (count-in-flight thunk)
+  (with-effect-handler #t
+    (lambda (req next)
+      (set! in-flight (+ in-flight 1))
+      (set! peak (max peak in-flight))
+      (let ((r (next))) (set! in-flight (- in-flight 1)) r))
+    thunk))
+(define nested
+  (count-in-flight
+   (lambda ()
+     (parallel-map (lambda (i)
+                     (parallel-map (lambda (j) (effect infer.op (list "q" i j) 'max-tokens 5 'simulate-latency 0.05))
+                                   '(a b) 2))
+                   (iota 8) 8))))
+(test 16 peak)
+(test '(8 2) (list (length nested) (length (car nested))))
+(test 0 in-flight)
+;; The inner limit holds within each element: 3 elements × at most 2.
+(set! peak 0)
+(count-in-flight
+ (lambda ()
+   (parallel-map (lambda (i) (parallel-map (lambda (j) (effect infer.op (list "r" i j) 'simulate-latency 0.02)) '(1 2 3 4) 2))
+                 '(1 2 3) 3)))
+(test 6 peak)
+;; A nested element runs in the dynamic context of its parallel-map call:
+;; its with-budget scope, its parameters, its agent.
+(define p (make-parameter 'outer))
+(test '((inner reviewer) (inner reviewer))
+      (parallel-map (lambda (i)
+                      (parameterize ((p 'inner))
+                        (with-agent 'reviewer
+                          (lambda ()
+                            (car (parallel-map (lambda (j) (effect infer.op "ctx" 'simulate-latency 0.01) (list (p) (current-agent)))
+                                               '(1)))))))
+                    '(1 2)))
+(test 'outer (p))
+;; Identical requests in flight at once are sent once when caching is on;
+;; the others wait for that answer and are cache hits (free).
+(enable-caching!)
+(define same (parallel-map (lambda (i) (effect int.op "the same question" 'max-tokens 20 'simulate-latency 0.05)) (iota 5) 5))
+(test '("simulate" "cache" "cache" "cache" "cache") (map result-backend same))
+(test 1 (length (delete-duplicates (map result-text same))))
+(test '(0 0 0 0) (map result-cost (cdr same)))
+(disable-caching!)
+(define again (parallel-map (lambda (i) (effect int.op "another same question" 'max-tokens 20 'simulate-latency 0.02)) (iota 3) 3))
+(test '("simulate" "simulate" "simulate") (map result-backend again))
+;; Effect errors name the user's call, also through a tail call.
+(define (ask-failing) (effect infer.op "x" 'simulate-fault 'server-error))
+(test #t (let ((e (guard (e (#t e)) (ask-failing))))
+           (and (effect-error? e) (string? (error-object-message e)))))

@@ -4,8 +4,14 @@ import Foundation
 public enum Admission {
     /// Send it; the reservation comes back to `settle`.
     case send(AnyObject?)
+    /// Send it, and let later identical requests (the same `key`) wait for
+    /// its answer instead of being sent (`follow`).
+    case sendShared(AnyObject?, key: String)
     /// Do not send: this answer (a cache hit, a resumed call) stands in for it.
     case answer(InferenceResult, AnyObject?)
+    /// Do not send: an identical request sent with this key is in flight;
+    /// its answer (free, as a cache hit) stands in for this one.
+    case follow(key: String, AnyObject?)
 }
 
 /// The meter's seam: every request that reaches a backend passes `admit`
@@ -40,6 +46,11 @@ public final class EffectEngine: @unchecked Sendable {
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var done: [Int: Result<InferenceResult, Error>] = [:]
     private var submitted: [Int: (request: InferenceRequest, reservation: AnyObject?)] = [:]
+    /// Calls in flight that identical requests may wait for, by key.
+    private var leaders: [String: Int] = [:]
+    private var leaderKeys: [Int: String] = [:]
+    /// Tickets waiting for a leader's answer.
+    private var followers: [Int: [Int]] = [:]
 
     public init(backend: ModelBackend) {
         self.backend = backend
@@ -62,8 +73,12 @@ public final class EffectEngine: @unchecked Sendable {
         let ticket = nextTicket
         nextTicket += 1
         switch admission {
-        case .send(let reservation):
+        case .send(let reservation), .sendShared(let reservation, _):
             submitted[ticket] = (request, reservation)
+            if case .sendShared(_, let key) = admission {
+                leaders[key] = ticket
+                leaderKeys[ticket] = key
+            }
             if let now = backend.answerNow(request) {
                 done[ticket] = now
                 condition.unlock()
@@ -72,6 +87,19 @@ public final class EffectEngine: @unchecked Sendable {
         case .answer(let result, let reservation):
             submitted[ticket] = (request, reservation)
             done[ticket] = .success(result)
+            condition.unlock()
+            return ticket
+        case .follow(let key, let reservation):
+            submitted[ticket] = (request, reservation)
+            if let leader = leaders[key] {
+                if let outcome = done[leader] {
+                    done[ticket] = shared(outcome, for: request)
+                } else {
+                    followers[leader, default: []].append(ticket)
+                }
+            } else {
+                done[ticket] = .failure(BackendError(.cancelled, "the identical call this one waited for was abandoned"))
+            }
             condition.unlock()
             return ticket
         }
@@ -101,6 +129,9 @@ public final class EffectEngine: @unchecked Sendable {
         condition.lock()
         done[ticket] = outcome
         tasks[ticket] = nil
+        for f in followers.removeValue(forKey: ticket) ?? [] {
+            if let request = submitted[f]?.request { done[f] = shared(outcome, for: request) }
+        }
         condition.broadcast()
         condition.unlock()
     }
@@ -124,6 +155,15 @@ public final class EffectEngine: @unchecked Sendable {
         }
     }
 
+    /// A leader's outcome as a follower gets it: the same answer, free.
+    private func shared(_ outcome: Result<InferenceResult, Error>, for request: InferenceRequest) -> Result<InferenceResult, Error> {
+        guard case .success(var r) = outcome else { return outcome }
+        r.backend = "cache"
+        r.cost = .zero
+        r.requestID = request.id
+        return .success(r)
+    }
+
     /// The outcome of a finished ticket, settled with the meter. Each ticket
     /// can be taken once.
     public func take(_ ticket: Int) -> Result<InferenceResult, Error>? {
@@ -131,6 +171,13 @@ public final class EffectEngine: @unchecked Sendable {
         guard let outcome = done.removeValue(forKey: ticket), let entry = submitted.removeValue(forKey: ticket) else {
             condition.unlock()
             return nil
+        }
+        if let key = leaderKeys.removeValue(forKey: ticket), leaders[key] == ticket {
+            leaders[key] = nil
+            // Followers not yet answered (the leader finished before they came) get its outcome now.
+            for f in followers.removeValue(forKey: ticket) ?? [] {
+                if let request = submitted[f]?.request { done[f] = shared(outcome, for: request) }
+            }
         }
         condition.unlock()
         return meter?.settle(entry.request, reservation: entry.reservation, outcome: outcome) ?? outcome

@@ -53,6 +53,8 @@ public final class Meter: EffectMeter {
     private var pendingEvents: [ThresholdEvent] = []
     private var resumeAnswers: [String: [Ledger.Call]] = [:]
     private var memoryCache: [String: InferenceResult] = [:]
+    /// Keys of cacheable calls sent and not yet settled.
+    private var pendingKeys: [String: Int] = [:]
     private var notes: Set<String> = []
     private var priceCache: [String: ModelPrice?] = [:]
     private var keysCache: (minute: Int64, keys: (day: String, week: String, month: String))?
@@ -188,6 +190,8 @@ public final class Meter: EffectMeter {
         let cacheHit: Bool
         /// The backend the call was admitted for.
         var backend = ""
+        /// Identical requests may wait for this one (`pendingKeys`).
+        var shared = false
         init(scopes: [BudgetScope], worst: Amounts, ledgerReservation: Int64?, requestKey: String, cacheHit: Bool) {
             self.scopes = scopes
             self.worst = worst
@@ -210,6 +214,10 @@ public final class Meter: EffectMeter {
         let key = needsKey ? Meter.requestKey(request, backend: backend) : ""
         if needsKey, let hit = try cachedAnswer(key, request: request, allowCache: cacheEnabled || cacheOnly) {
             return .answer(hit, Reservation(scopes: scopes, worst: Amounts(), ledgerReservation: nil, requestKey: key, cacheHit: true))
+        }
+        // The same request already in flight: wait for its answer (free).
+        if cacheEnabled || cacheOnly, !key.isEmpty, pendingKeys[key, default: 0] > 0 {
+            return .follow(key: key, Reservation(scopes: scopes, worst: Amounts(), ledgerReservation: nil, requestKey: key, cacheHit: true))
         }
         if let why = cacheOnlyReason {
             throw BudgetDeferred(label: why, percent: 0, reason: "only cached answers are served, and this call has none")
@@ -256,6 +264,11 @@ public final class Meter: EffectMeter {
         }
         let reservation = Reservation(scopes: scopes, worst: worst, ledgerReservation: ledgerReservation, requestKey: key, cacheHit: false)
         reservation.backend = backend
+        if cacheEnabled, !key.isEmpty {
+            pendingKeys[key, default: 0] += 1
+            reservation.shared = true
+            return .sendShared(reservation, key: key)
+        }
         return .send(reservation)
     }
 
@@ -419,10 +432,15 @@ public final class Meter: EffectMeter {
 
     // MARK: Settling a call
 
+    @discardableResult
     public func settle(_ request: InferenceRequest, reservation: AnyObject?,
                        outcome: Result<InferenceResult, Error>) -> Result<InferenceResult, Error> {
         guard let r = reservation as? Reservation else { return outcome }
         let now = clock()
+        if r.shared {
+            pendingKeys[r.requestKey, default: 1] -= 1
+            if pendingKeys[r.requestKey] == 0 { pendingKeys[r.requestKey] = nil }
+        }
         var outcome = outcome
         var usage = TokenUsage(inputTokens: 0, outputTokens: 0)
         var cost: Money?

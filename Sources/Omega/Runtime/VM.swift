@@ -71,8 +71,12 @@ final class VM {
     /// pointer: a plain store in the dispatch loop, no access checks.
     struct TailSite {
         var pc: UnsafeMutablePointer<UInt32>?
+        /// The caller, and the procedure it called.
         var closure: Value
+        var callee: Value
+        /// The frame the callee took over, and its return address.
         var fp: Int
+        var returnTo: Value
     }
     private let tailSite: UnsafeMutablePointer<TailSite>
 
@@ -87,7 +91,7 @@ final class VM {
         haltCode = .allocate(capacity: 1)
         haltCode.initialize(to: instruction(.halt))
         tailSite = .allocate(capacity: 1)
-        tailSite.initialize(to: TailSite(pc: nil, closure: .unspecified, fp: -1))
+        tailSite.initialize(to: TailSite(pc: nil, closure: .unspecified, callee: .unspecified, fp: -1, returnTo: .unspecified))
 
         let t = Template(code: [instruction(.halt)], constants: [], requiredCount: 0, hasRest: false,
                          frameSize: 0, maxStack: 0, name: "", locations: [], location: .none)
@@ -113,6 +117,7 @@ final class VM {
         marker.mark(closure)
         marker.mark(rootClosure)
         marker.mark(tailSite.pointee.closure)
+        marker.mark(tailSite.pointee.callee)
         marker.mark(handlers)
         marker.mark(winders)
         marker.mark(raiseProcedure)
@@ -395,7 +400,8 @@ final class VM {
                     var newfp: Int
                     if insn & 0xFF == UInt32(Opcode.tailCall.rawValue) {
                         // Replace the current frame: move the arguments down to fp.
-                        tailSite.pointee = TailSite(pc: pc - 1, closure: closure, fp: fp)
+                        tailSite.pointee = TailSite(pc: pc - 1, closure: closure, callee: acc, fp: fp,
+                                                    returnTo: fp >= 3 ? stack[fp &- 3] : .unspecified)
                         let from = sp &- argc
                         if from != fp {
                             for i in 0..<argc { stack[fp &+ i] = stack[from &+ i] }
@@ -781,7 +787,10 @@ final class VM {
     /// tail call.
     func callSite() -> SourceLocation {
         let site = tailSite.pointee
-        if site.fp == fp, let p = site.pc {
+        // The latest tail call is this frame's entry only if it targeted the
+        // running procedure in this very frame (same return address).
+        if site.fp == fp, site.callee.raw == closure.raw, fp >= 3, site.returnTo.raw == stack[fp - 3].raw,
+           let p = site.pc {
             let loc = location(of: p, in: site.closure)
             if loc.isKnown { return loc }
         }
