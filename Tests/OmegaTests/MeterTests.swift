@@ -140,6 +140,31 @@ import Testing
         #expect(throws: OmegaError.self) { try interp.evaluate("(effect infer.op \"y\" 'max-tokens 5)") }
     }
 
+    /// A server that ignores max-tokens, with 16 calls in flight: the first
+    /// long reply stops the run; the others are cancelled, never charged, so
+    /// the budget ends at most that one call over.
+    @Test func aServerIgnoringMaxTokensEndsTheRunAtMostOneCallOver() throws {
+        var options = Interpreter.Options()
+        options.meter = Meter(report: { _ in })
+        let interp = try Interpreter(options: options)
+        do {
+            try interp.evaluate("""
+                (with-budget 1000
+                  (lambda ()
+                    (parallel-map (lambda (i) (effect infer.op (list "q" i) 'max-tokens 50 'simulate-overrun 2
+                                                      'simulate-latency (if (= i 0) 0.01 30)))
+                                  (iota 16) 16)))
+                """)
+            Issue.record("the run was not stopped")
+        } catch let e as OmegaError {
+            #expect(e.kind == .budget)
+            #expect(e.message.contains("ignores max-tokens"), "\(e.message)")
+        }
+        #expect(interp.meter.runTotals.calls == 1)
+        #expect(interp.meter.runTotals.outputTokens >= 100)   // the one long reply, charged in full
+        #expect(interp.effects.inFlight == 0)
+    }
+
     @Test func replayedAndCachedAnswersCostNothing() throws {
         let path = Self.tempLedger()
         defer { try? FileManager.default.removeItem(atPath: path) }

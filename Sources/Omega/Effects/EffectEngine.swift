@@ -209,6 +209,14 @@ public final class EffectEngine: @unchecked Sendable {
         return answered
     }
 
+    /// Cancels, waits for and settles every call not yet taken.
+    public func drainAll() {
+        condition.lock()
+        let tickets = Array(submitted.keys).sorted()
+        condition.unlock()
+        if !tickets.isEmpty { drain(tickets) }
+    }
+
     /// Cancels every call in flight; their tickets finish with a `cancelled` error.
     public func cancelAll() {
         condition.lock()

@@ -148,6 +148,10 @@ public final class Interpreter {
                 try each(try eval(form))
             }
         } catch let e as SchemeError {
+            // Nothing can take the answers of calls still in flight once the
+            // whole evaluation has failed (a budget stop inside parallel-map,
+            // an interrupt): cancel them and settle their reservations.
+            if vm.runDepth == 0 { effects.drainAll() }
             throw report(e)
         }
         flushOutput()

@@ -538,6 +538,14 @@ public final class Meter: EffectMeter {
             }
         }
         checkThresholds(r.scopes, now: now, overran: charged.tokens > r.worst.tokens || charged.picodollars > r.worst.picodollars)
+        // A server that ignores max-tokens breaks every reservation made for
+        // it, the calls in flight included: under a budget, the first such
+        // reply stops the run, so the budget ends at most this call over.
+        if charged.outputTokens > r.worst.outputTokens, !r.cacheHit, emergency == nil,
+           r.scopes.contains(where: { !$0.limits.isEmpty || $0.levels != nil }) {
+            emergency = BudgetEmergencyStop(message: "emergency stop: \(model) returned \(charged.outputTokens) output tokens though max-tokens was \(r.worst.outputTokens) (request \(request.id)): the server ignores max-tokens, so no reservation bounds its calls; the reply was charged in full, the calls in flight are cancelled and no more are sent")
+            alert("emergency", scope: r.scopes.first?.label ?? "run", emergency?.message ?? "")
+        }
         return outcome
     }
 
