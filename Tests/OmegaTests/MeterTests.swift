@@ -357,3 +357,76 @@ import Testing
         #expect(try ledger.alerts(ofRun: meter.runID).map(\.kind) == ["moderate", "review"])
     }
 }
+
+/// Prompt bounds per backend and model (InputBounds), and the queue for connections.
+@Suite struct InputBoundsTests {
+    func request(_ text: String, model: String = "smollm2", exact: Bool = false, counted: Int) -> InferenceRequest {
+        InferenceRequest(prompt: .text(text), model: model, maxTokens: 8,
+                         promptTokens: TokenCount(tokens: counted, exact: exact, encoding: "o200k_base", note: nil))
+    }
+
+    @Test func exactCountsAreKeptAndOtherModelsStartConservative() {
+        let b = InputBounds()
+        #expect(b.bound(request("hi", model: "gpt-4o", exact: true, counted: 14), backend: "openai") == .init(tokens: 14, exact: true))
+        // Not exact: 1.5 × 14 + 32 per message.
+        #expect(b.bound(request("hi", counted: 14), backend: "openai") == .init(tokens: 53, exact: false))
+        // The simulator bills Omega's own count.
+        #expect(b.bound(request("hi", counted: 14), backend: "simulate").tokens == 14)
+    }
+
+    @Test func repliesCalibrateTheBoundWhichCoversEveryPromptSeen() {
+        let b = InputBounds()
+        // SmolLM2 on llama.cpp: 14 counted, 37 billed (its template adds a system prompt).
+        #expect(!b.observe(request("Say hello.", counted: 14), backend: "openai", billed: 37))
+        let short = b.bound(request("Hi.", counted: 11), backend: "openai").tokens
+        #expect(short >= 34 && short < 53)      // tighter than the prior, still covering the template
+        // A reply billing more than its bound raises the bound at once.
+        let before = b.bound(request("x", counted: 20), backend: "openai").tokens
+        #expect(b.observe(request("x", counted: 20), backend: "openai", billed: before + 9))
+        #expect(b.bound(request("x", counted: 20), backend: "openai").tokens >= before + 9)
+        // A long prompt that bills at a higher ratio raises the ratio.
+        b.observe(request("long", counted: 1000), backend: "openai", billed: 1800)
+        #expect(b.bound(request("long", counted: 1000), backend: "openai").tokens >= 1800)
+        #expect(b.bound(request("longer", counted: 2000), backend: "openai").tokens >= 3600)
+    }
+
+    @Test func calibrationsOutliveTheRunInTheLedger() throws {
+        let path = MeterTests.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = InputBounds(ledger: try Ledger(path: path))
+        first.observe(request("Say hello.", counted: 14), backend: "openai", billed: 37)
+        let calibrated = first.bound(request("Hi.", counted: 11), backend: "openai")
+        let next = InputBounds(ledger: try Ledger(path: path))
+        #expect(next.bound(request("Hi.", counted: 11), backend: "openai") == calibrated)
+        #expect(next.calibration(backend: "openai", model: "smollm2")?.observations == 1)
+    }
+
+    @Test func unreportedUsageIsChargedAsBounds() throws {
+        let meter = Meter(report: { _ in })
+        var r = request("Say hello.", counted: 14)
+        guard case .send(let reservation) = try meter.admit(&r, backend: "openai") else { Issue.record("not sent"); return }
+        #expect(r.inputBound == 53)
+        let counted = InferenceResult(text: "Hello there", model: "smollm2", finishReason: "stop",
+                                      usage: TokenUsage(inputTokens: 14, outputTokens: 3), usageSource: .estimated,
+                                      latency: 0, backend: "openai", requestID: r.id)
+        guard case .success(let settled) = meter.settle(r, reservation: reservation, outcome: .success(counted)) else {
+            Issue.record("failed"); return
+        }
+        #expect(settled.usageSource == .bounded)
+        #expect(settled.usage.inputTokens == 53 && settled.usage.outputTokens == 6)   // ceil(1.5 × 3) + 1
+        #expect(meter.runTotals.tokens == 59)
+    }
+
+    @Test func callsWaitTheirTurnForAConnection() async throws {
+        let slots = ConnectionSlots(limit: 2)
+        #expect(try await slots.acquire(until: Date().addingTimeInterval(1)))
+        #expect(try await slots.acquire(until: Date().addingTimeInterval(1)))
+        // Both in use: a third waits, and gives up at its deadline.
+        #expect(try await !slots.acquire(until: Date().addingTimeInterval(0.05)))
+        // Freed while it waits: it gets it.
+        async let third = slots.acquire(until: Date().addingTimeInterval(5))
+        slots.release()
+        #expect(try await third)
+        #expect(slots.open == 2)
+    }
+}
