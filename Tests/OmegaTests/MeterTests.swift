@@ -417,6 +417,15 @@ import Testing
         #expect(meter.runTotals.tokens == 59)
     }
 
+    @Test func thePriorIsConfigurable() throws {
+        let file = URL(fileURLWithPath: "/tmp/omega.toml")
+        let c = try Configuration(text: "[budget]\nbound_ratio = 2.0\nbound_overhead = 40\n", file: file)
+        let meter = Meter(policy: try c.budgetPolicy(), report: { _ in })
+        #expect(meter.bounds.bound(request("hi", counted: 10), backend: "openai").tokens == 60)
+        #expect(throws: ConfigError.self) { try Configuration(text: "[budget]\nbound_ratio = 0.5\n", file: file).budgetPolicy() }
+        #expect(throws: ConfigError.self) { try Configuration(text: "[budget]\nbound_overhead = -1\n", file: file).budgetPolicy() }
+    }
+
     @Test func callsWaitTheirTurnForAConnection() async throws {
         let slots = ConnectionSlots(limit: 2)
         #expect(try await slots.acquire(until: Date().addingTimeInterval(1)))

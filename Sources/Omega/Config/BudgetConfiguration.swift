@@ -48,6 +48,19 @@ extension Configuration {
             policy.emergencyPercent = n
         }
         if let b = try bool("budget.cache") { policy.cache = b }
+        if let r = try number("budget.bound_ratio") {
+            guard r >= 1, r <= 100 else {
+                throw ConfigError(place: lookup("budget.bound_ratio")?.place ?? "config", key: "budget.bound_ratio",
+                                  message: "must be between 1 and 100, got \(r)")
+            }
+            policy.boundRatio = r
+        }
+        if let (v, place) = lookup("budget.bound_overhead") {
+            guard case .integer(let n) = v, n >= 0, n <= 1_000_000 else {
+                throw ConfigError(place: place, key: "budget.bound_overhead", message: "expected a whole number of tokens 0–1000000, got \(v.kind)")
+            }
+            policy.boundOverhead = n
+        }
         if let b = try bool("budget.allow_unpriced") { policy.allowUnpriced = b }
         if let limits = try budgetLimits("budget.run") { policy.run = limits }
         for (key, kind) in [("daily", BudgetScope.Kind.day), ("weekly", .week), ("monthly", .month)] {

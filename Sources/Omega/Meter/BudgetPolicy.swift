@@ -23,6 +23,10 @@ public struct BudgetPolicy: Sendable {
     public var degrade: [DegradeRule] = []
     /// Serve repeated identical calls from the ledger's answers.
     public var cache = false
+    /// How an uncalibrated model whose tokens Omega cannot count exactly is
+    /// reserved: `ceil(ratio × counted) + overhead × messages` (`InputBounds`).
+    public var boundRatio = 1.5
+    public var boundOverhead = 32
     /// The zone calendar windows follow: the system's own unless configured
     /// (a person's "day" ends at their midnight).
     public var timeZone = TimeZone.current

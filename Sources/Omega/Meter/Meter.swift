@@ -77,6 +77,8 @@ public final class Meter: EffectMeter {
         self.report = report
         cacheEnabled = policy.cache
         bounds = InputBounds(ledger: ledger, report: report)
+        bounds.priorRatio = policy.boundRatio
+        bounds.priorOverhead = policy.boundOverhead
         runScope = BudgetScope(id: 0, kind: .run, name: runID, limits: policy.run, opened: clock())
         runScope.levels = policy.levels[.run]
         for (kind, limits) in policy.models { _ = scope(.model, kind, limits: limits) }
