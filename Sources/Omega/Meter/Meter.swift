@@ -464,16 +464,13 @@ public final class Meter: EffectMeter {
             backend = result.backend
             model = result.model.isEmpty ? request.model : result.model
             if r.cacheHit {
-                source = "cache"
                 cost = .zero
                 cacheHits += 1
-            } else if result.backend == "replay" {
-                source = "replay"
-            } else {
+            } else if result.backend != "replay" {
                 if result.usageSource == .estimated && !bounds.countingBackends.contains(r.backend) {
                     // No usage from the provider and no exact count: charge
                     // bounds that are never too low, and say so.
-                    result.usage = boundedUsage(request, result, backend: backend)
+                    result.usage = boundedUsage(request, result, backend: r.backend)
                     result.usageSource = .bounded
                     result.cost = price.flatMap { try? $0.cost(of: result.usage) }
                     outcome = .success(result)
@@ -481,7 +478,7 @@ public final class Meter: EffectMeter {
                 charge(result.usage)
                 if let c = result.cost { cost = c; charged.picodollars = c.picodollars }
                 if result.usageSource == .reported {
-                    bounds.observe(request, backend: backend, billed: Int(charged.inputTokens))
+                    bounds.observe(request, backend: r.backend, billed: Int(charged.inputTokens))
                 }
             }
             usage = result.usage
