@@ -35,6 +35,33 @@ import Testing
         #expect(asked.count == 3)
     }
 
+    /// The host (the REPL's prompt) is asked about refusals inside
+    /// parallel-map as for a sequential call, once per refused element.
+    @Test func aHostIsAskedAboutRefusalsInsideParallelMap() throws {
+        var options = Interpreter.Options()
+        options.meter = Meter(report: { _ in })
+        let omega = try Interpreter(options: options)
+        var asked = 0
+        omega.budgetApprover = { _ in asked += 1; return .once }
+        let n = try omega.evaluate("""
+            (length (with-budget 300 (lambda () (parallel-map (lambda (i) (effect infer.op (list "q" i) 'max-tokens 100)) (iota 8) 8))))
+            """)
+        #expect(omega.int(n) == 8)
+        #expect(asked >= 6)
+        asked = 0
+        omega.budgetApprover = { _ in asked += 1; return .decline }
+        do {
+            _ = try omega.evaluate("(with-budget 300 (lambda () (parallel-map (lambda (i) (effect infer.op (list \"r\" i) 'max-tokens 100 'simulate-latency 0.05)) (iota 8) 8)))")
+            Issue.record("not stopped")
+        } catch let e as OmegaError {
+            #expect(e.kind == .budget)
+        }
+        #expect(asked == 1)
+        // The calls the stopped evaluation left in flight were settled: nothing stays reserved.
+        #expect(omega.effects.inFlight == 0)
+        #expect(omega.meter.status().allSatisfy { $0.reserved == 0 })
+    }
+
     @Test func hostProceduresAreCallableFromScheme() throws {
         let omega = try Interpreter()
         omega.defineProcedure("host-add") { i, a, b in
