@@ -129,9 +129,7 @@ public final class EffectEngine: @unchecked Sendable {
         condition.lock()
         done[ticket] = outcome
         tasks[ticket] = nil
-        for f in followers.removeValue(forKey: ticket) ?? [] {
-            if let request = submitted[f]?.request { done[f] = shared(outcome, for: request) }
-        }
+        answerFollowers(of: ticket, outcome)
         condition.broadcast()
         condition.unlock()
     }
@@ -155,6 +153,13 @@ public final class EffectEngine: @unchecked Sendable {
         }
     }
 
+    /// Gives the requests waiting for `leader` its outcome (lock held).
+    private func answerFollowers(of leader: Int, _ outcome: Result<InferenceResult, Error>) {
+        for f in followers.removeValue(forKey: leader) ?? [] {
+            if let request = submitted[f]?.request { done[f] = shared(outcome, for: request) }
+        }
+    }
+
     /// A leader's outcome as a follower gets it: the same answer, free.
     private func shared(_ outcome: Result<InferenceResult, Error>, for request: InferenceRequest) -> Result<InferenceResult, Error> {
         guard case .success(var r) = outcome else { return outcome }
@@ -174,10 +179,7 @@ public final class EffectEngine: @unchecked Sendable {
         }
         if let key = leaderKeys.removeValue(forKey: ticket), leaders[key] == ticket {
             leaders[key] = nil
-            // Followers not yet answered (the leader finished before they came) get its outcome now.
-            for f in followers.removeValue(forKey: ticket) ?? [] {
-                if let request = submitted[f]?.request { done[f] = shared(outcome, for: request) }
-            }
+            answerFollowers(of: ticket, outcome)
         }
         condition.unlock()
         return meter?.settle(entry.request, reservation: entry.reservation, outcome: outcome) ?? outcome

@@ -470,7 +470,8 @@ public final class Meter: EffectMeter {
                 if result.usageSource == .estimated && !bounds.countingBackends.contains(r.backend) {
                     // No usage from the provider and no exact count: charge
                     // bounds that are never too low, and say so.
-                    result.usage = boundedUsage(request, result, backend: r.backend)
+                    result.usage = boundedUsage(request, result.usage, finishedByLength: result.finishReason == "length",
+                                                backend: r.backend)
                     result.usageSource = .bounded
                     result.cost = price.flatMap { try? $0.cost(of: result.usage) }
                     outcome = .success(result)
@@ -490,9 +491,7 @@ public final class Meter: EffectMeter {
                 // A cut stream: what the provider will bill, counted here;
                 // bounded when Omega's count is not the model's.
                 let exact = request.promptTokens.exact || bounds.countingBackends.contains(r.backend)
-                usage = exact ? billed : boundedUsage(request, InferenceResult(
-                    text: "", model: model, finishReason: "cut", usage: billed, usageSource: .estimated, latency: 0,
-                    backend: r.backend, requestID: request.id), backend: r.backend)
+                usage = exact ? billed : boundedUsage(request, billed, finishedByLength: false, backend: r.backend)
                 source = exact ? "counted" : "bounded"
                 charge(usage)
             }
@@ -550,10 +549,11 @@ public final class Meter: EffectMeter {
 
     /// Usage that was not reported, as bounds: the prompt as reserved, the
     /// answer's local count scaled as the prompt's bound is.
-    private func boundedUsage(_ request: InferenceRequest, _ result: InferenceResult, backend: String) -> TokenUsage {
-        let input = max(request.inputBound ?? request.promptTokens.tokens, result.usage.inputTokens)
-        let output = bounds.outputBound(counted: result.usage.outputTokens, request: request, backend: backend,
-                                        finishedByLength: result.finishReason == "length")
+    private func boundedUsage(_ request: InferenceRequest, _ counted: TokenUsage, finishedByLength: Bool,
+                              backend: String) -> TokenUsage {
+        let input = max(request.inputBound ?? request.promptTokens.tokens, counted.inputTokens)
+        let output = bounds.outputBound(counted: counted.outputTokens, request: request, backend: backend,
+                                        finishedByLength: finishedByLength)
         return TokenUsage(inputTokens: input, outputTokens: output)
     }
 
