@@ -5,19 +5,20 @@ import Omega
 /// set from the command line goes, which windows a reset clears, and how
 /// amounts typed by people are read.
 enum TokensActions {
-    /// The limit `omega tokens budget` sets: whose, and in which unit.
+    /// The limit `omega tokens budget` sets: whose, within which window, and in which unit.
     struct BudgetTarget {
         var kind: BudgetScope.Kind
         var name: String
+        /// A workflow's, agent's or model's limit within each day, week or month.
+        var window: BudgetScope.Kind? = nil
         var unit: BudgetUnit = .tokens
 
         var label: String {
             switch kind {
-            case .day: return "daily budget"
-            case .week: return "weekly budget"
-            case .month: return "monthly budget"
+            case .day, .week, .month: return "\(kind.adjective) budget"
             case .run: return "run budget"
-            default: return "\(kind.rawValue) \(name)"
+            case .total: return "total budget"
+            default: return "\(kind.rawValue) \(name)" + (window.map { "'s \($0.adjective) budget" } ?? "")
             }
         }
     }
@@ -25,14 +26,15 @@ enum TokensActions {
     /// Sets or removes (`amount` nil) a limit in the ledger and, when a
     /// meter is running, in it too; returns what to tell the user.
     static func setBudget(_ target: BudgetTarget, amount: Int64?, ledger: Ledger, meter: Meter? = nil) throws -> String {
-        try ledger.setBudgetOverride(kind: target.kind, name: target.name, unit: target.unit, amount: amount)
+        try ledger.setBudgetOverride(kind: target.kind, name: target.name, window: target.window, unit: target.unit, amount: amount)
         if let meter {
-            var limits = meter.policy.limits(of: target.kind, target.name)
+            var limits = meter.policy.limits(of: target.kind, target.name, window: target.window)
             limits[target.unit] = amount
-            meter.setLimits(target.kind, target.name, limits)
+            meter.setLimits(target.kind, target.name, window: target.window, limits)
         }
         guard let amount else { return "\(target.label): the limit set from the command line is removed (the configuration's, if any, applies)" }
-        return "\(target.label): \(target.unit == .tokens ? Dashboard.grouped(amount) + " tokens" : target.unit.format(amount)) (kept in the ledger \(ledger.path); later runs obey it)"
+        let counts = target.kind.isNamed && target.window == nil ? "; it counts everything recorded since its last reset" : ""
+        return "\(target.label): \(target.unit == .tokens ? Dashboard.grouped(amount) + " tokens" : target.unit.format(amount)) (kept in the ledger \(ledger.path); later runs obey it\(counts))"
     }
 
     /// An amount typed by a person, in the unit's internal measure: `300000`,
@@ -60,33 +62,57 @@ enum TokensActions {
         }
     }
 
-    /// The windows `reset --scope SCOPE` clears, as ledger keys.
-    static func windowsToReset(_ scope: String, policy: BudgetPolicy, now: Date = Date()) throws -> [String] {
+    /// What `reset WHAT` names: `total` (counts since the last reset), a
+    /// window (`day`, `week`, `month`), or `all` (nil: both).
+    static func resetPeriod(_ what: String) throws -> BudgetScope.Kind? {
+        switch what.lowercased() {
+        case "day", "daily", "today": return .day
+        case "week", "weekly": return .week
+        case "month", "monthly": return .month
+        case "total": return .total
+        case "all", "": return nil
+        default: throw CLIError("unknown budget count '\(what)' (total, day, week, month or all)")
+        }
+    }
+
+    /// The counters `reset` clears, as ledger keys.
+    static func countersToReset(_ what: String, kind: BudgetScope.Kind?, name: String?, policy: BudgetPolicy,
+                                ledger: Ledger, now: Date = Date()) throws -> [String] {
         let keys = CalendarWindows(timeZone: policy.timeZone).keys(at: now)
-        switch scope.lowercased() {
-        case "day", "daily", "today": return ["day:\(keys.day)"]
-        case "week", "weekly": return ["week:\(keys.week)"]
-        case "month", "monthly": return ["month:\(keys.month)"]
-        case "all": return ["day:\(keys.day)", "week:\(keys.week)", "month:\(keys.month)"]
-        default: throw CLIError("unknown scope '\(scope)' (day, week, month or all)")
+        return try ledger.countersToReset(period: try resetPeriod(what), kind: kind, name: name, keys: keys)
+    }
+
+    /// What a reset will clear, for the confirmation question.
+    static func summary(_ what: String, kind: BudgetScope.Kind?, name: String?) -> String {
+        let target = kind.map { "\($0.rawValue) \(name ?? "")" }
+        switch (try? resetPeriod(what)) ?? nil {
+        case .total?: return target.map { "\($0)'s count since its last reset" } ?? "the total and every model's, agent's and workflow's count since their last reset"
+        case let p? where p.isWindow:
+            return target.map { "\($0)'s count for this \(p.rawValue)" } ?? "this \(p.rawValue)'s count (for everyone)"
+        default: return target.map { "every count of \($0)" } ?? "every budget count (the total, every name's, this day's, week's and month's)"
         }
     }
 
     /// Describes a reset that happened.
     static func describe(_ resets: [Ledger.WindowReset]) -> String {
-        resets.map { "\($0.window): count started again (it held \(Dashboard.grouped($0.cleared.tokens)) tokens, \(Money(picodollars: $0.cleared.picodollars)); the calls stay in the ledger)" }
-            .joined(separator: "\n")
+        let held = resets.filter { $0.cleared != Amounts() }
+        let shown = held.isEmpty ? Array(resets.prefix(1)) : held
+        var lines = shown.map {
+            "\(BudgetCounter.describe($0.window)): count started again (it held \(Dashboard.grouped($0.cleared.tokens)) tokens, \(Money(picodollars: $0.cleared.picodollars)), \($0.cleared.calls) calls)"
+        }
+        if resets.count > shown.count { lines.append("\(resets.count - shown.count) other counts were already at zero") }
+        lines.append("(the calls stay in the ledger and in reports)")
+        return lines.joined(separator: "\n")
     }
 }
 
 extension BudgetPolicy {
-    /// The configured limits of a model, agent, workflow, the run or a window.
-    func limits(of kind: BudgetScope.Kind, _ name: String) -> BudgetLimits {
+    /// The configured limits of a model, agent, workflow, the run, the total or a window.
+    func limits(of kind: BudgetScope.Kind, _ name: String, window: BudgetScope.Kind? = nil) -> BudgetLimits {
         switch kind {
-        case .model: return models[name] ?? [:]
-        case .agent: return agents[name] ?? [:]
-        case .workflow: return workflows[name] ?? [:]
+        case .model, .agent, .workflow: return limits(kind, name, window: window) ?? [:]
         case .run: return run
+        case .total: return total
         case .day, .week, .month: return windows[kind] ?? [:]
         case .scope: return [:]
         }

@@ -43,7 +43,7 @@ struct LedgerOptions: ParsableArguments {
 struct TokensStatus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "The dashboard: today's use against the daily budget, the current workflow, usage by model."
+        abstract: "The dashboard: budgets against their limits, the total and each agent since the last reset, today's use by model."
     )
 
     @OptionGroup var options: LedgerOptions
@@ -51,11 +51,13 @@ struct TokensStatus: ParsableCommand {
     @Flag(help: "Colour the bars even when standard output is not a terminal.")
     var colour = false
 
+    @Flag(help: "Print JSON.") var json = false
+
     func run() throws {
         let (policy, _, store) = try options.open()
         do {
             let dashboard = try Dashboard.make(ledger: store, policy: policy)
-            print(dashboard.render(colour: colour || terminalHasColour()), terminator: "")
+            print(json ? dashboard.renderJSON() : dashboard.render(colour: colour || terminalHasColour()), terminator: "")
         } catch {
             throw CLIError("\(error)")
         }
@@ -131,33 +133,57 @@ struct TokensBudget: ParsableCommand {
 struct TokensReset: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reset",
-        abstract: "Start a calendar window's budget count again (the calls stay in the ledger).",
-        discussion: "Asks for confirmation on a terminal; elsewhere needs --yes."
+        abstract: "Start budget counts again (the calls stay in the ledger).",
+        discussion: """
+            omega tokens reset                        every count: the total, every model's, agent's and workflow's, this day, week and month
+            omega tokens reset total                  the total and every name's count since its last reset (seed 002's reset)
+            omega tokens reset day                    today's count, for everyone (also week, month)
+            omega tokens reset --agent code-reviewer  that agent's counts (with total, day, week or month: only that one)
+            Asks for confirmation on a terminal; elsewhere needs --yes.
+            """
     )
 
-    @Option(help: ArgumentHelp("day (default), week, month or all.", valueName: "SCOPE"))
-    var scope = "day"
+    @Argument(help: ArgumentHelp("total, day, week, month or all (the default).", valueName: "WHAT"))
+    var what: String?
+
+    @Option(help: ArgumentHelp("The same as WHAT.", valueName: "WHAT"))
+    var scope: String?
+
+    @Option(help: ArgumentHelp("Only this agent's counts.", valueName: "NAME")) var agent: String?
+    @Option(help: ArgumentHelp("Only this workflow's counts.", valueName: "NAME")) var workflow: String?
+    @Option(help: ArgumentHelp("Only this model's counts.", valueName: "NAME")) var model: String?
 
     @Flag(name: [.short, .long], help: "Do not ask for confirmation.")
     var yes = false
 
     @OptionGroup var options: LedgerOptions
 
+    func validate() throws {
+        if what != nil && scope != nil { throw ValidationError("give WHAT or --scope, not both") }
+        if [agent, workflow, model].compactMap({ $0 }).count > 1 { throw ValidationError("choose one of --agent, --workflow, --model") }
+    }
+
     func run() throws {
         let (policy, _, store) = try options.open()
-        let windows = try TokensActions.windowsToReset(scope, policy: policy)
-        if !yes {
-            guard isatty(0) != 0 else {
-                throw CLIError("resetting \(windows.joined(separator: ", ")) needs confirmation: run it on a terminal, or pass --yes")
+        let kind: BudgetScope.Kind? = agent != nil ? .agent : workflow != nil ? .workflow : model != nil ? .model : nil
+        let name = agent ?? workflow ?? model
+        let chosen = what ?? scope ?? "all"
+        do {
+            let counters = try TokensActions.countersToReset(chosen, kind: kind, name: name, policy: policy, ledger: store)
+            let summary = TokensActions.summary(chosen, kind: kind, name: name)
+            if !yes {
+                guard isatty(0) != 0 else {
+                    throw CLIError("resetting \(summary) needs confirmation: run it on a terminal, or pass --yes")
+                }
+                FileHandle.standardOutput.write(Data("Start \(summary) again? [y/N] ".utf8))
+                let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+                guard answer == "y" || answer == "yes" else {
+                    print("nothing reset")
+                    return
+                }
             }
-            FileHandle.standardOutput.write(Data("Start the budget count of \(windows.joined(separator: ", ")) again? [y/N] ".utf8))
-            let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-            guard answer == "y" || answer == "yes" else {
-                print("nothing reset")
-                return
-            }
-        }
-        do { print(TokensActions.describe(try store.resetWindows(windows))) } catch { throw CLIError("\(error)") }
+            print(TokensActions.describe(try store.resetWindows(counters)))
+        } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
     }
 }
 
@@ -176,6 +202,7 @@ struct TokensReport: ParsableCommand {
 
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print CSV.") var csv = false
+    @Flag(help: "Count the offline simulator's calls (dry runs) in the rows, totals and advice.") var simulated = false
 
     @OptionGroup var options: LedgerOptions
 
@@ -192,7 +219,7 @@ struct TokensReport: ParsableCommand {
         let period: UsageReport.Period = weekly ? .weekly : monthly ? .monthly : .daily
         do {
             let report = try UsageReport.make(ledger: store, policy: policy, prices: prices, period: period,
-                                              by: UsageReport.Dimension(rawValue: by) ?? .model)
+                                              by: UsageReport.Dimension(rawValue: by) ?? .model, includeSimulated: simulated)
             print(json ? report.renderJSON() : csv ? report.renderCSV() : report.renderText(), terminator: "")
         } catch {
             throw CLIError("\(error)")

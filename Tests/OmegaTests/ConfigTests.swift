@@ -66,10 +66,11 @@ import Testing
         #expect(p.cache)
         #expect(p.degrade == [DegradeRule(percent: 80, action: .switchModel(from: "claude-sonnet", to: "claude-haiku"))])
         let channels = try #require(try c.alertChannels()).channels
-        #expect(channels.count == 2)
+        #expect(channels.count == 3)
         #expect(channels.contains { $0.0 == .console && $0.1 == 70 })
         #expect(channels.contains { $0.0 == .webhook("http://127.0.0.1:9/hook") && $0.1 == 90 })
-        #expect(c.notes.count == 1 && c.notes[0].contains("token_budgets.yaml:26: email alerts"))
+        #expect(channels.contains { $0.0 == .email(to: "admin@company.com", sendmail: "sendmail -t") && $0.1 == 100 })
+        #expect(c.notes.isEmpty, "\(c.notes)")
         // Each value knows its line.
         #expect(c.lookup("budget.workflows.sprint.tokens")?.place == "/tmp/token_budgets.yaml:10")
     }

@@ -86,7 +86,12 @@ import Testing
         try ledger.db.query("SELECT request_id FROM calls") { recorded.insert($0.text(0) ?? "") }
         let lost = printed.filter { !recorded.contains($0) }
         #expect(lost.isEmpty, "calls the script saw settle but the ledger lost: \(lost)")
-        #expect(try Self.count(ledger, "SELECT COUNT(*) FROM runs WHERE outcome = 'running'") == 1)
+        // The killed run is marked so when the next process opens the ledger, with what it settled.
+        #expect(try Self.count(ledger, "SELECT COUNT(*) FROM runs WHERE outcome = 'running'") == 0)
+        #expect(try Self.count(ledger, "SELECT COUNT(*) FROM runs WHERE outcome = 'killed' AND calls = \(recorded.count) AND ended IS NOT NULL") == 1)
+        let tokens = try Self.count(ledger, "SELECT SUM(charged_input + charged_output) FROM calls")
+        let runTokens = try Self.count(ledger, "SELECT input_tokens + output_tokens FROM runs")
+        #expect(tokens > 0 && runTokens == tokens)
     }
 
     @Test func resumeAnswersCompletedCallsFromTheLedgerAtNoCost() throws {
@@ -223,6 +228,10 @@ import Testing
         defer { server.close() }
         let file = s.dir.appendingPathComponent("alerts.jsonl").path
         let marks = s.dir.appendingPathComponent("command.txt").path
+        // A sendmail-compatible program that keeps what it is given.
+        let mailbox = s.dir.appendingPathComponent("mailbox.txt").path
+        let sendmail = try s.write("sendmail", "#!/bin/sh\n[ \"$1\" = -t ] || exit 9\ncat >> \(mailbox)\n")
+        chmod(sendmail, 0o755)
         let config = try s.write("c.toml", """
             [budget.run]
             tokens = 1000
@@ -237,13 +246,19 @@ import Testing
             [alerts.command]
             run = "echo \\"$OMEGA_ALERT_KIND $OMEGA_ALERT_PERCENT\\" >> \(marks)"
             threshold = 90
+            [alerts.email]
+            to = "finance@example.com"
+            sendmail = "\(sendmail) -t"
+            threshold = 100
             """)
         let r = try runOmega(["--ledger", "none", "--config", config, "-e",
             "(let loop ((i 0)) (when (< i 30) (guard (e (#t #f)) (effect infer.op (number->string i) 'max-tokens 40)) (loop (+ i 1))))"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("has used 7"), "console from 70%: \(r.stderr)")
         let lines = ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n")
-        #expect(lines.count == 2, "the 80% and 90% crossings: \(lines)")
+        #expect(lines.count == 3, "the 80% and 90% crossings and the refusal: \(lines)")
+        #expect(lines.last?.contains("\"kind\":\"refused\"") == true)
+        #expect(!r.stderr.contains("call refused"), "the console does not repeat a refusal the program handled")
         let first = try JSONSerialization.jsonObject(with: Data(lines.first.map(String.init)?.utf8 ?? "{}".utf8)) as? [String: Any]
         #expect(first?["scope"] as? String == "run" && first?["limit"] as? String == "1000")
         #expect((first?["recommendation"] as? String)?.isEmpty == false)
@@ -254,6 +269,14 @@ import Testing
         let deadline = Date().addingTimeInterval(5)
         while !FileManager.default.fileExists(atPath: marks) && Date() < deadline { usleep(20_000) }
         #expect(((try? String(contentsOfFile: marks, encoding: .utf8)) ?? "").hasPrefix("threshold 9"))
+        // The 100 % channel fires once, for the refusal (seed 001's "100 % block").
+        let mailDeadline = Date().addingTimeInterval(10)
+        while !((try? String(contentsOfFile: mailbox, encoding: .utf8)) ?? "").contains("Recommendation") && Date() < mailDeadline {
+            usleep(20_000)
+        }
+        let mail = (try? String(contentsOfFile: mailbox, encoding: .utf8)) ?? ""
+        #expect(mail.hasPrefix("To: finance@example.com\nSubject: Omega budget alert: run (refused)"), "\(mail)")
+        #expect(mail.contains("Current Usage: ") && mail.components(separatedBy: "To: ").count == 2, "\(mail)")
         let bad = try s.write("bad.toml", "[alerts.pager]\nthreshold = 50\n")
         let refused = try runOmega(["--ledger", "none", "--config", bad, "-e", "1"])
         #expect(refused.status == 2 && refused.stderr.contains("alerts.pager: unknown alert channel"))

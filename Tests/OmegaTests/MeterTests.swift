@@ -233,10 +233,10 @@ import Testing
         try old.execute(LedgerSchema.migrations[0] + "; PRAGMA user_version = 1")
         try old.run("INSERT INTO runs(id, script, started, outcome) VALUES ('run-old', 's', 0, 'ok')")
         let ledger = try Ledger(path: path)
-        #expect(ledger.schemaVersion == 5)
+        #expect(ledger.schemaVersion == 6)
         var version: Int64 = 0
         try ledger.db.query("PRAGMA user_version") { version = $0.int(0) }
-        #expect(version == 5)
+        #expect(version == 6)
         // Version 5's calibrations: stored, read back, and only ever raised.
         let cal = InputBounds.Calibration(ratio: 1.5, residual: 23, ratioResidual: 18, observations: 1)
         try ledger.saveCalibration(cal, backend: "openai", model: "smollm2")
@@ -323,11 +323,12 @@ import Testing
             test-gen = 50000
             """, file: URL(fileURLWithPath: "/tmp/t.toml"))
         let p = try c.budgetPolicy()
-        #expect(p.run[.tokens] == 1_000_000)
+        // total_budget counts everything since the last reset (seed 002), not one run.
+        #expect(p.total[.tokens] == 1_000_000 && p.run[.tokens] == nil)
         #expect(p.thresholds == [80])
         #expect(p.agents["code-reviewer"]?[.tokens] == 100_000 && p.agents["test-gen"]?[.tokens] == 50_000)
         let unlimited = try Configuration(text: "[token_budget]\ntotal_budget = 0\n", file: URL(fileURLWithPath: "/tmp/t.toml"))
-        #expect(try unlimited.budgetPolicy().run[.tokens] == nil)
+        #expect(try unlimited.budgetPolicy().total[.tokens] == nil)
         let bad = try Configuration(text: "[token_budget]\nwarning_threshold = 180\n", file: URL(fileURLWithPath: "/tmp/t.toml"))
         do { _ = try bad.budgetPolicy(); Issue.record("accepted 180%") } catch {
             #expect("\(error)".contains("/tmp/t.toml:2: token_budget.warning_threshold"))
@@ -354,7 +355,8 @@ import Testing
             #expect(e.description.contains("would exceed its critical level of 300 tokens"))
         }
         // Each level is recorded in the ledger as an alert; the high one flags the run for review.
-        #expect(try ledger.alerts(ofRun: meter.runID).map(\.kind) == ["moderate", "review"])
+        // The refusal at the critical level is an alert too.
+        #expect(try ledger.alerts(ofRun: meter.runID).map(\.kind) == ["moderate", "review", "refused"])
     }
 }
 

@@ -52,19 +52,20 @@ import Testing
 
         let unconfirmed = try runOmega(["tokens", "reset"], stdin: "", environment: s.environment)
         #expect(unconfirmed.status == 1 && unconfirmed.stderr.contains("needs confirmation"))
-        let reset = try runOmega(["tokens", "reset", "--yes", "--config", config], environment: s.environment)
+        let reset = try runOmega(["tokens", "reset", "day", "--yes", "--config", config], environment: s.environment)
         #expect(reset.status == 0, "\(reset.stderr)")
         #expect(reset.stdout.contains("count started again"))
         #expect(try run(s, call, ["--config", config]).status == 0)
 
         let ledger = try Ledger(path: s.ledger)
         #expect(try LedgerCLITests.count(ledger, "SELECT COUNT(*) FROM calls WHERE outcome = 'ok'") == 3)
-        #expect(try LedgerCLITests.count(ledger, "SELECT COUNT(*) FROM resets") == 1)
+        #expect(try LedgerCLITests.count(ledger, "SELECT COUNT(*) FROM resets WHERE window LIKE 'day:%' AND window NOT LIKE '%/%'") == 1)
+        #expect(try LedgerCLITests.count(ledger, "SELECT COUNT(*) FROM resets WHERE window NOT LIKE 'day:%'") == 0, "only the day was reset")
         let status = try runOmega(["tokens", "status", "--config", config], environment: s.environment)
         let after = try ledger.calls(from: .distantPast, to: .distantFuture).last?.charged.tokens ?? -1
         #expect(status.stdout.contains("\(after) / 700 tokens"), "\(status.stdout)")
         let badScope = try runOmega(["tokens", "reset", "--yes", "--scope", "year"], environment: s.environment)
-        #expect(badScope.status == 1 && badScope.stderr.contains("unknown scope 'year'"))
+        #expect(badScope.status == 1 && badScope.stderr.contains("unknown budget count 'year' (total, day, week, month or all)"))
     }
 
     @Test func reportsShowUsageTrendForecastAndAdvice() throws {
@@ -79,14 +80,22 @@ import Testing
               (effect infer.op "Other" 'model "gpt-4o-mini" 'max-tokens 50)))
             """
         #expect(try run(s, expr, ["--config", config]).status == 0)
-        let text = try runOmega(["tokens", "report", "--config", config, "--by", "workflow"], environment: s.environment)
+        // Simulated calls are dry runs, not spending: kept apart unless asked for.
+        let dry = try runOmega(["tokens", "report", "--config", config, "--by", "workflow"], environment: s.environment)
+        #expect(dry.stdout.contains("no calls this day") && dry.stdout.contains("Simulated: 3 calls"), "\(dry.stdout)")
+        #expect(!dry.stdout.contains("from gpt-4o to gpt-4o-mini"), "no advice from dry runs")
+        let status = try runOmega(["tokens", "status", "--config", config, "--json"], environment: s.environment)
+        let board = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        #expect(board?["cost_today_usd"] as? String == "0.00", "\(status.stdout)")
+        #expect((board?["simulated_today"] as? [String: Any])?["calls"] as? Int == 3)
+        let text = try runOmega(["tokens", "report", "--config", config, "--by", "workflow", "--simulated"], environment: s.environment)
         #expect(text.status == 0, "\(text.stderr)")
         for part in ["Token usage report — daily", "sprint", "Total", "Budget:", "Forecast:", "Previous:", "Alerts:",
                      "Recommendations:", "caching", "from gpt-4o to gpt-4o-mini", "far above use"] {
             #expect(text.stdout.contains(part), "missing \(part) in\n\(text.stdout)")
         }
 
-        let json = try runOmega(["tokens", "report", "--json", "--weekly"], environment: s.environment)
+        let json = try runOmega(["tokens", "report", "--json", "--weekly", "--simulated"], environment: s.environment)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["period"] as? String == "weekly")
         let total = object?["total"] as? [String: Any]
@@ -95,7 +104,7 @@ import Testing
         let spent = try ledger.calls(from: .distantPast, to: .distantFuture).reduce(Int64(0)) { $0 + $1.charged.tokens }
         #expect((total?["tokens"] as? Int).map(Int64.init) == spent)
 
-        let csv = try runOmega(["tokens", "report", "--csv", "--monthly", "--by", "model"], environment: s.environment)
+        let csv = try runOmega(["tokens", "report", "--csv", "--monthly", "--by", "model", "--simulated"], environment: s.environment)
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.first == "period,window,model,calls,input_tokens,output_tokens,tokens,cost_usd")
         #expect(lines.count == 4)   // header, gpt-4o, gpt-4o-mini, total

@@ -8,11 +8,16 @@ import Foundation
 ///     emergency_percent = 110
 ///     cache = false
 ///     [budget.run]      tokens = 100000, usd = 2.50, calls = 200, seconds = 600
+///     [budget.total]    tokens = 1000000       (everything since the last reset)
 ///     [budget.daily]    tokens = 500000        (also weekly, monthly)
 ///     [budget.levels.run] moderate = 10000, high = 50000, critical = 100000
-///     [budget.models."gpt-4o"] tokens = 50000
+///     [budget.models."gpt-4o"] tokens = 50000, daily = 100000, monthly = 2000000
 ///     [budget.agents] code-reviewer = 50000   (a number means tokens)
-///     [budget.workflows.nightly] usd = 1.00
+///     [budget.workflows.nightly] usd = 1.00, daily = { usd = 0.25 }
+///
+/// Model, agent and workflow limits count everything the ledger recorded
+/// since their last reset; `daily`, `weekly`, `monthly` inside one limit it
+/// within each calendar window (a number means tokens).
 ///     [budget.degrade]
 ///     cheaper_model = { at = 80, from = "claude-sonnet-4-5", to = "claude-haiku-4-5" }
 ///     max_tokens = { at = 90, limit = 256 }
@@ -63,6 +68,13 @@ extension Configuration {
         }
         if let b = try bool("budget.allow_unpriced") { policy.allowUnpriced = b }
         if let limits = try budgetLimits("budget.run") { policy.run = limits }
+        if let limits = try budgetLimits("budget.total") {
+            guard limits[.seconds] == nil else {
+                throw ConfigError(place: lookup("budget.total.seconds")?.place ?? "config", key: "budget.total.seconds",
+                                  message: "the total cannot have a time limit (use budget.run.seconds)")
+            }
+            policy.total = limits
+        }
         for (key, kind) in [("daily", BudgetScope.Kind.day), ("weekly", .week), ("monthly", .month)] {
             if let limits = try budgetLimits("budget.\(key)") {
                 guard limits[.seconds] == nil else {
@@ -82,11 +94,11 @@ extension Configuration {
                 policy.levels[kind] = try escalationLevels("budget.levels.\(key)")
             }
         }
-        policy.models = try namedLimits("budget.models")
-        policy.agents = try namedLimits("budget.agents")
+        try namedLimits("budget.models", .model, into: &policy)
+        try namedLimits("budget.agents", .agent, into: &policy)
+        try namedLimits("budget.workflows", .workflow, into: &policy)
         try readTrackerLayout(into: &policy)
         if let channels = try alertChannels() { policy.alerts = channels }
-        policy.workflows = try namedLimits("budget.workflows")
         policy.degrade = try degradeRules()
         return policy
     }
@@ -94,8 +106,8 @@ extension Configuration {
     /// The token-budget tracker's layout (seeds/002), read as well:
     ///
     ///     [token_budget]
-    ///     total_budget = 1000000        # the run's tokens; 0 = unlimited
-    ///     warning_threshold = 80        # one warning percentage
+    ///     total_budget = 1000000        # tokens since the last reset; 0 = unlimited
+    ///     warning_threshold = 80        # one more warning percentage
     ///     [token_budget.per_agent_limits]
     ///     code-reviewer = 100000
     func readTrackerLayout(into policy: inout BudgetPolicy) throws {
@@ -104,7 +116,7 @@ extension Configuration {
             guard case .integer(let n) = v, n >= 0 else {
                 throw ConfigError(place: place, key: "token_budget.total_budget", message: "expected a number of tokens (0 = unlimited)")
             }
-            if n > 0 { policy.run[.tokens] = Int64(n) } else { policy.run[.tokens] = nil }
+            if n > 0 { policy.total[.tokens] = Int64(n) } else { policy.total[.tokens] = nil }
         }
         if let (v, place) = lookup("token_budget.warning_threshold") {
             guard let text = v.numberText, let d = Double(text), d > 0, d <= 100 else {
@@ -112,7 +124,7 @@ extension Configuration {
             }
             policy.thresholds = [Int(d.rounded(.down))]
         }
-        for (name, limits) in try namedLimits("token_budget.per_agent_limits") { policy.agents[name] = limits }
+        try namedLimits("token_budget.per_agent_limits", .agent, into: &policy)
     }
 
     /// A table of unit = amount (`tokens = 1000`, `usd = 0.50`), or nil.
@@ -132,22 +144,48 @@ extension Configuration {
         return limits
     }
 
-    /// `[budget.agents]`: each name maps to a limits table or a token count.
-    private func namedLimits(_ path: String) throws -> [String: BudgetLimits] {
-        guard let t = try table(path) else { return [:] }
-        var result: [String: BudgetLimits] = [:]
+    /// `[budget.agents]`: each name maps to a token count or a table of
+    /// limits, which may hold `daily`, `weekly`, `monthly` (a token count or
+    /// a table of limits within each window).
+    private func namedLimits(_ path: String, _ kind: BudgetScope.Kind, into policy: inout BudgetPolicy) throws {
+        guard let t = try table(path) else { return }
         for name in t.keys {
             switch t[name] {
             case .integer(let n)? where n >= 0:
-                result[name] = [.tokens: Int64(n)]
-            case .table?:
-                result[name] = try budgetLimits("\(path).\(name)") ?? [:]
+                policy.setLimits(kind, name, [.tokens: Int64(n)])
+            case .table(let inner)?:
+                var since: BudgetLimits = [:]
+                for key in inner.keys {
+                    let keyPath = "\(path).\(name).\(key)"
+                    if let window = ["daily": BudgetScope.Kind.day, "weekly": .week, "monthly": .month][key] {
+                        let limits: BudgetLimits
+                        switch inner[key] {
+                        case .integer(let n)? where n >= 0: limits = [.tokens: Int64(n)]
+                        case .table?: limits = try budgetLimits(keyPath) ?? [:]
+                        default:
+                            throw ConfigError(place: place(inner, key), key: keyPath, message: "expected a token count or a table of limits")
+                        }
+                        guard limits[.seconds] == nil else {
+                            throw ConfigError(place: place(inner, key), key: keyPath, message: "a calendar window cannot have a time limit")
+                        }
+                        policy.setLimits(kind, name, window: window, limits)
+                        continue
+                    }
+                    guard let unit = BudgetUnit.named(key) else {
+                        throw ConfigError(place: place(inner, key), key: keyPath,
+                                          message: "unknown budget unit or window (known: tokens, input_tokens, output_tokens, usd, calls, seconds; daily, weekly, monthly)")
+                    }
+                    guard let text = inner[key]?.numberText, let amount = BudgetLimits.internalAmount(unit, text), amount >= 0 else {
+                        throw ConfigError(place: place(inner, key), key: keyPath, message: "expected a non-negative amount")
+                    }
+                    since[unit] = amount
+                }
+                if !since.isEmpty { policy.setLimits(kind, name, since) }
             default:
                 throw ConfigError(place: place(t, name), key: "\(path).\(name)",
                                   message: "expected a token count or a table of limits")
             }
         }
-        return result
     }
 
     private func escalationLevels(_ path: String) throws -> EscalationLevels {
@@ -249,8 +287,14 @@ extension Configuration {
                 result.channels.append((.webhook(expanded), threshold))
             case "command":
                 result.channels.append((.command(try required("run")), threshold))
+            case "email":
+                let to = try required("to")
+                guard to.contains("@"), !to.contains(where: { $0 == "\n" || $0 == "\r" || $0 == " " }) else {
+                    throw ConfigError(place: place(t, key), key: "\(path).to", message: "expected an email address, got '\(to)'")
+                }
+                result.channels.append((.email(to: to, sendmail: try string("\(path).sendmail") ?? "sendmail -t"), threshold))
             default:
-                throw ConfigError(place: place(t, key), key: path, message: "unknown alert channel (known: console, file, webhook, command)")
+                throw ConfigError(place: place(t, key), key: path, message: "unknown alert channel (known: console, file, webhook, command, email)")
             }
         }
         return result

@@ -161,19 +161,25 @@ enum BudgetYAML {
                         case "daily_limit": put(["budget", "daily", "tokens"], .integer(try tokens(gv, path)), gv)
                         case "weekly_limit": put(["budget", "weekly", "tokens"], .integer(try tokens(gv, path)), gv)
                         case "monthly_limit": put(["budget", "monthly", "tokens"], .integer(try tokens(gv, path)), gv)
-                        case "run_limit", "total_budget": put(["budget", "run", "tokens"], .integer(try tokens(gv, path)), gv)
+                        case "run_limit": put(["budget", "run", "tokens"], .integer(try tokens(gv, path)), gv)
+                        case "total_limit", "total_budget": put(["budget", "total", "tokens"], .integer(try tokens(gv, path)), gv)
                         case "alert_threshold", "warning_threshold":
                             put(["budget", "thresholds"], .array([.integer(try percent(gv, path))]), gv)
                         default:
                             throw ConfigError(place: at(gk), key: path,
-                                              message: "unknown setting (known: daily_limit, weekly_limit, monthly_limit, run_limit, alert_threshold)")
+                                              message: "unknown setting (known: daily_limit, weekly_limit, monthly_limit, run_limit, total_limit, alert_threshold)")
                         }
                     }
                 case "per_workflow", "per_model", "per_agent":
                     let table = key == "per_workflow" ? "workflows" : key == "per_model" ? "models" : "agents"
                     for (nk, nv) in try mapping(v, "budgets.\(key)") {
                         let name = nk.string ?? ""
-                        put(["budget", table, name, "tokens"], .integer(try tokens(nv, "budgets.\(key).\(name)")), nv)
+                        if nv.mapping != nil {
+                            // { tokens: …, usd: …, daily: …, monthly: … }: checked as the TOML table is.
+                            put(["budget", table, name], try value(nv, "budgets.\(key).\(name)"), nv)
+                        } else {
+                            put(["budget", table, name, "tokens"], .integer(try tokens(nv, "budgets.\(key).\(name)")), nv)
+                        }
                     }
                 default:
                     throw ConfigError(place: at(k), key: "budgets.\(key)",
@@ -221,11 +227,15 @@ enum BudgetYAML {
                         }
                         fields["run"] = .string(run)
                     case "email":
-                        notes.append("\(at(item)): email alerts are not sent by Omega; use type: command with your mail program (the alert is in $OMEGA_ALERT_TEXT)")
-                        continue
+                        channel = "email"
+                        guard let to = m["to"]?.string else {
+                            throw ConfigError(place: at(item), key: "alerts.channels", message: "an email channel needs to: ADDRESS")
+                        }
+                        fields["to"] = .string(to)
+                        if let program = m["sendmail"]?.string { fields["sendmail"] = .string(program) }
                     default:
                         throw ConfigError(place: at(item), key: "alerts.channels.type",
-                                          message: "unknown channel type '\(type)' (known: console, file, webhook, slack, command)")
+                                          message: "unknown channel type '\(type)' (known: console, file, webhook, slack, command, email)")
                     }
                     guard seen.insert(channel).inserted else {
                         throw ConfigError(place: at(item), key: "alerts.channels", message: "a second \(channel) channel: one of each kind is supported")

@@ -58,6 +58,7 @@ public final class Ledger {
                 try LedgerSchema.migrate(db)
                 try releaseAbandonedReservations()
                 try recoverSpools()
+                try markKilledRuns()
                 break
             } catch let e as LedgerError where e.busy && Date() < deadline {
                 usleep(10_000)
@@ -116,7 +117,9 @@ public final class Ledger {
         }
     }
 
-    /// Records the end of a run with its totals and outcome (`ok`, `error`, `budget`).
+    /// Records the end of a run with its totals and outcome (`ok`, `error`,
+    /// `budget`; a run whose process was killed is marked `killed` by the
+    /// next process that opens the ledger).
     public func endRun(id: String, outcome: String, totals: Amounts, ended: Date) throws {
         try flush()
         try locked { try db.run("""
@@ -162,6 +165,7 @@ public final class Ledger {
         /// The call's position in its run (1, 2, …), for resuming.
         public var sequence: Int
         public var script: String
+        /// The model Omega asked for: the one prices, limits and reports name.
         public var model: String
         public var backend: String
         public var agent: String?
@@ -187,6 +191,9 @@ public final class Ledger {
         public var month: String
         /// What the call counted against budgets (zero for a cache hit).
         public var charged: Amounts
+        /// The model the server said answered, when it differs from `model`
+        /// (`gpt-4o-2024-08-06` for `gpt-4o`).
+        public var servedModel: String? = nil
     }
 
     /// Records a settled call: appended to the spool at once (durable from
@@ -284,7 +291,7 @@ public final class Ledger {
             }
             if let r = e.reservation { try db.run("DELETE FROM reservations WHERE id = ?", [.int(r)]) }
             if c.charged != Amounts() {
-                for key in ["day:" + c.day, "week:" + c.week, "month:" + c.month] { windows[key, default: Amounts()] += c.charged }
+                for key in BudgetCounter.keys(of: c) { windows[key, default: Amounts()] += c.charged }
             }
         }
         for (key, a) in windows {
@@ -323,8 +330,8 @@ public final class Ledger {
             INSERT INTO calls(time, run_id, seq, script, model, backend, agent, workflow, operation,
               input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency,
               cache_hit, outcome, usage_source, request_id, request_key, answer, finish_reason, day, week, month,
-              charged_input, charged_output, charged_pd, charged_calls)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+              charged_input, charged_output, charged_pd, charged_calls, served_model)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """, [.double(c.time.timeIntervalSince1970), .text(c.runID), .int(Int64(c.sequence)), .text(c.script),
                   .text(c.model), .text(c.backend), c.agent.map { .text($0) } ?? .null, c.workflow.map { .text($0) } ?? .null,
                   .text(c.operation), .int(Int64(c.usage.inputTokens)), .int(Int64(c.usage.outputTokens)),
@@ -334,7 +341,7 @@ public final class Ledger {
                   .text(c.requestID), .text(c.requestKey), c.answer.map { .text($0) } ?? .null,
                   c.finishReason.map { .text($0) } ?? .null, .text(c.day), .text(c.week), .text(c.month),
                   .int(c.charged.inputTokens), .int(c.charged.outputTokens), .int(c.charged.picodollars),
-                  .int(c.charged.calls)])
+                  .int(c.charged.calls), c.servedModel.map { .text($0) } ?? .null])
     }
 
     /// Every call of a run, in order.
@@ -371,7 +378,7 @@ public final class Ledger {
             SELECT time, run_id, seq, script, model, backend, agent, workflow, operation, input_tokens, output_tokens,
               cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency, cache_hit, outcome, usage_source,
               request_id, request_key, answer, finish_reason, day, week, month,
-              charged_input, charged_output, charged_pd, charged_calls
+              charged_input, charged_output, charged_pd, charged_calls, served_model
             FROM calls \(clause)
             """, values) { r in
             result.append(Call(
@@ -384,7 +391,8 @@ public final class Ledger {
                 outcome: r.text(17) ?? "", usageSource: r.text(18) ?? "", requestID: r.text(19) ?? "",
                 requestKey: r.text(20) ?? "", answer: r.text(21), finishReason: r.text(22), day: r.text(23) ?? "",
                 week: r.text(24) ?? "", month: r.text(25) ?? "",
-                charged: Amounts(inputTokens: r.int(26), outputTokens: r.int(27), picodollars: r.int(28), calls: r.int(29))))
+                charged: Amounts(inputTokens: r.int(26), outputTokens: r.int(27), picodollars: r.int(28), calls: r.int(29)),
+                servedModel: r.text(30)))
         }
         return result
     }
@@ -480,15 +488,18 @@ public final class Ledger {
         return a
     }
 
-    /// What calls in flight (in any process) have reserved against a window.
-    func windowReserved(_ window: String) throws -> Amounts {
+    /// What calls in flight (in any process) have reserved against a counter.
+    func windowReserved(_ counter: String) throws -> Amounts {
         var a = Amounts()
-        let column = String(window.prefix { $0 != ":" })
-        guard ["day", "week", "month"].contains(column) else { return a }
+        // Reservations of a build before schema 6 name only their windows.
+        let window = String(counter.prefix { $0 != ":" })
+        let isWindow = ["day", "week", "month"].contains(window) && !counter.contains("/")
+        let legacy = isWindow ? window : "'-'"
+        let legacyKey = isWindow ? String(counter.dropFirst(window.count + 1)) : ""
         try db.query("""
             SELECT COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cost_pd),0), COUNT(*)
-            FROM reservations WHERE \(column) = ?
-            """, [.text(String(window.dropFirst(column.count + 1)))]) { r in
+            FROM reservations WHERE instr(counters, ?) > 0 OR (counters = '' AND \(legacy) = ?)
+            """, [.text(BudgetCounter.delimited([counter])), .text(legacyKey)]) { r in
             a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
         }
         return a
@@ -503,11 +514,14 @@ public final class Ledger {
         public var reserved: Amounts
     }
 
-    /// Atomically checks `amount` against each window's limits (settled spend
+    /// Atomically checks `amount` against each counter's limits (settled spend
     /// of every process plus their reservations) and, if all can take it,
-    /// records the reservation. Returns its id, or throws `WindowRefusal`.
-    func reserve(_ amount: Amounts, windows: [(key: String, limits: BudgetLimits)], day: String, week: String,
-                 month: String, runID: String, check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
+    /// records the reservation against every counter in `covering` (all the
+    /// call's counters, so that a process with other limits sees it too).
+    /// Returns its id, or throws `WindowRefusal`.
+    func reserve(_ amount: Amounts, windows: [(key: String, limits: BudgetLimits)], covering: [String],
+                 day: String, week: String, month: String, runID: String,
+                 check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
         dbLock.lock()
         defer { dbLock.unlock() }
         let batch = pendingBatch()
@@ -526,15 +540,42 @@ public final class Ledger {
                 }
             }
             try db.run("""
-                INSERT INTO reservations(run_id, pid, day, week, month, input_tokens, output_tokens, cost_pd, created)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO reservations(run_id, pid, day, week, month, input_tokens, output_tokens, cost_pd, created, counters)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(runID), .int(Int64(getpid())), .text(day), .text(week), .text(month),
                       .int(amount.inputTokens), .int(amount.outputTokens), .int(amount.picodollars),
-                      .double(Date().timeIntervalSince1970)])
+                      .double(Date().timeIntervalSince1970), .text(BudgetCounter.delimited(covering))])
             return .success((db.lastInsertID, totals))
         }
         batchCommitted(batch.count)
         return try outcome.get()
+    }
+
+    /// Runs still marked `running` whose process is gone (killed, or lost
+    /// with its machine) become `killed`, with the totals of the calls they
+    /// settled (their spools were moved in just before) and the time of their
+    /// last call as their end. This process has not started a run yet, so a
+    /// `running` row with its own pid is an earlier process's.
+    private func markKilledRuns() throws {
+        var dead: [String] = []
+        try db.query("SELECT id, pid FROM runs WHERE outcome = 'running'") { r in
+            let pid = pid_t(truncatingIfNeeded: r.int(1))
+            if pid == getpid() || pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH) { dead.append(r.text(0) ?? "") }
+        }
+        guard !dead.isEmpty else { return }
+        try db.immediateTransaction {
+            for id in dead {
+                try db.run("""
+                    UPDATE runs SET outcome = 'killed',
+                      input_tokens = (SELECT COALESCE(SUM(charged_input), 0) FROM calls WHERE run_id = ?1),
+                      output_tokens = (SELECT COALESCE(SUM(charged_output), 0) FROM calls WHERE run_id = ?1),
+                      cost_pd = (SELECT COALESCE(SUM(charged_pd), 0) FROM calls WHERE run_id = ?1),
+                      calls = (SELECT COUNT(*) FROM calls WHERE run_id = ?1),
+                      ended = (SELECT MAX(time) FROM calls WHERE run_id = ?1)
+                    WHERE id = ?1 AND outcome = 'running'
+                    """, [.text(id)])
+            }
+        }
     }
 
     /// Reservations of processes that no longer exist (killed mid-call) hold
@@ -610,6 +651,28 @@ enum LedgerSchema {
           ratio_residual INTEGER NOT NULL, observations INTEGER NOT NULL, updated REAL NOT NULL,
           PRIMARY KEY(backend, model));
         """,
+        // 6: budgets that add up across runs: counters of everything since a
+        // reset (total, per model, agent, workflow) and of each of those in
+        // each calendar window, kept in window_totals beside the windows and
+        // filled from the calls already recorded; reservations list the
+        // counters they hold; the model a server said answered.
+        """
+        ALTER TABLE reservations ADD COLUMN counters TEXT NOT NULL DEFAULT '';
+        ALTER TABLE calls ADD COLUMN served_model TEXT;
+        INSERT OR REPLACE INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls)
+          SELECT 'total', SUM(charged_input), SUM(charged_output), SUM(charged_pd), SUM(charged_calls) FROM calls
+          HAVING COUNT(*) > 0;
+        """ + ["model", "agent", "workflow"].map { column in
+            ["", "day", "week", "month"].map { window in
+                let key = window.isEmpty ? "'\(column):' || \(column)" : "'\(window):' || \(window) || '/\(column):' || \(column)"
+                let group = window.isEmpty ? column : "\(window), \(column)"
+                return """
+                INSERT OR REPLACE INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls)
+                  SELECT \(key), SUM(charged_input), SUM(charged_output), SUM(charged_pd), SUM(charged_calls) FROM calls
+                  WHERE \(column) IS NOT NULL GROUP BY \(group);
+                """
+            }.joined()
+        }.joined(),
     ]
 
     /// Runs the migrations not yet run, each in its own write transaction

@@ -3,14 +3,27 @@ import Foundation
 /// The ledger's answers for reports (`omega tokens status|report`): sums
 /// computed by SQLite, so a month of a busy ledger is never read call by call.
 extension Ledger {
+    /// Which calls a report counts: all, those a provider or cache answered
+    /// (spending), or only the offline simulator's (dry runs).
+    public enum Backends: Sendable {
+        case all, real, simulated
+        var clause: String {
+            switch self {
+            case .all: return ""
+            case .real: return "AND backend != 'simulate'"
+            case .simulated: return "AND backend = 'simulate'"
+            }
+        }
+    }
+
     /// What the calls in a time range were charged, summed by SQLite.
-    public func totals(from: Date, to: Date) throws -> Amounts {
+    public func totals(from: Date, to: Date, backends: Backends = .all) throws -> Amounts {
         try flush()
         return try locked {
             var a = Amounts()
             try db.query("""
                 SELECT COALESCE(SUM(charged_input),0), COALESCE(SUM(charged_output),0), COALESCE(SUM(charged_pd),0), COUNT(*)
-                FROM calls WHERE time >= ? AND time < ?
+                FROM calls WHERE time >= ? AND time < ? \(backends.clause)
                 """, [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)]) { r in
                 a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
             }
@@ -39,7 +52,8 @@ extension Ledger {
 
     /// Usage of the calls in a time range, grouped by `columns`; with
     /// `providerAnsweredOnly`, cache hits are left out.
-    public func usageSums(from: Date, to: Date, by columns: [String], providerAnsweredOnly: Bool = false) throws -> [UsageSum] {
+    public func usageSums(from: Date, to: Date, by columns: [String], providerAnsweredOnly: Bool = false,
+                          backends: Backends = .all) throws -> [UsageSum] {
         for c in columns where !Ledger.groupColumns.contains(c) { throw LedgerError("cannot group calls by '\(c)'") }
         try flush()
         let sums = ["SUM(input_tokens)", "SUM(output_tokens)", "SUM(cached_tokens)", "SUM(cache_write_tokens)",
@@ -50,7 +64,7 @@ extension Ledger {
             var result: [UsageSum] = []
             try db.query("""
                 SELECT \(select) FROM calls
-                WHERE time >= ? AND time < ? \(providerAnsweredOnly ? "AND cache_hit = 0" : "") \(group)
+                WHERE time >= ? AND time < ? \(providerAnsweredOnly ? "AND cache_hit = 0" : "") \(backends.clause) \(group)
                 """,
                 [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)]) { r in
                 let n = Int32(columns.count)
@@ -67,7 +81,7 @@ extension Ledger {
     /// Successful calls in a time range that repeated an earlier request
     /// of the range exactly and were answered by the provider again (what a
     /// cache would have saved): their count and charges.
-    public func repeatedRequests(from: Date, to: Date) throws -> Amounts {
+    public func repeatedRequests(from: Date, to: Date, backends: Backends = .all) throws -> Amounts {
         try flush()
         return try locked {
             var a = Amounts()
@@ -75,7 +89,7 @@ extension Ledger {
                 SELECT COUNT(*), COALESCE(SUM(ci), 0), COALESCE(SUM(co), 0), COALESCE(SUM(pd), 0) FROM (
                   SELECT charged_input AS ci, charged_output AS co, charged_pd AS pd,
                          ROW_NUMBER() OVER (PARTITION BY request_key ORDER BY id) AS n
-                  FROM calls WHERE time >= ? AND time < ? AND cache_hit = 0 AND outcome = 'ok' AND request_key != '')
+                  FROM calls WHERE time >= ? AND time < ? AND cache_hit = 0 AND outcome = 'ok' AND request_key != '' \(backends.clause))
                 WHERE n > 1
                 """, [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)]) { r in
                 a = Amounts(inputTokens: r.int(1), outputTokens: r.int(2), picodollars: r.int(3), calls: r.int(0))

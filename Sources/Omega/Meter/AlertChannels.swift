@@ -16,6 +16,8 @@ public struct BudgetAlert: Sendable {
     public var recommendation: String
     public var time: Date
     public var runID: String
+    /// More environment for a command channel.
+    var extra: [String: String] = [:]
 
     /// The alert as JSON fields (the file channel's line, the command's `$OMEGA_ALERT_JSON`).
     public var fields: [String: Any] {
@@ -35,8 +37,10 @@ public struct BudgetAlert: Sendable {
     public var text: String {
         var t = "TOKEN BUDGET ALERT\n\nScope: \(scope)\n"
         if let u = unit, let used, let limit {
-            t += "Current Usage: \(BudgetExceeded.plain(u, used)) / \(BudgetExceeded.plain(u, limit)) (\(Int(percent))%)\n"
+            let usedPercent = Int(Double(used) * 100 / Double(max(limit, 1)))
+            t += "Current Usage: \(BudgetExceeded.plain(u, used)) / \(BudgetExceeded.plain(u, limit)) (\(usedPercent)%)\n"
             t += "Remaining: \(BudgetExceeded.plain(u, max(0, limit.adding(saturating: -used)))) \(u == .usd || u == .seconds ? "" : u.shortName)\n"
+            if kind != "threshold" { t += "\n\(message)\n" }
         } else {
             t += "\(message)\n"
         }
@@ -57,6 +61,7 @@ public struct BudgetAlert: Sendable {
 ///     [alerts.file]     path = "alerts.jsonl", threshold = 80
 ///     [alerts.webhook]  url = "https://hooks.slack.com/…", threshold = 90
 ///     [alerts.command]  run = "notify-send budget", threshold = 90
+///     [alerts.email]    to = "admin@company.com", threshold = 100
 ///
 /// Without an `[alerts]` table every alert goes to the console only.
 public struct AlertChannels: Sendable {
@@ -68,6 +73,9 @@ public struct AlertChannels: Sendable {
         case webhook(String)
         /// Runs with `/bin/sh -c`; the alert is in `$OMEGA_ALERT_MESSAGE` and `$OMEGA_ALERT_JSON`.
         case command(String)
+        /// Mails the alert's text to `to` through a sendmail-compatible
+        /// program (`sendmail -t` unless configured), which reads the message on its input.
+        case email(to: String, sendmail: String)
     }
     public var channels: [(channel: Channel, threshold: Double)] = [(.console, 0)]
 
@@ -79,7 +87,10 @@ public struct AlertChannels: Sendable {
         for (channel, threshold) in channels where alert.percent >= threshold {
             switch channel {
             case .console:
-                report("omega: budget: \(alert.message)")
+                // A refusal reaches the person at the console anyway: as the
+                // stop message, the approval question, or the condition the
+                // program handles.
+                if alert.kind != "refused" { report("omega: budget: \(alert.message)") }
             case .file(let path):
                 var fields = alert.fields
                 fields["text"] = alert.text
@@ -104,6 +115,20 @@ public struct AlertChannels: Sendable {
                 }
             case .command(let command):
                 AlertChannels.run(command, alert)
+            case .email(let to, let sendmail):
+                let program = String(sendmail.prefix { $0 != " " })
+                let found = program.contains("/") ? FileManager.default.isExecutableFile(atPath: program)
+                    : (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin")
+                        .split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }
+                    || FileManager.default.isExecutableFile(atPath: "/usr/sbin/\(program)")
+                guard found else {
+                    report("omega: budget: cannot mail the alert to \(to): \(program) is not installed (set [alerts.email] sendmail to a sendmail-compatible program)")
+                    continue
+                }
+                var mailed = alert
+                mailed.extra["OMEGA_ALERT_MAIL"] = "To: \(to)\nSubject: Omega budget alert: \(alert.scope) (\(alert.kind))\n\n\(alert.text)\n"
+                // The message goes in through a pipe the shell opens, not the command line.
+                AlertChannels.run("printf '%s' \"$OMEGA_ALERT_MAIL\" | PATH=\"$PATH:/usr/sbin:/sbin\" \(sendmail)", mailed)
             }
         }
     }
@@ -125,6 +150,7 @@ public struct AlertChannels: Sendable {
         env["OMEGA_ALERT_KIND"] = alert.kind
         env["OMEGA_ALERT_SCOPE"] = alert.scope
         env["OMEGA_ALERT_PERCENT"] = String(Int(alert.percent))
+        for (k, v) in alert.extra { env[k] = v }
         if let data = try? JSONSerialization.data(withJSONObject: alert.fields, options: [.sortedKeys]) {
             env["OMEGA_ALERT_JSON"] = String(decoding: data, as: UTF8.self)
         }
@@ -138,9 +164,10 @@ public struct AlertChannels: Sendable {
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid: pid_t = 0
         guard posix_spawn(&pid, "/bin/sh", &actions, nil, argv, envp) == 0 else { return }
+        let child = pid
         Thread.detachNewThread {
             var status: Int32 = 0
-            _ = waitpid(pid, &status, 0)
+            _ = waitpid(child, &status, 0)
         }
     }
 }

@@ -10,10 +10,16 @@ public struct BudgetPolicy: Sendable {
     public var windows: [BudgetScope.Kind: BudgetLimits] = [:]
     /// Escalation levels per window (`.run`, `.day`, `.week`, `.month`).
     public var levels: [BudgetScope.Kind: EscalationLevels] = [:]
-    /// Per model, agent and workflow limits (for the run).
+    /// Per model, agent and workflow limits: everything each has spent since
+    /// its last reset, in every run that used the same ledger.
     public var models: [String: BudgetLimits] = [:]
     public var agents: [String: BudgetLimits] = [:]
     public var workflows: [String: BudgetLimits] = [:]
+    /// Per model, agent and workflow limits within each calendar window:
+    /// `periodic[.day]?[.model]?["gpt-4o"]` (seed 000's per-model daily budget).
+    public var periodic: [BudgetScope.Kind: [BudgetScope.Kind: [String: BudgetLimits]]] = [:]
+    /// Limits of everything recorded since the last reset (seed 002's `total_budget`).
+    public var total: BudgetLimits = [:]
     /// Percentages at which a scope's use is reported (once each).
     public var thresholds: [Int] = [70, 80, 90]
     /// A scope pushed past this percentage (a server ignoring max-tokens)
@@ -36,6 +42,33 @@ public struct BudgetPolicy: Sendable {
     public var allowUnpriced = false
 
     public init() {}
+
+    /// The limits of a model, agent or workflow (`window` nil: since its reset).
+    public func limits(_ kind: BudgetScope.Kind, _ name: String, window: BudgetScope.Kind? = nil) -> BudgetLimits? {
+        if let window { return periodic[window]?[kind]?[name] }
+        switch kind {
+        case .model: return models[name]
+        case .agent: return agents[name]
+        case .workflow: return workflows[name]
+        default: return nil
+        }
+    }
+
+    /// Sets (empty: removes) the limits of a model, agent or workflow.
+    public mutating func setLimits(_ kind: BudgetScope.Kind, _ name: String, window: BudgetScope.Kind? = nil,
+                                   _ limits: BudgetLimits) {
+        let value: BudgetLimits? = limits.isEmpty ? nil : limits
+        if let window {
+            periodic[window, default: [:]][kind, default: [:]][name] = value
+            return
+        }
+        switch kind {
+        case .model: models[name] = value
+        case .agent: agents[name] = value
+        case .workflow: workflows[name] = value
+        default: break
+        }
+    }
 }
 
 /// Calendar windows in a time zone: the key of the day, ISO week and month a

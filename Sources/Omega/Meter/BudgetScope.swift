@@ -1,17 +1,32 @@
 import Foundation
 
 /// One budget in force: a `with-budget` scope, a model's, an agent's or a
-/// workflow's limit, the run, or a calendar window. Every call charges every
-/// scope that applies to it.
+/// workflow's limit (since its reset, or within a calendar window), the run,
+/// the total, or a calendar window. Every call charges every scope that
+/// applies to it. Scopes with a `counter` add up across runs and processes
+/// through the ledger.
 public final class BudgetScope {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         /// `(with-budget …)`.
         case scope
         case model, agent, workflow
         case run, day, week, month
+        /// Everything recorded since the last reset (seed 002's `total_budget`).
+        case total
 
         /// Calendar windows, shared with other processes through the ledger.
-        var isWindow: Bool { self == .day || self == .week || self == .month }
+        public var isWindow: Bool { self == .day || self == .week || self == .month }
+        /// A model, an agent or a workflow.
+        public var isNamed: Bool { self == .model || self == .agent || self == .workflow }
+        /// `daily`, `weekly`, `monthly` for windows.
+        public var adjective: String {
+            switch self {
+            case .day: return "daily"
+            case .week: return "weekly"
+            case .month: return "monthly"
+            default: return rawValue
+            }
+        }
     }
 
     public let id: Int
@@ -20,6 +35,12 @@ public final class BudgetScope {
     /// a window's key (`2026-11-23`, `2026-W48`, `2026-11`), or a label.
     public let name: String
     public var limits: BudgetLimits
+    /// For a model's, agent's or workflow's limit within a calendar window:
+    /// the window's kind and key (`.day`, `2026-11-23`).
+    public let window: (kind: Kind, key: String)?
+    /// The ledger counter the scope is kept in (nil: this process only —
+    /// `with-budget` scopes and the run).
+    public let counter: String?
     /// Settled usage (for calendar windows: this process's and others', as
     /// last read from the ledger).
     public var used = Amounts()
@@ -33,26 +54,39 @@ public final class BudgetScope {
     public let opened: Date
     /// Warning percentages already reported, per unit.
     var reported: [BudgetUnit: Set<Int>] = [:]
+    /// Refusals already alerted, as `unit:limit` (a raised limit alerts again).
+    var refusalsReported: Set<String> = []
     /// Escalation level already reported.
     var reportedLevel: EscalationLevel = .normal
 
-    init(id: Int, kind: Kind, name: String, limits: BudgetLimits, opened: Date) {
+    init(id: Int, kind: Kind, name: String, limits: BudgetLimits, opened: Date,
+         window: (kind: Kind, key: String)? = nil) {
         self.id = id
         self.kind = kind
         self.name = name
         self.limits = limits
         self.opened = opened
+        self.window = window
+        switch kind {
+        case .scope, .run: counter = nil
+        case .total: counter = "total"
+        case .day, .week, .month: counter = "\(kind.rawValue):\(name)"
+        case .model, .agent, .workflow:
+            counter = BudgetCounter.key(kind: kind, name: name, window: window.map { "\($0.kind.rawValue):\($0.key)" })
+        }
     }
 
-    /// `agent code-reviewer`, `budget scope #2`, `daily budget 2026-11-23`, `run`.
+    /// `agent code-reviewer`, `agent code-reviewer's daily budget 2026-11-23`,
+    /// `budget summarise.scm:12`, `daily budget 2026-11-23`, `run`, `total budget`.
     public var label: String {
         switch kind {
         case .scope: return name.isEmpty ? "budget scope #\(id)" : "budget \(name)"
-        case .model, .agent, .workflow: return "\(kind.rawValue) \(name)"
+        case .model, .agent, .workflow:
+            guard let w = window else { return "\(kind.rawValue) \(name)" }
+            return "\(kind.rawValue) \(name)'s \(w.kind.adjective) budget \(w.key)"
         case .run: return "run"
-        case .day: return "daily budget \(name)"
-        case .week: return "weekly budget \(name)"
-        case .month: return "monthly budget \(name)"
+        case .total: return "total budget"
+        case .day, .week, .month: return "\(kind.adjective) budget \(name)"
         }
     }
 

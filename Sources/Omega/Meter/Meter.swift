@@ -46,7 +46,15 @@ public final class Meter: EffectMeter {
     public let bounds: InputBounds
 
     private var windowScopes: [BudgetScope.Kind: BudgetScope] = [:]
+    /// Model, agent and workflow limits since their reset.
     private var named: [BudgetScope.Kind: [String: BudgetScope]] = [.model: [:], .agent: [:], .workflow: [:]]
+    /// Model, agent and workflow limits within a calendar window, by window kind, kind and name.
+    private var periodicScopes: [String: BudgetScope] = [:]
+    /// The total since the last reset, when limited.
+    private var totalScope: BudgetScope?
+    /// Counters whose spend could not be read from the ledger when their
+    /// scope opened (shown as unknown, never as zero; a reservation reads them again).
+    private(set) var unreadCounters: [String: String] = [:]
     private var dynamic: [Int: BudgetScope] = [:]
     private var nextID = 1
     private var sequence = 0
@@ -84,6 +92,7 @@ public final class Meter: EffectMeter {
         for (kind, limits) in policy.models { _ = scope(.model, kind, limits: limits) }
         for (name, limits) in policy.agents { _ = scope(.agent, name, limits: limits) }
         for (name, limits) in policy.workflows { _ = scope(.workflow, name, limits: limits) }
+        if !policy.total.isEmpty { totalScope = newScope(.total, "total", limits: policy.total) }
     }
 
     /// `run-20261123-142501-3f9a`: sortable, unique enough for one machine.
@@ -109,11 +118,21 @@ public final class Meter: EffectMeter {
     /// Forgets a `with-budget` scope (calls still in flight keep charging it).
     public func closeScope(_ id: Int) { dynamic[id] = nil }
 
-    /// Sets (or with an empty table, removes) the limits of a model, agent or workflow.
-    public func setLimits(_ kind: BudgetScope.Kind, _ name: String, _ limits: BudgetLimits) {
+    /// Sets (or with an empty table, removes) the limits of a model, agent or
+    /// workflow (`window`: within each day, week or month), the run, the
+    /// total or a calendar window.
+    public func setLimits(_ kind: BudgetScope.Kind, _ name: String, window: BudgetScope.Kind? = nil, _ limits: BudgetLimits) {
         switch kind {
-        case .model, .agent, .workflow: scope(kind, name, limits: nil).limits = limits
+        case .model, .agent, .workflow:
+            policy.setLimits(kind, name, window: window, limits)
+            if window == nil { scope(kind, name, limits: nil).limits = limits }
+            else { periodicScopes["\(window?.rawValue ?? ""):\(kind.rawValue):\(name)"]?.limits = limits }
         case .run: runScope.limits = limits
+        case .total:
+            policy.total = limits
+            if limits.isEmpty { totalScope = nil }
+            else if let t = totalScope { t.limits = limits }
+            else { totalScope = newScope(.total, "total", limits: limits) }
         case .day, .week, .month:
             policy.windows[kind] = limits
             windowScopes[kind]?.limits = limits
@@ -137,9 +156,23 @@ public final class Meter: EffectMeter {
             if let l = limits { s.limits = l }
             return s
         }
-        let s = BudgetScope(id: nextID, kind: kind, name: name, limits: limits ?? [:], opened: clock())
-        nextID += 1
+        let s = newScope(kind, name, limits: limits ?? [:])
         named[kind, default: [:]][name] = s
+        return s
+    }
+
+    /// A new scope whose spend so far is read from the ledger when it has a counter.
+    private func newScope(_ kind: BudgetScope.Kind, _ name: String, limits: BudgetLimits, now: Date? = nil,
+                          window: (kind: BudgetScope.Kind, key: String)? = nil) -> BudgetScope {
+        let s = BudgetScope(id: nextID, kind: kind, name: name, limits: limits, opened: now ?? clock(), window: window)
+        nextID += 1
+        if let ledger, let counter = s.counter {
+            do {
+                s.used = try ledger.windowTotal(counter)
+            } catch {
+                unreadCounters[counter] = "\(error)"
+            }
+        }
         return s
     }
 
@@ -154,10 +187,8 @@ public final class Meter: EffectMeter {
             guard !limits.isEmpty || levels != nil else { continue }
             let key = kind == .day ? keys.day : kind == .week ? keys.week : keys.month
             if windowScopes[kind]?.name != key {
-                let s = BudgetScope(id: nextID, kind: kind, name: key, limits: limits, opened: now)
-                nextID += 1
+                let s = newScope(kind, key, limits: limits, now: now)
                 s.levels = levels
-                if let l = ledger { s.used = (try? l.windowTotal("\(kind.rawValue):\(key)")) ?? Amounts() }
                 windowScopes[kind] = s
             }
             if let s = windowScopes[kind] { result.append(s) }
@@ -165,18 +196,39 @@ public final class Meter: EffectMeter {
         return result
     }
 
+    /// The limits of `kind` `name` within each calendar window at `now`.
+    private func periodic(_ kind: BudgetScope.Kind, _ name: String, at now: Date) -> [BudgetScope] {
+        guard !policy.periodic.isEmpty else { return [] }
+        let keys = windowKeys(at: now)
+        var result: [BudgetScope] = []
+        for window in [BudgetScope.Kind.day, .week, .month] {
+            guard let limits = policy.periodic[window]?[kind]?[name], !limits.isEmpty else { continue }
+            let key = window == .day ? keys.day : window == .week ? keys.week : keys.month
+            let id = "\(window.rawValue):\(kind.rawValue):\(name)"
+            if periodicScopes[id]?.window?.key != key {
+                periodicScopes[id] = newScope(kind, name, limits: limits, now: now, window: (window, key))
+            }
+            if let s = periodicScopes[id] { result.append(s) }
+        }
+        return result
+    }
+
     private var allScopes: [BudgetScope] {
         [runScope] + Array(dynamic.values) + named.values.flatMap { $0.values } + Array(windowScopes.values)
+            + Array(periodicScopes.values) + (totalScope.map { [$0] } ?? [])
     }
 
     /// Every scope a request with these scope ids, model, agent and workflow
     /// is charged against, innermost first.
     func scopes(for ids: [Int], model: String, agent: String?, workflow: String?, now: Date) -> [BudgetScope] {
         var result = ids.compactMap { dynamic[$0] }
-        if let a = agent, let s = named[.agent]?[a] { result.append(s) }
-        if let w = workflow, let s = named[.workflow]?[w] { result.append(s) }
-        if let s = named[.model]?[model] { result.append(s) }
+        for (kind, name) in [(BudgetScope.Kind.agent, agent), (.workflow, workflow), (.model, model as String?)] {
+            guard let name else { continue }
+            if let s = named[kind]?[name] { result.append(s) }
+            result.append(contentsOf: periodic(kind, name, at: now))
+        }
         result.append(runScope)
+        if let t = totalScope { result.append(t) }
         result.append(contentsOf: windows(at: now))
         return result
     }
@@ -236,22 +288,31 @@ public final class Meter: EffectMeter {
             throw UnpricedModel(model: request.model)
         }
 
+        // With a ledger, scopes with a counter are checked and reserved in
+        // it, atomically with every other process; the rest here.
         let shared = ledger != nil
         if !request.budgetApproved {
-            for s in scopes where !(shared && s.kind.isWindow) { try check(s, worst, now: now, request) }
+            for s in scopes { try check(s, worst, now: now, request, onlySeconds: shared && s.counter != nil) }
         }
         var ledgerReservation: Int64?
-        let windowScopes = scopes.filter { $0.kind.isWindow }
-        if let ledger, !windowScopes.isEmpty {
+        let counted = shared ? scopes.filter { $0.counter != nil && (!$0.limits.isEmpty || $0.levels != nil) } : []
+        if let ledger, !counted.isEmpty {
             let keys = windowKeys(at: now)
-            let windows = windowScopes.map { (key: "\($0.kind.rawValue):\($0.name)", limits: effectiveLimits($0)) }
+            let limits = counted.map { (key: $0.counter ?? "", limits: effectiveLimits($0)) }
+            let covering = BudgetCounter.keys(day: keys.day, week: keys.week, month: keys.month, model: request.model,
+                                              agent: request.agent, workflow: request.workflow)
             do {
-                let (id, totals) = try ledger.reserve(worst, windows: windows, day: keys.day, week: keys.week, month: keys.month,
-                                                      runID: runID, check: !request.budgetApproved)
+                let (id, totals) = try ledger.reserve(worst, windows: limits, covering: covering, day: keys.day,
+                                                      week: keys.week, month: keys.month, runID: runID,
+                                                      check: !request.budgetApproved)
                 ledgerReservation = id
-                for s in windowScopes { if let t = totals["\(s.kind.rawValue):\(s.name)"] { s.used = t } }
+                for s in counted {
+                    guard let c = s.counter, let t = totals[c] else { continue }
+                    s.used = t
+                    unreadCounters[c] = nil
+                }
             } catch let r as Ledger.WindowRefusal {
-                let s = windowScopes.first { "\($0.kind.rawValue):\($0.name)" == r.window } ?? windowScopes[0]
+                let s = counted.first { $0.counter == r.window } ?? counted[0]
                 s.used = r.used
                 throw refusal(s, r.unit, limit: r.limit, used: r.used[r.unit], reserved: r.reserved[r.unit],
                               requested: worst[r.unit], request)
@@ -281,8 +342,11 @@ public final class Meter: EffectMeter {
         return l
     }
 
-    private func check(_ s: BudgetScope, _ worst: Amounts, now: Date, _ request: InferenceRequest) throws {
-        for unit in BudgetUnit.allCases {
+    /// Refuses the call if `s` cannot take `worst` (`onlySeconds`: the ledger
+    /// checks the rest).
+    private func check(_ s: BudgetScope, _ worst: Amounts, now: Date, _ request: InferenceRequest,
+                       onlySeconds: Bool = false) throws {
+        for unit in onlySeconds ? [.seconds] : BudgetUnit.allCases {
             guard let limit = s.limits[unit] else { continue }
             if unit == .seconds {
                 let elapsed = s.committed(.seconds, now: now)
@@ -293,45 +357,55 @@ public final class Meter: EffectMeter {
                 throw refusal(s, unit, limit: limit, used: s.used[unit], reserved: s.reserved[unit], requested: worst[unit], request)
             }
         }
-        if let c = s.levels?.critical, s.used.tokens.adding(saturating: s.reserved.tokens).adding(saturating: worst.tokens) > c, (s.limits[.tokens] ?? .max) > c {
+        if !onlySeconds, let c = s.levels?.critical, s.used.tokens.adding(saturating: s.reserved.tokens).adding(saturating: worst.tokens) > c, (s.limits[.tokens] ?? .max) > c {
             var e = refusal(s, .tokens, limit: c, used: s.used.tokens, reserved: s.reserved.tokens, requested: worst.tokens, request)
             e.level = .critical
             throw e
         }
     }
 
+    /// The refusal to throw; the first for each scope, unit and limit is an
+    /// alert (seed 001's "100 % block"), delivered to every channel from 100 % down.
     private func refusal(_ s: BudgetScope, _ unit: BudgetUnit, limit: Int64, used: Int64, reserved: Int64, requested: Int64,
                          _ request: InferenceRequest) -> BudgetExceeded {
-        BudgetExceeded(scopeID: s.id, kind: s.kind, name: s.name, label: s.label, unit: unit, limit: limit, used: used,
-                       reserved: reserved, requested: requested, model: request.model, agent: request.agent,
-                       workflow: request.workflow)
+        let e = BudgetExceeded(scopeID: s.id, kind: s.kind, name: s.name, label: s.label, unit: unit, limit: limit, used: used,
+                               reserved: reserved, requested: requested, model: request.model, agent: request.agent,
+                               workflow: request.workflow)
+        if s.refusalsReported.insert("\(unit.rawValue):\(limit)").inserted {
+            let committed = used.adding(saturating: reserved)
+            // A refusal is the 100 % block, whatever the scope holds now.
+            let percent = max(100, Double(committed) * 100 / Double(max(limit, 1)))
+            alert("refused", scope: s.label, "call refused: \(e.description)", unit: unit, used: committed, limit: limit,
+                  percent: percent)
+        }
+        return e
     }
 
     /// Applies the rules in force — the modes (`modeRules`), and the
     /// degradation rules of each scope past their percentage; returns why
     /// only cached answers may be served, if they may.
     private func degrade(_ request: inout InferenceRequest, _ scopes: inout [BudgetScope], now: Date) throws -> String? {
-        var active: [(rule: DegradeRule, why: String)] = modeRules.map { ($0, "mode \(mode)") }
+        var active: [(rule: DegradeRule, why: String, percent: Double?)] = modeRules.map { ($0, "mode \(mode)", nil) }
         for s in scopes {
             let fullness = s.fullness(now: now) * 100
             let rules = s.degrade + (s.limits.isEmpty && s.levels == nil ? [] : policy.degrade)
             for rule in rules where fullness >= Double(rule.percent) {
-                active.append((rule, "\(s.label) is past \(rule.percent)%"))
+                active.append((rule, "\(s.label) is past \(rule.percent)%", fullness))
             }
         }
         var cacheOnly: String?
-        for (rule, why) in active {
+        for (rule, why, percent) in active {
             switch rule.action {
             case .switchModel(let from, let to):
                 guard from == nil || from == request.model, request.model != to else { continue }
-                note("\(why): calls to \(request.model) now go to \(to)")
+                note("\(why): calls to \(request.model) now go to \(to)", percent: percent)
                 request.model = to
                 request.promptTokens = models.tokens.count(messages: request.messages, model: to)
                 scopes = self.scopes(for: request.budgetScopes, model: to, agent: request.agent,
                                      workflow: request.workflow, now: now)
             case .capMaxTokens(let n):
                 if request.maxTokens > n {
-                    note("\(why): max-tokens lowered to \(n)")
+                    note("\(why): max-tokens lowered to \(n)", percent: percent)
                     request.maxTokens = n
                 }
             case .cacheOnly:
@@ -355,11 +429,12 @@ public final class Meter: EffectMeter {
 
     /// Reports a warning or alert through the alert channels (the console
     /// by default) and records it in the ledger's `alerts` table
-    /// (`threshold`, `moderate`, `review`, `critical`, `excess`,
-    /// `emergency`, `degrade`). Threshold alerts carry unit, usage and limit.
+    /// (`threshold`, `refused`, `moderate`, `review`, `critical`, `excess`,
+    /// `emergency`, `degrade`). Threshold alerts carry unit, usage and limit;
+    /// `percent` (how full the scope is) decides which channels get it.
     private func alert(_ kind: String, scope: String, _ message: String,
-                       unit: BudgetUnit? = nil, used: Int64? = nil, limit: Int64? = nil) {
-        let percent = (used.flatMap { u in limit.map { Double(u) * 100 / Double(max($0, 1)) } }) ?? 100
+                       unit: BudgetUnit? = nil, used: Int64? = nil, limit: Int64? = nil, percent: Double? = nil) {
+        let percent = percent ?? (used.flatMap { u in limit.map { Double(u) * 100 / Double(max($0, 1)) } }) ?? 100
         let a = BudgetAlert(kind: kind, scope: scope, message: message, unit: unit, used: used, limit: limit,
                             percent: percent, recommendation: BudgetAlert.recommendation(percent: percent),
                             time: clock(), runID: runID)
@@ -379,8 +454,10 @@ public final class Meter: EffectMeter {
         return p
     }
 
-    private func note(_ message: String) {
-        if notes.insert(message).inserted { alert("degrade", scope: "", message) }
+    /// A degradation, reported once: `percent` is how full the scope that
+    /// caused it was (nil for a mode, which is not about fullness).
+    private func note(_ message: String, percent: Double? = nil) {
+        if notes.insert(message).inserted { alert("degrade", scope: "", message, percent: percent ?? 0) }
     }
 
     // MARK: Cache and resume
@@ -448,7 +525,8 @@ public final class Meter: EffectMeter {
         var cost: Money?
         var charged = Amounts()
         var outcomeName = "ok", source = "reported", answer: String?, finish: String?, latency = 0.0
-        var backend = "", model = request.model
+        var backend = "", served: String?
+        let model = request.model
         let price = price(request.model)
         func charge(_ u: TokenUsage) {
             let cached = (price?.inputIncludesCachedTokens ?? true) ? 0 : u.cacheReadTokens + u.cacheWriteTokens
@@ -462,7 +540,7 @@ public final class Meter: EffectMeter {
             finish = result.finishReason
             latency = result.latency
             backend = result.backend
-            model = result.model.isEmpty ? request.model : result.model
+            if !result.model.isEmpty, result.model != request.model { served = result.model }
             if r.cacheHit {
                 cost = .zero
                 cacheHits += 1
@@ -528,7 +606,7 @@ public final class Meter: EffectMeter {
                 agent: request.agent, workflow: request.workflow, operation: request.operation, usage: usage, cost: cost,
                 latency: latency, cacheHit: r.cacheHit, outcome: outcomeName, usageSource: source, requestID: request.id,
                 requestKey: r.requestKey, answer: answer, finishReason: finish, day: keys.day, week: keys.week,
-                month: keys.month, charged: charged)
+                month: keys.month, charged: charged, servedModel: served)
             do {
                 try ledger.record(call, releasing: r.ledgerReservation, cacheable: cacheEnabled)
             } catch {
@@ -582,17 +660,20 @@ public final class Meter: EffectMeter {
                 for p in crossed { pendingEvents.append(ThresholdEvent(percent: p, status: status)) }
                 if overran, percentUsed > Double(policy.emergencyPercent), emergency == nil {
                     emergency = BudgetEmergencyStop(message: "emergency stop: \(s.label) reached \(Int(percentUsed))% of its limit of \(unit.format(limit)) (over \(policy.emergencyPercent)%: a reply was larger than its reservation)")
-                    alert("emergency", scope: s.label, emergency?.message ?? "")
+                    alert("emergency", scope: s.label, emergency?.message ?? "", unit: unit, used: used, limit: limit)
                 }
             }
             let level = s.level
-            if level > s.reportedLevel {
+            if level > s.reportedLevel, let critical = s.levels?.critical {
                 s.reportedLevel = level
                 let tokens = s.used.tokens
+                func levelAlert(_ kind: String, _ message: String) {
+                    alert(kind, scope: s.label, message, unit: .tokens, used: tokens, limit: critical)
+                }
                 switch level {
-                case .moderate: alert("moderate", scope: s.label, "warning: \(s.label) is at the moderate level (\(tokens) tokens)")
-                case .high: alert("review", scope: s.label, "alert: \(s.label) is at the high level (\(tokens) tokens): flagged for review")
-                case .critical: alert("critical", scope: s.label, "alert: \(s.label) is at the critical level (\(tokens) tokens): further calls need approval")
+                case .moderate: levelAlert("moderate", "warning: \(s.label) is at the moderate level (\(tokens) tokens)")
+                case .high: levelAlert("review", "alert: \(s.label) is at the high level (\(tokens) tokens): flagged for review")
+                case .critical: levelAlert("critical", "alert: \(s.label) is at the critical level (\(tokens) tokens): further calls need approval")
                 case .normal: break
                 }
             }

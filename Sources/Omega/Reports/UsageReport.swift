@@ -45,6 +45,10 @@ public struct UsageReport {
     public var forecastTokens: Int64
     public var forecastCost: Money
     public var recommendations: [String]
+    /// Calls the offline simulator answered in the window (dry runs): left
+    /// out of the rows, totals, forecast and advice unless asked for.
+    public var simulated: Row
+    public var includesSimulated: Bool
 
     public var remaining: Int64? { limit.map { max(0, $0 - counted) } }
     public var percent: Double? { limit.map { $0 > 0 ? Double(counted) / Double($0) * 100 : 0 } }
@@ -56,7 +60,8 @@ public struct UsageReport {
 
     /// Builds the report of the window that holds `now`.
     public static func make(ledger: Ledger, policy: BudgetPolicy, prices: PriceTable, period: Period,
-                            by dimension: Dimension, now: Date = Date()) throws -> UsageReport {
+                            by dimension: Dimension, includeSimulated: Bool = false, now: Date = Date()) throws -> UsageReport {
+        let backends: Ledger.Backends = includeSimulated ? .all : .real
         let windows = CalendarWindows(timeZone: policy.timeZone)
         let interval = windows.interval(period.kind, at: now)
         let before = windows.interval(period.kind, at: interval.start.addingTimeInterval(-1))
@@ -65,11 +70,12 @@ public struct UsageReport {
             Row(key: key, calls: a.calls, inputTokens: a.inputTokens, outputTokens: a.outputTokens, cost: Money(picodollars: a.picodollars))
         }
         // Sums by SQLite: a month of a busy ledger is not read call by call.
-        let rows = try ledger.usageSums(from: interval.start, to: interval.end, by: [dimension.rawValue])
+        let rows = try ledger.usageSums(from: interval.start, to: interval.end, by: [dimension.rawValue], backends: backends)
             .map { row($0.keys.first.flatMap { $0 } ?? "(none)", $0.charged) }
             .sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : $0.key < $1.key }
-        let total = row("total", try ledger.totals(from: interval.start, to: interval.end))
-        let previous = row("total", try ledger.totals(from: before.start, to: before.end))
+        let total = row("total", try ledger.totals(from: interval.start, to: interval.end, backends: backends))
+        let previous = row("total", try ledger.totals(from: before.start, to: before.end, backends: backends))
+        let simulated = row("simulated", try ledger.totals(from: interval.start, to: interval.end, backends: .simulated))
         let counted = try ledger.windowTotal("\(period.kind.rawValue):\(key)").tokens
 
         // Pace so far, over the part of the window gone by (at least an hour,
@@ -85,11 +91,13 @@ public struct UsageReport {
             rows: rows, total: total, previousWindow: windows.key(period.kind, at: before.start), previous: previous,
             limit: policy.windows[period.kind]?[.tokens], counted: counted,
             alerts: try ledger.alerts(from: interval.start, to: interval.end),
-            forecastTokens: forecastTokens, forecastCost: forecastCost, recommendations: [])
+            forecastTokens: forecastTokens, forecastCost: forecastCost, recommendations: [],
+            simulated: simulated, includesSimulated: includeSimulated)
         report.recommendations = advice(
             byWorkflowAndModel: try ledger.usageSums(from: interval.start, to: interval.end, by: ["workflow", "model"],
-                                                     providerAnsweredOnly: true),
-            repeated: policy.cache ? Amounts() : try ledger.repeatedRequests(from: interval.start, to: interval.end),
+                                                     providerAnsweredOnly: true, backends: backends),
+            repeated: policy.cache ? Amounts() : try ledger.repeatedRequests(from: interval.start, to: interval.end,
+                                                                            backends: backends),
             report: report, prices: prices)
         return report
     }
@@ -162,8 +170,16 @@ public struct UsageReport {
         } else {
             out += "Budget:    no \(period.noun)ly token budget set\n"
         }
-        if counted != total.tokens {
+        if simulated.calls > 0 {
+            out += includesSimulated
+                ? "Simulated: \(Dashboard.grouped(simulated.calls)) calls, \(Dashboard.grouped(simulated.tokens)) tokens are included above (dry runs, not spending)\n"
+                : "Simulated: \(Dashboard.grouped(simulated.calls)) calls, \(Dashboard.grouped(simulated.tokens)) tokens left out above (dry runs with the offline simulator: not spending; --simulated includes them)\n"
+        }
+        let expected = includesSimulated ? total.tokens : total.tokens + simulated.tokens
+        if counted != expected {
             out += "           (the budget counts \(Dashboard.grouped(counted)): the window was reset)\n"
+        } else if simulated.calls > 0, limit != nil {
+            out += "           (the budget counts simulated calls too, so a dry run shows what the budget will do)\n"
         }
         let trendText = trend.map { String(format: "%+.0f%%", $0) } ?? "no use in the previous \(period.noun)"
         out += "Previous:  \(previousWindow): \(Dashboard.grouped(previous.tokens)) tokens, \(previous.cost)\n"
@@ -211,6 +227,7 @@ public struct UsageReport {
             "previous": ["window": previousWindow, "tokens": previous.tokens,
                          "cost_usd": previous.cost.description.replacingOccurrences(of: "$", with: "")],
             "counted_tokens": counted,
+            "simulated": row(simulated), "includes_simulated": includesSimulated,
             "forecast": ["tokens": forecastTokens, "cost_usd": forecastCost.description.replacingOccurrences(of: "$", with: "")],
             "alerts": alerts.map { ["time": ISO8601DateFormatter().string(from: $0.time), "kind": $0.kind, "scope": $0.scope, "message": $0.message] },
             "recommendations": recommendations,

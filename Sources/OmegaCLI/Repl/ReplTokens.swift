@@ -42,8 +42,16 @@ extension Repl {
                 }
             case "reset":
                 guard let ledger = interp.meter.ledger else { print("no ledger (--ledger none): nothing to reset"); return }
-                let windows = try TokensActions.windowsToReset(args.first ?? "day", policy: interp.meter.policy)
-                guard case .line(let answer) = editor.read(prompt: "Start the budget count of \(windows.joined(separator: ", ")) again? [y/N] "),
+                var what = "all", kind: BudgetScope.Kind?, name: String?
+                var i = 0
+                while i < args.count {
+                    let a = args[i].hasPrefix("--") ? String(args[i].dropFirst(2)) : args[i]
+                    if let k = BudgetScope.Kind(rawValue: a), k.isNamed, i + 1 < args.count { kind = k; name = args[i + 1]; i += 1 }
+                    else { what = a }
+                    i += 1
+                }
+                let windows = try TokensActions.countersToReset(what, kind: kind, name: name, policy: interp.meter.policy, ledger: ledger)
+                guard case .line(let answer) = editor.read(prompt: "Start \(TokensActions.summary(what, kind: kind, name: name)) again? [y/N] "),
                       ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased()) else {
                     print("nothing reset")
                     return
@@ -65,7 +73,7 @@ extension Repl {
                                                   period: period, by: dimension)
                 print(report.renderText(), terminator: "")
             default:
-                print("usage: :tokens status | budget WORKFLOW N | mode economy|standard | reset [day|week|month|all] | report [daily|weekly|monthly] [by …]")
+                print("usage: :tokens status | budget WORKFLOW N | mode economy|standard | reset [total|day|week|month|all] [agent|workflow|model NAME] | report [daily|weekly|monthly] [by …]")
             }
         } catch {
             print("error: \(error)")
