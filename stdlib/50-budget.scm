@@ -12,14 +12,15 @@
           (else (loop (cddr xs) (cons (cons (%option-name (car xs)) (cadr xs)) acc))))))
 
 ;; (with-budget LIMIT THUNK [LABEL]): LIMIT is a token count or a (budget …)
-;; spec. Every call made while THUNK runs is charged to this scope and to
+;; spec; without LABEL the scope is named by where it was opened. Every call made while THUNK runs is charged to this scope and to
 ;; every enclosing one; a call that would go past a limit is refused before
 ;; it is sent, with a continuable budget-exceeded condition.
 (define (with-budget limit thunk . label)
   (unless (procedure? thunk) (error "with-budget: not a procedure:" thunk))
-  (let ((id (%budget-open limit (if (pair? label) (car label) ""))))
+  (let ((id (%budget-open limit (if (pair? label) (car label) "") (%call-site))))
     (dynamic-wind
-     (lambda () #f)
+     ;; A continuation that jumps back in puts the scope back in force.
+     (lambda () (%budget-reopen id))
      (lambda () (%with-context 'budget-scope id thunk))
      ;; A fiber switch inside parallel-map also leaves this extent, for a while.
      (lambda () (unless %fiber-switching (%budget-close id))))))

@@ -35,6 +35,46 @@ import Testing
         #expect(asked.count == 3)
     }
 
+    /// A `with-budget` scope ends with the evaluation that opened it, however
+    /// that ended; later plain calls are neither charged nor refused by it.
+    @Test func budgetScopesEndWithTheirEvaluation() throws {
+        var options = Interpreter.Options()
+        options.meter = Meter(report: { _ in })
+        let omega = try Interpreter(options: options)
+        omega.budgetApprover = { _ in .decline }
+        let plain = "(string? (effect infer.op \"hello\" 'max-tokens 20))"
+        // An error inside the scope.
+        #expect(throws: OmegaError.self) { try omega.evaluate("(with-budget 60 (lambda () (car 5)))") }
+        #expect(omega.meter.openScopes.isEmpty)
+        // A declined approval: the host gets the user's message, no internal prefix.
+        do {
+            _ = try omega.evaluate("(with-budget 60 (lambda () (effect infer.op \"Write a long poem\" 'max-tokens 500)))", sourceName: "summarise.scm")
+            Issue.record("not stopped")
+        } catch let e as OmegaError {
+            #expect(e.kind == .budget)
+            #expect(e.message.hasPrefix("budget summarise.scm:1 would exceed its limit of 60 tokens"), "\(e.message)")
+            #expect(!e.description.contains("%"), "\(e.description)")
+        }
+        #expect(omega.meter.openScopes.isEmpty)
+        #expect(try omega.evaluate(plain) == .true)
+        #expect(omega.meter.status().allSatisfy { $0.kind != .scope })
+        // Left through a continuation, from a later evaluation too.
+        _ = try omega.evaluate("(define k #f)")
+        _ = try omega.evaluate("(with-budget 60 (lambda () (call/cc (lambda (c) (set! k c))) (budget-remaining)))")
+        #expect(omega.meter.openScopes.isEmpty)
+        #expect(omega.int(try omega.evaluate("(call/cc (lambda (out) (with-budget 60 (lambda () (out 7)))))")) == 7)
+        #expect(omega.meter.openScopes.isEmpty)
+        // Re-entering the extent puts the scope back in force while inside it.
+        let remaining = try omega.evaluate("(if (procedure? k) (let ((first-time #t)) (k 0)) 'done)")
+        #expect(omega.int(remaining) == 60)
+        #expect(omega.meter.openScopes.isEmpty)
+        // An interrupt.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { omega.interrupt() }
+        #expect(throws: OmegaError.self) { try omega.evaluate("(with-budget 100 (lambda () (let loop () (loop))))") }
+        #expect(omega.meter.openScopes.isEmpty)
+        #expect(try omega.evaluate(plain) == .true)
+    }
+
     /// The host (the REPL's prompt) is asked about refusals inside
     /// parallel-map as for a sequential call, once per refused element.
     @Test func aHostIsAskedAboutRefusalsInsideParallelMap() throws {

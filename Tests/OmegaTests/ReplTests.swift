@@ -181,6 +181,37 @@ import Testing
         #expect(try t.waitFor("=> 42").contains("=> 42"))
     }
 
+    /// A with-budget scope whose evaluation fails, is declined or is
+    /// interrupted is gone: the next plain call is not refused by it, and
+    /// budget-status lists no dead scope.
+    @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
+    func budgetScopesEndWithTheirEvaluation() throws {
+        let t = try Terminal(omegaIn: try ReplTests.scratch())
+        _ = try t.waitFor("Ω>")
+        try t.type("(with-budget 60 (lambda () (car 5)))")
+        _ = try t.waitFor("error: car")
+        try t.type("(string? (effect infer.op \"Write a haiku about budgets\" 'max-tokens 100))")
+        #expect(try t.waitFor("=> #t").contains("=> #t"))
+        try t.type("(map (lambda (s) (cdr (assq 'kind s))) (budget-status))")
+        #expect(try t.waitFor("=> (run)").contains("=> (run)"))
+        // Declined at the approval prompt.
+        try t.type("(with-budget 60 (lambda () (effect infer.op \"Write a long poem\" 'max-tokens 500)))")
+        #expect(try t.waitFor("approve>").contains("budget <repl>:1 would exceed its limit of 60 tokens"))
+        try t.type("n")
+        _ = try t.waitFor("error: stopped by a budget")
+        try t.type("(length (budget-status))")
+        #expect(try t.waitFor("=> 1").contains("=> 1"))
+        // Interrupted with Ctrl-C.
+        try t.type("(with-budget 100 (lambda () (let loop () (loop))))")
+        Thread.sleep(forTimeInterval: 0.5)
+        try t.key("C-c")
+        _ = try t.waitFor("error: interrupted")
+        try t.type("(list 'after (length (budget-status)) (string? (effect infer.op \"Another haiku\" 'max-tokens 100)))")
+        let screen = try t.waitFor("=> (after")
+        #expect(screen.contains("=> (after 1 #t)"), "\(screen)")
+        #expect(!screen.contains("863"), "no dead scope charged")
+    }
+
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func approvalsCanBeTurnedOff() throws {
         let dir = try ReplTests.scratch()

@@ -142,6 +142,7 @@ public final class Interpreter {
     /// A later form's error is thrown after the earlier values were handed on.
     public func evaluate(_ source: String, sourceName: String, each: (Value) throws -> Void) throws {
         stackGuard.enter()
+        defer { endOfEvaluation() }
         var reader = Reader(source, fileID: sourceFiles.id(for: sourceName), interp: self)
         do {
             while let form = try reader.read() {
@@ -155,6 +156,13 @@ public final class Interpreter {
             throw report(e)
         }
         flushOutput()
+    }
+
+    /// When a top-level evaluation ends, however it ended, the budget scopes
+    /// it opened end with it (a failed, declined, interrupted or escaped
+    /// `with-budget` must not go on charging and refusing later calls).
+    private func endOfEvaluation() {
+        if vm.runDepth == 0 { meter.closeAllScopes() }
     }
 
     /// Evaluates the file at `path` (relative paths from the working directory).
@@ -199,6 +207,7 @@ public final class Interpreter {
     /// Calls a Scheme procedure with an argument array.
     public func call(_ procedure: Value, arguments: [Value]) throws -> Value {
         stackGuard.enter()
+        defer { endOfEvaluation() }
         do {
             return try vm.apply(procedure, arguments)
         } catch let e as SchemeError {

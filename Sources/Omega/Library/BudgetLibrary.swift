@@ -4,8 +4,8 @@ import Foundation
 /// `budget`, the condition accessors, `with-tracking`, `on-budget-threshold`
 /// — is stdlib/50-budget.scm):
 ///
-///     (%budget-open SPEC LABEL)   → id    open a with-budget scope
-///     (%budget-close ID)
+///     (%budget-open SPEC LABEL SITE) → id  open a with-budget scope (named by SITE without a label)
+///     (%budget-close ID), (%budget-reopen ID)
 ///     (%budget-extend! COND N)            approve N more of the refused unit
 ///     (%host-approver?), (%host-approve COND)  ask the host (Interpreter.budgetApprover)
 ///     (%budget-condition-kind X)  → exceeded | deferred | emergency | #f
@@ -15,7 +15,11 @@ import Foundation
 ///     (budget-state), (budget-restore! JSON), (enable-caching!), (disable-caching!)
 enum BudgetLibrary: NativeLibrary {
     static func register(in interp: Interpreter) {
-        interp.define("%budget-open") { interp, spec, label in
+        interp.define("%budget-reopen") { interp, id in
+            interp.meter.reopenScope(try Check.int(id))
+            return .unspecified
+        }
+        interp.define("%budget-open") { interp, spec, label, site in
             var rules: [DegradeRule] = []
             var limitsSpec = spec
             if !spec.isFixnum && Num(spec) == nil {
@@ -31,7 +35,10 @@ enum BudgetLibrary: NativeLibrary {
                 limitsSpec = interp.list(rest)
             }
             let limits = try limitsArgument(limitsSpec, interp, "with-budget")
-            return .init(fixnum: interp.meter.openScope(limits: limits, label: interp.string(label) ?? "", degrade: rules))
+            // A scope without a label is named by where it was opened (`summarise.scm:12`).
+            var name = interp.string(label) ?? ""
+            if name.isEmpty, let loc = EffectLibrary.location(site) { name = interp.sourceFiles.shortDescription(loc) }
+            return .init(fixnum: interp.meter.openScope(limits: limits, label: name, degrade: rules))
         }
         interp.define("budget-degrade!") { interp, rules in
             interp.meter.policy.degrade = try degradeRules(rules, interp)
@@ -67,7 +74,10 @@ enum BudgetLibrary: NativeLibrary {
         }
         interp.define("%budget-stop") { interp, condition in
             let message = condition.as(ErrorObject.self)?.message ?? interp.displayString(condition)
-            throw SchemeError(.budget, message)
+            // The user's message, not this primitive's name in front of it.
+            var e = SchemeError(.budget, message)
+            e.procedure = ""
+            throw e
         }
         interp.define("%budget-condition-kind") { interp, x in
             guard let e = x.as(ErrorObject.self), e.errorKind == .budget,

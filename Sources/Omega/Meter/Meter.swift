@@ -56,6 +56,9 @@ public final class Meter: EffectMeter {
     /// scope opened (shown as unknown, never as zero; a reservation reads them again).
     private(set) var unreadCounters: [String: String] = [:]
     private var dynamic: [Int: BudgetScope] = [:]
+    /// Closed `with-budget` scopes that a continuation may re-enter, oldest first in `closedOrder`.
+    private var closed: [Int: BudgetScope] = [:]
+    private var closedOrder: [Int] = []
     private var nextID = 1
     private var sequence = 0
     private var pendingEvents: [ThresholdEvent] = []
@@ -115,8 +118,34 @@ public final class Meter: EffectMeter {
         return s.id
     }
 
-    /// Forgets a `with-budget` scope (calls still in flight keep charging it).
-    public func closeScope(_ id: Int) { dynamic[id] = nil }
+    /// Forgets a `with-budget` scope (calls still in flight keep charging
+    /// it); a continuation that re-enters its extent reopens it (`reopenScope`).
+    public func closeScope(_ id: Int) {
+        guard let s = dynamic.removeValue(forKey: id) else { return }
+        closed[id] = s
+        closedOrder.append(id)
+        // Only the latest few can still be re-entered in practice; the rest go.
+        if closedOrder.count > 64 { closed[closedOrder.removeFirst()] = nil }
+    }
+
+    /// Puts a closed `with-budget` scope back in force, with what it had
+    /// spent (a continuation re-entered its extent).
+    public func reopenScope(_ id: Int) {
+        guard dynamic[id] == nil, let s = closed.removeValue(forKey: id) else { return }
+        closedOrder.removeAll { $0 == id }
+        dynamic[id] = s
+    }
+
+    /// Closes every `with-budget` scope still open. A host calls it when a
+    /// top-level evaluation ends, however it ended (an error, a declined
+    /// approval, an interrupt, a continuation that jumped out): no scope
+    /// outlives the evaluation that opened it.
+    public func closeAllScopes() {
+        for id in dynamic.keys.sorted() { closeScope(id) }
+    }
+
+    /// The `with-budget` scopes open now, outermost first.
+    public var openScopes: [BudgetScope] { dynamic.values.sorted { $0.id < $1.id } }
 
     /// Sets (or with an empty table, removes) the limits of a model, agent or
     /// workflow (`window`: within each day, week or month), the run, the

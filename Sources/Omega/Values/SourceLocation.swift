@@ -38,6 +38,13 @@ final class SourceFiles {
         return id < names.count ? names[id] : "?"
     }
 
+    /// `summarise.scm:12`: the file's last path component and the line, for
+    /// names people read (a budget scope's).
+    func shortDescription(_ loc: SourceLocation) -> String {
+        let file = name(of: loc).split(separator: "/").last.map(String.init) ?? "?"
+        return "\(file):\(loc.line)"
+    }
+
     /// `FILE:LINE:COL`, or nil when the location is unknown.
     func describe(_ loc: SourceLocation) -> String? {
         guard loc.isKnown else { return nil }
