@@ -84,6 +84,10 @@
   (%make-parameter-procedure %current-output %set-current-output!
                              (lambda (p) (if (output-port? p) p (error "not an output port:" p)))))
 
+(define current-error-port
+  (%make-parameter-procedure %current-error %set-current-error!
+                             (lambda (p) (if (output-port? p) p (error "not an output port:" p)))))
+
 (define (call-with-output-string proc)
   (let ((port (open-output-string)))
     (proc port)

@@ -378,12 +378,26 @@
                     (error (string-append
                             "parallel-map: " (number->string (length sorted)) " of " (number->string n)
                             " elements failed; element " (number->string (car first)) ": "
-                            (if (error-object? (cdr first))
-                                (error-object-message (cdr first))
-                                (call-with-output-string (lambda (p) (write (cdr first) p)))))))))
+                            (%error-text (cdr first)))))))
           (%error-object-payload-set! e (vector->list (%group-results g)))
           (%error-object-locate! e site)
           (raise e)))))
+
+;; An error as the top level prints it: the message and its irritants
+;; (native errors already carry theirs in the message).
+(define (%error-text e)
+  (define (written x) (call-with-output-string (lambda (p) (write x p))))
+  (if (error-object? e)
+      (let* ((m (error-object-message e))
+             (irritants (error-object-irritants e))
+             (shown (map written irritants)))
+        (if (or (null? irritants)
+                (let ((last (list-ref shown (- (length shown) 1))))
+                  (and (>= (string-length m) (string-length last))
+                       (string=? last (substring m (- (string-length m) (string-length last)) (string-length m))))))
+            m
+            (apply string-append m (map (lambda (s) (string-append " " s)) shown))))
+      (written e)))
 
 (define (parallel-map-results e)
   (let ((p (and (error-object? e) (%error-object-payload e))))

@@ -88,15 +88,25 @@
 ;; Seconds, as a real, for measuring durations.
 (define (current-time) (/ (current-jiffy) (exact->inexact (jiffies-per-second))))
 
-(define %completion-thunks (make-parameter '()))
-;; Inside monitor-budget-usage: run THUNK when the task completes.
+(define %completion-thunks (make-parameter #f))
+;; Thunks to run when the next task completes (on-completion outside
+;; monitor-budget-usage, as the manual's own definition of it calls it).
+(define %next-completions '())
+;; Run THUNK when the task being monitored (else the next one executed) completes.
 (define (on-completion thunk)
+  (unless (procedure? thunk) (error "on-completion: not a procedure:" thunk))
   (let ((box (%completion-thunks)))
     (if (pair? box)
         (set-car! box (cons thunk (car box)))
-        (error "on-completion: only inside monitor-budget-usage"))))
-;; A task is a thunk (or a value, returned as is).
-(define (execute task) (if (procedure? task) (task) task))
+        (set! %next-completions (cons thunk %next-completions)))))
+;; A task is a thunk (or a value, returned as is); then the completion
+;; thunks registered for it run, in the order they were registered.
+(define (execute task)
+  (let ((waiting (reverse %next-completions)))
+    (set! %next-completions '())
+    (let ((result (if (procedure? task) (task) task)))
+      (for-each (lambda (t) (t)) waiting)
+      result)))
 
 ;; Runs TASK and prints what it spent: tokens, seconds, tokens per second.
 (define (monitor-budget-usage task)
@@ -141,6 +151,14 @@
   (set! %mode-rules '())
   (reduce-quality-to-medium!)
   (enable-caching!))
+;; Emergency: the cheaper sibling models, 150-token outputs, and the cache
+;; (`omega tokens mode emergency`).
+(define (emergency-mode!)
+  (set! %mode-rules '())
+  (reduce-quality-to-medium!)
+  (set! %mode-rules (filter (lambda (r) (not (eq? (cadr r) 'max-tokens))) %mode-rules))
+  (%add-mode-rule! 'emergency '(0 max-tokens 150))
+  (enable-caching!))
 (define (standard-mode!)
   (set! %mode-rules '())
   (disable-caching!)
@@ -180,7 +198,7 @@
 ;; Past tasks of the same kind, each an association list (task kind size
 ;; tokens usd seconds run); when both have a size, scaled-tokens is the
 ;; past spend scaled to this task's size.
-(define (find-similar-historical-tasks task)
+(define (%similar-history task)
   (let ((size (%task-size task)))
     (map (lambda (r)
            (let ((past-size (cdr (assq 'size r))))
@@ -188,6 +206,35 @@
                  (cons (cons 'scaled-tokens (exact (round (* (cdr (assq 'tokens r)) (/ size past-size))))) r)
                  r)))
          (%similar-tasks (%task-kind task)))))
+
+;; The history of tasks like TASK; with none, says so and runs TASK dry
+;; on the offline simulator (nothing charged, nothing recorded), whose
+;; spend stands in as the one record (source simulator). A task datum is
+;; run by the procedure its first word names, with the rest as arguments
+;; ((summarize 100 documents) → (summarize 100 'documents)); otherwise its
+;; text is one prompt.
+(define (find-similar-historical-tasks task)
+  (let ((history (%similar-history task)))
+    (if (pair? history)
+        history
+        (begin
+          (let ((p (current-error-port)))
+            (display "omega: note: no history of tasks like " p) (write task p)
+            (display "; forecasting from a dry run on the offline simulator (record real runs with with-task)" p)
+            (newline p))
+          (list (%dry-run-record task (lambda () (%run-task-datum task))))))))
+
+(define (%run-task-datum task)
+  (let ((proc (and (pair? task) (%global-procedure (car task)))))
+    (if (and proc (list? task))
+        (apply proc (cdr task))
+        (effect infer.op (%task-text task)))))
+
+(define (%dry-run-record task thunk)
+  (let ((spent #f) (start (current-time)))
+    (dynamic-wind %dry-run-begin thunk (lambda () (set! spent (%dry-run-end))))
+    (list (cons 'task (%task-text task)) (cons 'kind (%task-kind task)) (cons 'size (%task-size task))
+          (cons 'tokens spent) (cons 'usd 0) (cons 'seconds (- (current-time) start)) (cons 'source 'simulator))))
 
 ;; What a past task cost, in tokens (scaled to the asked size when it can be).
 (define (get-cost record)
@@ -201,10 +248,11 @@
 
 ;; The forecast and how it was made: forecast (mean × 1.5, whole tokens),
 ;; mean, std-dev, samples, source (history, or simulator: with no history,
-;; THUNK runs as a dry run on the offline simulator — nothing charged — and
-;; its spend stands in for the mean).
+;; THUNK — else the task itself, as find-similar-historical-tasks runs it —
+;; runs as a dry run on the offline simulator, nothing charged, and its
+;; spend stands in for the mean).
 (define (forecast-budget-details task . thunk)
-  (let ((similar (find-similar-historical-tasks task))
+  (let ((similar (%similar-history task))
         (safety-margin 1.5))
     (cond ((pair? similar)
            (let* ((costs (map get-cost similar)) (avg (average costs)))
@@ -220,7 +268,10 @@
                    (cons 'mean (exact->inexact spent)) (cons 'std-dev 0.) (cons 'samples 0)
                    (cons 'source 'simulator))))
           (else
-           (error "forecast-budget-needs: no history of tasks like this; record some with with-task, or give a thunk to forecast by a dry run:" task)))))
+           (let* ((record (car (find-similar-historical-tasks task))) (spent (get-cost record)))
+             (list (cons 'forecast (exact (ceiling (* spent safety-margin))))
+                   (cons 'mean (exact->inexact spent)) (cons 'std-dev 0.) (cons 'samples 0)
+                   (cons 'source 'simulator)))))))
 
 ;; (forecast-budget-needs '(summarize 100 documents) [THUNK]) → tokens.
 (define (forecast-budget-needs task . thunk)

@@ -128,7 +128,14 @@ struct ConfigShow: ParsableCommand {
             for e in try SettingSources.applyEnvironmentAndFlags(to: &policy, environment: env, budgetFlag: budget) {
                 set(e.key, e.value, e.source)
             }
-            defaultValue("budget.thresholds", "[70, 80, 90]")
+            // The thresholds the meter uses: a tracker-layout warning_threshold
+            // replaces the list, and is shown as what it became.
+            let used = "[" + policy.thresholds.map(String.init).joined(separator: ", ") + "]"
+            if !entries.contains(where: { $0.key == "budget.thresholds" && $0.source.hasPrefix("$") }),
+               let (_, place) = configuration.lookup("token_budget.warning_threshold") {
+                set("budget.thresholds", used, "\(place) (token_budget.warning_threshold)")
+            }
+            defaultValue("budget.thresholds", used)
             defaultValue("budget.emergency_percent", "110")
             defaultValue("budget.cache", "false")
             defaultValue("budget.time_zone", ConfigShow.quoted(TimeZone.current.identifier))

@@ -57,8 +57,11 @@ struct CountCommand: ParsableCommand {
 
     func run() throws {
         let counter = TokenCounter.shared
+        let prices: PriceTable
         do {
-            counter.models = try Configuration.load(path: config).modelEncodings()
+            let configuration = try Configuration.load(path: config)
+            counter.models = try configuration.modelEncodings()
+            prices = try configuration.prices()
         } catch {
             throw CLIError("\(error)")
         }
@@ -97,7 +100,9 @@ struct CountCommand: ParsableCommand {
                 var c = TokenCount(tokens: tokenIds.count, exact: true, encoding: spec.name, note: nil)
                 if !exactForModel, let m = chosenModel {
                     c.exact = false
-                    c.note = "\(m) has its own tokenizer; counted with \(spec.name)"
+                    c.note = prices.price(for: m) == nil
+                        ? "\(m) is not a model Omega knows\(prices.didYouMean(m)); counted with \(spec.name) as an estimate"
+                        : "\(m) has its own tokenizer; counted with \(spec.name)"
                 }
                 results.append(Counted(name: name, count: c, ids: ids ? tokenIds : nil))
             } else {

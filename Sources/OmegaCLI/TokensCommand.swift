@@ -7,7 +7,7 @@ struct TokensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokens",
         abstract: "Show token usage and manage budgets, from the ledger.",
-        subcommands: [TokensStatus.self, TokensBudget.self, TokensReset.self, TokensReport.self],
+        subcommands: [TokensStatus.self, TokensBudget.self, TokensMode.self, TokensReset.self, TokensReport.self],
         defaultSubcommand: TokensStatus.self
     )
 }
@@ -126,6 +126,32 @@ struct TokensBudget: ParsableCommand {
             : try TokensActions.amount(amountText, unit: unitValue)
         do {
             print(try TokensActions.setBudget(.init(kind: kind, name: name, unit: unitValue), amount: amount == 0 ? nil : amount, ledger: store))
+        } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+    }
+}
+
+struct TokensMode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mode",
+        abstract: "Show or set the mode every later run uses (kept in the ledger).",
+        discussion: TokensActions.modes.map { "\($0.name): \($0.does)" }.joined(separator: "\n")
+    )
+
+    @Argument(help: ArgumentHelp("economy, emergency or standard; none shows the mode.", valueName: "MODE"))
+    var mode: String?
+
+    @OptionGroup var options: LedgerOptions
+
+    func run() throws {
+        let (_, _, store) = try options.open()
+        do {
+            guard let mode else {
+                let current = try store.setting("mode") ?? "standard"
+                let does = TokensActions.modes.first { $0.name == current }?.does ?? ""
+                print("mode: \(current) — \(does)")
+                return
+            }
+            print(try TokensActions.setMode(mode, interp: nil, ledger: store))
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
     }
 }

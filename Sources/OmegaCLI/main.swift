@@ -108,6 +108,7 @@ struct OmegaCommand: ParsableCommand {
         do {
             let interp = try Interpreter(options: options)
             interp.commandLine = [file ?? "omega"] + arguments
+            if let note = try TokensActions.applyKeptMode(interp) { printError("omega: note: \(note)") }
             return .success(interp)
         } catch {
             printError("omega: failed to start: \(error)")

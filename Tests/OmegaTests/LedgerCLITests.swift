@@ -181,15 +181,49 @@ import Testing
         #expect(forecast.stdout.contains("(source . history)"))
     }
 
-    @Test func theManualsExamplesRunAsWritten() throws {
+    /// examples/manual holds chapter 48's code as printed, with only the two
+    /// helpers the manual leaves undefined (expensive-operation, sum).
+    @Test func theManualsCodeRunsAsPrinted() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
         let dir = packageRoot.appendingPathComponent("examples/manual")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".scm") }.sorted()
+        #expect(files.count == 7)
+        let seed = try String(contentsOfFile: packageRoot.appendingPathComponent("../shared/seeds").path + "/" +
+            (FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("../shared/seeds").path)
+                .first { $0.hasPrefix("004") } ?? "004"), encoding: .utf8)
+        var out: [String: (stdout: String, stderr: String)] = [:]
+        for f in files {
+            let text = try String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8)
+            // Each file holds its section's first code block word for word (the defines).
+            let define = text.components(separatedBy: "\n").first { $0.hasPrefix("(define (") && !$0.contains("(sum ") && !$0.contains("expensive-operation") } ?? "?"
+            #expect(seed.contains(define), "\(f): \(define) is not the manual's")
+            let r = try runOmega([dir.appendingPathComponent(f).path], environment: s.environment)
+            #expect(r.status == 0, "\(f): \(r.stderr)")
+            out[f] = (r.stdout, r.stderr)
+        }
+        #expect(out["48-3-allocation.scm"]?.stdout.hasPrefix("(50000 100000/3 50000/3)") == true)
+        #expect(out["48-5-monitoring.scm"]?.stdout.contains("(Budget used: ") == true)
+        #expect(out["48-5-monitoring.scm"]?.stdout.contains("tokens/sec)") == true)
+        #expect(out["48-6-emergency.scm"]?.stdout.hasPrefix("(emergency ") == true)
+        // With no history the forecast says so and comes from a dry run (nothing charged).
+        let forecast = out["48-7-forecasting.scm"]
+        #expect(forecast?.stderr.contains("no history of tasks like (summarize 100 documents); forecasting from a dry run") == true)
+        #expect(Double(forecast?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "").map { $0 > 0 } == true)
+        let ledger = try Ledger(path: s.ledger)
+        let calls = try ledger.calls(from: .distantPast, to: .distantFuture)
+        #expect(!calls.isEmpty && !calls.contains { $0.script.hasSuffix("48-7-forecasting.scm") }, "the dry run charged nothing")
+    }
+
+    @Test func theManualsExamplesRunAsWritten() throws {
+        let dir = packageRoot.appendingPathComponent("examples/budget")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("manual-") }.sorted()
         #expect(files.count == 8)
         var out: [String: String] = [:]
         for f in files {
             let r = try runOmega([dir.appendingPathComponent(f).path])
             #expect(r.status == 0, "\(f): \(r.stderr)")
-            out[f] = r.stdout
+            out[f.replacingOccurrences(of: "manual-", with: "")] = r.stdout
         }
         #expect(out["48-1-token-budgets.scm"]?.contains("stopped before overspending") == true)
         #expect(out["48-1-token-budgets.scm"]?.contains("Budget exceeded") == true)

@@ -1,9 +1,24 @@
-;; 48.2 Cost-aware execution: the prompt depends on the budget left.
-(define documents '("The quarterly report shows costs rising 4% while usage grew 9%."
-                    "The migration plan moves the ledger to a shared database next month."))
-(with-budget 30000
-  (lambda ()
-    (for-each (lambda (summary) (display (substring summary 0 (min 60 (string-length summary)))) (newline))
-              (adaptive-summarize documents (budget-remaining)))
-    (display (list "spent:" (budget-spent) "remaining:" (budget-remaining)))
-    (newline)))
+;; The manual's chapter 48.2, as printed.
+(define (adaptive-summarize documents remaining-budget)
+  (cond
+    ((> remaining-budget 50000)
+      ;; Plenty of budget: detailed summaries
+      (map (lambda (doc)
+             (effect infer.op (list "Detailed summary: " doc)))
+           documents))
+
+    ((> remaining-budget 10000)
+      ;; Moderate budget: brief summaries
+      (map (lambda (doc)
+             (effect infer.op (list "Brief summary (50 words): " doc)))
+           documents))
+
+    (else
+      ;; Low budget: titles only
+      (map (lambda (doc)
+             (effect infer.op (list "Title only: " doc)))
+           documents))))
+
+;; ---- using it ----
+(display (length (adaptive-summarize '("The quarterly report." "The migration plan.") 20000)))
+(newline)

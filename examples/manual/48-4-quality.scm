@@ -1,12 +1,25 @@
-;; 48.4 Quality against cost.
-(define text "Explain what a token budget is, in two sentences.")
-(define (models-used thunk)
-  (let ((models '()))
-    (with-tracking (lambda (tokens r) (set! models (cons (result-model r) models))) thunk)
-    (reverse models)))
-(for-each (lambda (case)
-            (display (list (car case) (cadr case) "→"
-                           (guard (e ((error-object? e) (error-object-message e)))
-                             (models-used (lambda () (generate-with-quality-target text (car case) (cadr case)))))))
-            (newline))
-          '((high 8000) (high 2000) (medium 3000) (medium 500) (low 100000)))
+;; The manual's chapter 48.4, as printed (single-pass and
+;; multi-pass-refinement are Omega's).
+(define (generate-with-quality-target text quality-level budget)
+  (case quality-level
+    ((high)
+      ;; Use expensive model, multiple passes
+      (if (>= budget 5000)
+          (multi-pass-refinement text 'gpt-4 3)
+          (error "Insufficient budget for high quality")))
+
+    ((medium)
+      ;; Single pass with good model
+      (if (>= budget 1000)
+          (single-pass text 'gpt-4)
+          (single-pass text 'gpt-3.5)))  ; Downgrade if needed
+
+    ((low)
+      ;; Fast model, no refinement
+      (single-pass text 'gpt-3.5))))
+
+;; ---- using it ----
+(display (string? (generate-with-quality-target "Explain token budgets." 'high 8000)))
+(display (string? (generate-with-quality-target "Explain token budgets." 'medium 500)))
+(display (string? (generate-with-quality-target "Explain token budgets." 'low 100)))
+(newline)

@@ -1,9 +1,23 @@
-;; 48.6 Emergency strategies: each mode changes the calls that follow.
-(define (call label)
-  (let ((r (effect int.op "Write the release notes." 'model "gpt-4o" 'max-tokens 900)))
-    (display (list label (current-mode) (result-model r) (result-output-tokens r) (result-backend r)))
-    (newline)))
-(emergency-mode 100000) (call "plenty of budget:")
-(emergency-mode 3000)   (call "under 5000:")
-(emergency-mode 500)    (call "under 1000:") (call "again (cached):")
-(emergency-mode 100000) (call "back to standard:")
+;; The manual's chapter 48.6, as printed (the modes it switches are Omega's).
+(define (emergency-mode remaining-budget)
+  (cond
+    ((< remaining-budget 1000)
+      ;; Critical: cache everything, use shortest prompts
+      (enable-aggressive-caching!)
+      (use-minimal-prompts!))
+
+    ((< remaining-budget 5000)
+      ;; Warning: reduce quality, increase caching
+      (reduce-quality-to-medium!)
+      (enable-caching!))
+
+    (else
+      ;; Normal operation
+      (standard-mode!))))
+
+;; ---- using it ----
+(emergency-mode 800)
+(display (list (current-mode) (result-output-tokens (effect int.op "Write the release notes." 'max-tokens 900))))
+(emergency-mode 100000)
+(display (list (current-mode)))
+(newline)

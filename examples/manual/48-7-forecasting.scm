@@ -1,14 +1,15 @@
-;; 48.7 Forecasting from the ledger's history of similar tasks.
-(define (summarize-documents n)
-  (lambda ()
-    (for-each (lambda (i) (effect infer.op (list "Summarise document " (number->string i)) 'max-tokens 120))
-              (iota n))))
+;; The manual's chapter 48.7, as printed (find-similar-historical-tasks,
+;; average, get-cost and standard-deviation are Omega's: with no history
+;; of similar tasks it says so and forecasts from a dry run).
+(define (forecast-budget-needs task)
+  (let* ((similar-tasks (find-similar-historical-tasks task))
+         (avg-cost (average (map get-cost similar-tasks)))
+         (std-dev (standard-deviation (map get-cost similar-tasks)))
+         (safety-margin 1.5))
+    (* avg-cost safety-margin)))  ; 50% safety margin
 
-;; No history yet: a dry run on the offline simulator (nothing charged).
-(display (forecast-budget-details '(summarize 100 documents) (summarize-documents 100))) (newline)
+(forecast-budget-needs '(summarize 100 documents))
 
-;; Record two real runs of smaller jobs; the forecast scales them to 100.
-(with-task '(summarize 10 documents) (summarize-documents 10))
-(with-task '(summarize 20 documents) (summarize-documents 20))
-(display (forecast-budget-needs '(summarize 100 documents))) (newline)   ; mean × 1.5
-(display (forecast-budget-details '(summarize 100 documents))) (newline)
+;; ---- the value, shown ----
+(display (forecast-budget-needs '(summarize 100 documents)))
+(newline)

@@ -58,6 +58,8 @@ public final class Interpreter {
     private var nextHandle = 0
     /// The port `display` and friends write to by default.
     var currentOutput: OutputPort!
+    /// `current-error-port`: standard error unless a program parameterizes it.
+    var currentError: OutputPort!
     /// The port `read-char` and friends read from by default.
     var currentInput: InputPort!
     /// Guards the recursive compiler and printer against the thread's stack.
@@ -97,6 +99,7 @@ public final class Interpreter {
         vm.gcStress = options.gcStress
         expander = Expander(interp: self)
         currentOutput = heap.register(OutputPort(target: options.output))
+        currentError = heap.register(OutputPort(target: .standardError))
         currentInput = heap.register(InputPort(standardInputNamed: "stdin"))
         heap.rootProviders.append { [unowned self] marker in self.traceRoots(&marker) }
         BaseLibrary.register(in: self)
@@ -116,6 +119,7 @@ public final class Interpreter {
         for v in handles.values { marker.mark(v) }
         for v in permanent { marker.mark(v) }
         marker.mark(object: currentOutput)
+        marker.mark(object: currentError)
         marker.mark(object: currentInput)
         vm.trace(&marker)
         expander.trace(&marker)

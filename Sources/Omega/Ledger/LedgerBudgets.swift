@@ -93,6 +93,27 @@ extension Ledger {
         }
     }
 
+    /// A setting kept for later runs (`mode`: economy, emergency or standard), or nil.
+    public func setting(_ key: String) throws -> String? {
+        try locked {
+            var value: String?
+            try db.query("SELECT value FROM settings WHERE key = ?", [.text(key)]) { value = $0.text(0) }
+            return value
+        }
+    }
+
+    /// Keeps (or with nil, removes) a setting for later runs.
+    public func setSetting(_ key: String, _ value: String?, at date: Date = Date()) throws {
+        try locked {
+            if let value {
+                _ = try db.run("INSERT OR REPLACE INTO settings(key, value, set_at) VALUES (?, ?, ?)",
+                               [.text(key), .text(value), .double(date.timeIntervalSince1970)])
+            } else {
+                _ = try db.run("DELETE FROM settings WHERE key = ?", [.text(key)])
+            }
+        }
+    }
+
     /// Every counter the ledger keeps (`total`, `day:…`, `agent:…`, `day:…/agent:…`).
     public func counterKeys() throws -> [String] {
         try flush()

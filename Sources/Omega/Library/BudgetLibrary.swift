@@ -229,6 +229,12 @@ enum BudgetLibrary: NativeLibrary {
             return schemeAmount(spent, .tokens, interp)
         }
         interp.define("%run-id") { interp in interp.makeString(interp.meter.runID) }
+        // The procedure a global symbol names, or #f (a task datum such as
+        // (summarize 100 documents) is run by the procedure it names).
+        interp.define("%global-procedure") { interp, name in
+            guard let sym = name.as(Symbol.self), let v = interp.global(sym.name), v.isProcedure else { return .false }
+            return v
+        }
     }
 
     // MARK: Conversions

@@ -86,11 +86,17 @@ enum OutputLibrary: NativeLibrary {
             try port(args, 1, i).write(String(Character(try Check.char(args[0]))))
             return .unspecified
         }
-        // current-output-port is a parameter (stdlib/20-syntax.scm) over these.
+        // current-output-port and current-error-port are parameters (stdlib/20-syntax.scm) over these.
         i.define("%current-output") { i in Value(object: i.currentOutput) }
         i.define("%set-current-output!") { i, p in
             guard let port = p.as(OutputPort.self) else { throw SchemeError.wrongType(p, expected: "an output port") }
             i.currentOutput = port
+            return .unspecified
+        }
+        i.define("%current-error") { i in Value(object: i.currentError) }
+        i.define("%set-current-error!") { i, p in
+            guard let port = p.as(OutputPort.self) else { throw SchemeError.wrongType(p, expected: "an output port") }
+            i.currentError = port
             return .unspecified
         }
         i.define("flush-output-port", min: 0, max: 1) { i, args in

@@ -14,17 +14,23 @@ enum EffectLibrary: NativeLibrary {
         interp.define("%effect-submit", min: 4, max: 4) { interp, args in
             var request = try makeRequest(interp, op: args[0], prompt: args[1], options: args[2])
             request.callSite = location(args[3])
+            // Errors name the user's call, not the library's plumbing.
+            func located(_ e: SchemeError) -> SchemeError {
+                var e = e
+                if !e.location.isKnown { e.location = request.callSite ?? .none }
+                return e
+            }
             do {
                 return .init(fixnum: try interp.effects.submit(request))
             } catch let e as SchemeError {
-                throw e
+                throw located(e)
             } catch let e as BudgetEmergencyStop {
-                throw fail(.budget, request.operation, e.message)
+                throw located(fail(.budget, request.operation, e.message))
             } catch {
                 // A refusal is returned, not raised: the Scheme side raises
                 // it continuably so a handler can approve the call.
                 if let condition = BudgetLibrary.condition(error, interp) { return condition }
-                throw fail(.error, request.operation, "\(error)")
+                throw located(fail(.error, request.operation, "\(error)"))
             }
         }
         interp.define("%effect-wait") { interp, tickets in

@@ -108,20 +108,21 @@ enum Check {
         throw SchemeError.wrongType(v, expected: "an exact integer", argument: arg)
     }
 
-    /// An index in `0..<count`.
+    /// An index from 0 to `count - 1`.
     static func index(_ v: Value, _ count: Int, _ arg: Int = 2) throws -> Int {
         let i = try int(v, arg)
         guard i >= 0 && i < count else {
-            throw SchemeError(.range, "argument \(arg): index out of range 0..<\(count), got ", irritants: [v])
+            let range = count == 0 ? "there are no elements" : "0 to \(count - 1)"
+            throw SchemeError(.range, "argument \(arg): index out of range (\(range)), got ", irritants: [v])
         }
         return i
     }
 
-    /// A position in `0...count` (for substring ends).
+    /// A position from 0 to `count` (for substring ends).
     static func position(_ v: Value, _ count: Int, _ arg: Int) throws -> Int {
         let i = try int(v, arg)
         guard i >= 0 && i <= count else {
-            throw SchemeError(.range, "argument \(arg): position out of range 0...\(count), got ", irritants: [v])
+            throw SchemeError(.range, "argument \(arg): position out of range (0 to \(count)), got ", irritants: [v])
         }
         return i
     }

@@ -65,8 +65,10 @@ public struct BudgetEmergencyStop: Error, CustomStringConvertible, Sendable {
 /// A call the meter cannot price under a money budget.
 public struct UnpricedModel: Error, CustomStringConvertible, Sendable {
     public var model: String
+    /// ` (did you mean gpt-4o?)` when a known name is near.
+    public var hint = ""
     public var description: String {
-        "no price for model \(model), so a money budget cannot be enforced: add it under [prices.models] in the configuration, or set budget.allow_unpriced = true to charge it as $0"
+        "no price for model \(model)\(hint), so a money budget cannot be enforced: add it under [prices.models] in the configuration, or set budget.allow_unpriced = true to charge it as $0"
     }
 }
 

@@ -314,7 +314,7 @@ public final class Meter: EffectMeter {
             let usage = TokenUsage(inputTokens: inputBound, outputTokens: request.maxTokens)
             worst.picodollars = (try? price.cost(of: usage).picodollars) ?? Int64.max / 4
         } else if !policy.allowUnpriced, scopes.contains(where: { $0.limits[.usd] != nil }) {
-            throw UnpricedModel(model: request.model)
+            throw UnpricedModel(model: request.model, hint: models.prices.didYouMean(request.model))
         }
 
         // With a ledger, scopes with a counter are checked and reserved in

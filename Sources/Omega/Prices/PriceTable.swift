@@ -146,6 +146,46 @@ public struct PriceTable: Sendable {
         return nil
     }
 
+    /// Known model names nearest to an unknown one (`gtp-4o` → `gpt-4o`), at
+    /// most `limit`, nearest first; empty when `model` has a price.
+    public func suggestions(for model: String, limit: Int = 3) -> [String] {
+        guard price(for: model) == nil else { return [] }
+        let wanted = Array(model.lowercased())
+        guard !wanted.isEmpty else { return [] }
+        let candidates = Set(entries.keys).union(aliases.keys)
+        var scored: [(name: String, distance: Int)] = []
+        for name in candidates {
+            let d = PriceTable.editDistance(wanted, Array(name), cap: 4)
+            if d <= max(2, wanted.count / 4) { scored.append((name, d)) }
+            else if name.hasPrefix(model.lowercased()) { scored.append((name, 3)) }
+        }
+        return scored.sorted { $0.distance != $1.distance ? $0.distance < $1.distance : $0.name < $1.name }
+            .prefix(limit).map(\.name)
+    }
+
+    /// Levenshtein distance, stopping early once every path exceeds `cap`.
+    static func editDistance(_ a: [Character], _ b: [Character], cap: Int) -> Int {
+        if abs(a.count - b.count) > cap { return cap + 1 }
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            var best = current[0]
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                best = min(best, current[j])
+            }
+            if best > cap { return cap + 1 }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
+    /// What to say about a model Omega has no price for: ` (did you mean gpt-4o?)`, or nothing.
+    public func didYouMean(_ model: String) -> String {
+        let s = suggestions(for: model)
+        return s.isEmpty ? "" : " (did you mean \(s.joined(separator: ", "))?)"
+    }
+
     /// The price of `model`, the default price if one was configured, or an
     /// error that says how to add one.
     public func requirePrice(for model: String) throws -> ModelPrice {

@@ -136,7 +136,7 @@ public struct UsageReport {
                 out.append("The \(noun)'s budget of \(Dashboard.grouped(limit)) is far above use (forecast \(Dashboard.grouped(report.forecastTokens)), previous \(Dashboard.grouped(report.previous.tokens))): a lower budget of about \(Dashboard.grouped(roundUp(suggested))) would catch a runaway sooner.")
             }
         } else if report.total.tokens > 0 {
-            out.append("No \(noun)ly budget is set: omega tokens budget --\(report.period.rawValue) \(roundUp(max(report.forecastTokens, report.previous.tokens) * 3 / 2)) would cap runaways at 1.5 × this pace.")
+            out.append("No \(report.period.rawValue) budget is set: omega tokens budget --\(report.period.rawValue) \(roundUp(max(report.forecastTokens, report.previous.tokens) * 3 / 2)) would cap runaways at 1.5 × this pace.")
         }
         return out
     }
@@ -168,7 +168,7 @@ public struct UsageReport {
         if let limit, let remaining, let percent {
             out += "Budget:    \(Dashboard.grouped(counted)) of \(Dashboard.grouped(limit)) tokens (\(String(format: "%.1f", percent))%), \(Dashboard.grouped(remaining)) remaining\n"
         } else {
-            out += "Budget:    no \(period.noun)ly token budget set\n"
+            out += "Budget:    no \(period.rawValue) token budget set\n"
         }
         if simulated.calls > 0 {
             out += includesSimulated

@@ -28,17 +28,10 @@ extension Repl {
                     print("\(target.label): \(amount.map { Dashboard.grouped($0) + " tokens" } ?? "no limit") (this session only: there is no ledger)")
                 }
             case "mode":
-                switch args.first {
-                case "economy":
-                    _ = try interp.evaluate("(economy-mode!)", sourceName: "<:tokens mode>")
-                    print("mode: economy — expensive models go to their cheaper siblings, outputs at most 500 tokens, answers cached")
-                case "standard":
-                    _ = try interp.evaluate("(standard-mode!)", sourceName: "<:tokens mode>")
-                    print("mode: standard")
-                case nil:
+                if let name = args.first {
+                    print(try TokensActions.setMode(name, interp: interp, ledger: interp.meter.ledger))
+                } else {
                     print("mode: \(interp.meter.mode)")
-                default:
-                    print("usage: :tokens mode economy|standard")
                 }
             case "reset":
                 guard let ledger = interp.meter.ledger else { print("no ledger (--ledger none): nothing to reset"); return }
@@ -73,7 +66,7 @@ extension Repl {
                                                   period: period, by: dimension)
                 print(report.renderText(), terminator: "")
             default:
-                print("usage: :tokens status | budget WORKFLOW N | mode economy|standard | reset [total|day|week|month|all] [agent|workflow|model NAME] | report [daily|weekly|monthly] [by …]")
+                print("usage: :tokens status | budget WORKFLOW N | mode economy|emergency|standard | reset [total|day|week|month|all] [agent|workflow|model NAME] | report [daily|weekly|monthly] [by …]")
             }
         } catch {
             print("error: \(error)")
