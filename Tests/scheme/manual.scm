@@ -44,7 +44,17 @@
      (parameterize ((current-output-port port))
        (test "done" (monitor-budget-usage (lambda () (effect infer.op "task" 'max-tokens 30) "done")))))))
 (test #t (and (string-contains report "Budget used:") (string-contains report "tokens/sec") #t))
-(test-error (on-completion (lambda () 1)))
+;; Outside monitor-budget-usage (as the manual's own definition calls it),
+;; the thunk runs when the next task executed completes.
+(define completed '())
+(on-completion (lambda () (set! completed (cons 'first completed))))
+(on-completion (lambda () (set! completed (cons 'second completed))))
+(test '() completed)
+(test 42 (execute (lambda () 42)))
+(test '(second first) completed)
+(test 7 (execute 7))
+(test '(second first) completed)
+(test-error (on-completion 5))
 (test #t (real? (current-time)))
 
 ;; 48.6 emergency-mode: each mode changes later calls.
@@ -82,7 +92,14 @@
 (test 'simulator (cdr (assq 'source dry)))
 (test spent-before (budget-spent))
 (test (exact (ceiling (* 1.5 (cdr (assq 'mean dry))))) (cdr (assq 'forecast dry)))
-(test-error (forecast-budget-needs '(translate 5 pages)))
+;; No history: a dry run of the task stands in (its procedure, when the
+;; first word names one; else its text as one prompt), nothing charged.
+(define spent-before-dry (budget-spent))
+(test #t (> (forecast-budget-needs '(translate 5 pages)) 0))
+(test 'simulator (cdr (assq 'source (car (find-similar-historical-tasks '(translate 5 pages))))))
+(define (shout n what) (effect infer.op (list "Shout " what) 'max-tokens (* n 10)) 'shouted)
+(test #t (<= (get-cost (car (find-similar-historical-tasks '(shout 3 loudly)))) (+ 30 40)))
+(test spent-before-dry (budget-spent))
 (define t10 (let ((b (budget-spent))) (with-task '(summarize 10 documents) (summarize-docs 10)) (- (budget-spent) b)))
 (define t20 (let ((b (budget-spent))) (with-task '(summarize 20 documents) (summarize-docs 20)) (- (budget-spent) b)))
 (test 2 (length (find-similar-historical-tasks '(summarize 40 documents))))
