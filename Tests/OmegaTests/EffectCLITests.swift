@@ -52,7 +52,7 @@ import Testing
         for map in ["map", "parallel-map"] {
             let r = try runOmega(["-e", body.replacingOccurrences(of: "MAP", with: map)])
             #expect(r.status == 3, "\(map): \(r.stderr)")
-            #expect(r.stderr.contains("omega: stopped by a budget: budget scope #1 would exceed its limit of 1500 tokens"), "\(map): \(r.stderr)")
+            #expect(r.stderr.contains("omega: stopped by a budget: budget <-e>:1 would exceed its limit of 1500 tokens"), "\(map): \(r.stderr)")
         }
     }
 

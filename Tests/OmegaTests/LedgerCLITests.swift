@@ -319,7 +319,7 @@ import Testing
     @Test func theBudgetTourRuns() throws {
         let r = try runOmega(["--ledger", "none", packageRoot.appendingPathComponent("examples/budget/tour.scm").path])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("refused: \"budget scope"))
+        #expect(r.stdout.contains("refused: \"budget tour.scm:"))
         #expect(r.stdout.contains("approved: "))
         #expect(r.stdout.contains("(\"gpt-4o-mini\""), "degradation switched the model")
     }

@@ -176,7 +176,7 @@ import Testing
         try t.type("(with-budget 5 (lambda () (effect infer.op \"hi\")))")
         _ = try t.waitFor("approve>")
         try t.type("n")
-        #expect(try t.waitFor("error: stopped by a budget").contains("error: stopped by a budget: budget scope"))
+        #expect(try t.waitFor("error: stopped by a budget").contains("error: stopped by a budget: budget <repl>:1"))
         try t.type("(+ 40 2)")
         #expect(try t.waitFor("=> 42").contains("=> 42"))
     }

@@ -40,6 +40,61 @@ import Testing
         #expect(usage.status == 2)
     }
 
+    /// Seed 002's per-agent limit across runs: two runs of a script spend at
+    /// most the limit between them; status shows the agent's total; a reset
+    /// of the agent says what it held and lets the next run through.
+    @Test func anAgentLimitAddsUpAcrossRunsOfAScript() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let config = try s.write("c.toml", """
+            [token_budget]
+            warning_threshold = 80
+            [token_budget.per_agent_limits]
+            code-reviewer = 3000
+            [budget.models."gpt-4o"]
+            daily = 100000
+            """)
+        let script = try s.write("review.scm", """
+            (define (review n)
+              (with-agent "code-reviewer"
+                (lambda ()
+                  (guard (e ((budget-exceeded? e) (display "refused after ") (display n) (newline) n))
+                    (let loop ((i 0))
+                      (if (< i 12)
+                          (begin (effect infer.op (list "Review change " i) 'model "gpt-4o" 'max-tokens 200)
+                                 (loop (+ i 1)))
+                          i))))))
+            (review 0)
+            """)
+        let first = try runOmega(["--config", config, script], environment: s.environment)
+        let second = try runOmega(["--config", config, script], environment: s.environment)
+        #expect(first.status == 0 && second.status == 0, "\(first.stderr)\(second.stderr)")
+        #expect(second.stdout.contains("refused"), "the second run is refused where the first left off")
+        let ledger = try Ledger(path: s.ledger)
+        let spent = try ledger.calls(from: .distantPast, to: .distantFuture).filter { $0.agent == "code-reviewer" }
+            .reduce(Int64(0)) { $0 + $1.charged.tokens }
+        #expect(spent > 1500 && spent <= 3000, "two runs spent \(spent) against 3000")
+
+        let status = try runOmega(["tokens", "status", "--config", config], environment: s.environment)
+        #expect(status.stdout.contains("By Agent (since the last reset):"), "\(status.stdout)")
+        #expect(status.stdout.contains("code-reviewer") && status.stdout.contains("\(Dashboard.grouped(spent)) of 3,000"), "\(status.stdout)")
+        let json = try runOmega(["tokens", "status", "--config", config, "--json"], environment: s.environment)
+        let board = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let agent = (board?["agents"] as? [[String: Any]])?.first
+        #expect(agent?["agent"] as? String == "code-reviewer" && (agent?["used_tokens"] as? Int).map(Int64.init) == spent)
+        #expect(agent?["limit_tokens"] as? Int == 3000)
+
+        let reset = try runOmega(["tokens", "reset", "--agent", "code-reviewer", "--yes", "--config", config], environment: s.environment)
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(reset.stdout.contains("agent code-reviewer: count started again (it held \(Dashboard.grouped(spent)) tokens"), "\(reset.stdout)")
+        let third = try runOmega(["--config", config, script], environment: s.environment)
+        #expect(third.status == 0 && !third.stdout.contains("refused after 0"), "\(third.stdout)")
+        // The model's daily budget counted all three runs.
+        let all = try ledger.calls(from: .distantPast, to: .distantFuture).reduce(Int64(0)) { $0 + $1.charged.tokens }
+        let day = CalendarWindows(timeZone: .current).key(.day, at: Date())
+        #expect(try ledger.windowTotal("day:\(day)/model:gpt-4o").tokens == all)
+    }
+
     @Test func resetStartsTheDaysCountAgainButKeepsTheCalls() throws {
         let s = try Scratch()
         defer { s.cleanUp() }
