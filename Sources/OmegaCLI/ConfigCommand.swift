@@ -111,10 +111,11 @@ struct ConfigShow: ParsableCommand {
                 let store = try Ledger(path: path)
                 for o in try store.budgetOverrides() {
                     let key: String
+                    let within = o.window.map { "\($0.adjective)." } ?? ""
                     switch o.kind {
-                    case .workflow: key = "budget.workflows.\(o.name).\(o.unit.rawValue)"
-                    case .agent: key = "budget.agents.\(o.name).\(o.unit.rawValue)"
-                    case .model: key = "budget.models.\(o.name).\(o.unit.rawValue)"
+                    case .workflow: key = "budget.workflows.\(o.name).\(within)\(o.unit.rawValue)"
+                    case .agent: key = "budget.agents.\(o.name).\(within)\(o.unit.rawValue)"
+                    case .model: key = "budget.models.\(o.name).\(within)\(o.unit.rawValue)"
                     case .day: key = "budget.daily.\(o.unit.rawValue)"
                     case .week: key = "budget.weekly.\(o.unit.rawValue)"
                     case .month: key = "budget.monthly.\(o.unit.rawValue)"

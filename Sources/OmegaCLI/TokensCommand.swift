@@ -74,6 +74,8 @@ struct TokensBudget: ParsableCommand {
             omega tokens budget --model gpt-4o 1m      a model
             omega tokens budget --daily 1000000        the calendar day (also --weekly, --monthly)
             omega tokens budget --daily --unit usd 5   five dollars a day
+            omega tokens budget --total 5m             everything since the last reset (seed 002's total_budget)
+            omega tokens budget --model gpt-4o --daily 100k   a model's (agent's, workflow's) budget per day
             omega tokens budget sprint none            remove it (the configuration's limit applies again)
             """
     )
@@ -81,28 +83,35 @@ struct TokensBudget: ParsableCommand {
     @Argument(help: ArgumentHelp("The workflow (or agent, model with --agent, --model), then the amount; 'none' removes.", valueName: "NAME N"))
     var words: [String] = []
 
+    @Flag(help: "The total since the last reset (no NAME).") var total = false
     @Flag(help: "NAME is an agent.") var agent = false
     @Flag(help: "NAME is a model.") var model = false
-    @Flag(help: "The budget of each calendar day (no NAME).") var daily = false
-    @Flag(help: "The budget of each ISO week (no NAME).") var weekly = false
-    @Flag(help: "The budget of each month (no NAME).") var monthly = false
+    @Flag(help: "The budget of each calendar day (with a NAME: that name's, per day).") var daily = false
+    @Flag(help: "The budget of each ISO week (with a NAME: that name's, per week).") var weekly = false
+    @Flag(help: "The budget of each month (with a NAME: that name's, per month).") var monthly = false
 
     @Option(help: ArgumentHelp("tokens (default), input-tokens, output-tokens, usd or calls.", valueName: "UNIT"))
     var unit = "tokens"
 
     @OptionGroup var options: LedgerOptions
 
+    /// The window flag given, if any.
+    var window: BudgetScope.Kind? { daily ? .day : weekly ? .week : monthly ? .month : nil }
+
+    /// Whether the words name a workflow, agent or model (not a bare window or the total).
+    var named: Bool { agent || model || (!total && words.count == 2) }
+
     func validate() throws {
-        if [agent, model, daily, weekly, monthly].filter({ $0 }).count > 1 {
-            throw ValidationError("choose one of --agent, --model, --daily, --weekly, --monthly")
-        }
+        if [agent, model, total].filter({ $0 }).count > 1 { throw ValidationError("choose one of --agent, --model, --total") }
+        if [daily, weekly, monthly].filter({ $0 }).count > 1 { throw ValidationError("choose one of --daily, --weekly, --monthly") }
+        if total && window != nil { throw ValidationError("the total has no window: give --total or a window, not both") }
         guard let u = BudgetUnit.named(unit), u != .seconds else {
             throw ValidationError("unknown unit '\(unit)' (tokens, input-tokens, output-tokens, usd, calls)")
         }
-        let window = daily || weekly || monthly
-        if !words.isEmpty && words.count != (window ? 1 : 2) {
-            throw ValidationError(window ? "give the amount only: omega tokens budget --\(daily ? "daily" : weekly ? "weekly" : "monthly") N"
-                                         : "give a name and an amount: omega tokens budget NAME N")
+        let bare = total || (window != nil && !agent && !model && words.count <= 1)
+        if !words.isEmpty && words.count != (bare ? 1 : 2) {
+            throw ValidationError(bare ? "give the amount only: omega tokens budget --\(total ? "total" : window?.adjective ?? "daily") N"
+                                       : "give a name and an amount: omega tokens budget NAME N")
         }
     }
 
@@ -112,20 +121,22 @@ struct TokensBudget: ParsableCommand {
             let overrides = try store.budgetOverrides()
             if overrides.isEmpty { print("no budgets set from the command line (the configuration's apply; omega config show lists them)") }
             for o in overrides {
-                let target = TokensActions.BudgetTarget(kind: o.kind, name: o.name, unit: o.unit)
+                let target = TokensActions.BudgetTarget(kind: o.kind, name: o.name, window: o.window, unit: o.unit)
                 let amount = o.unit == .tokens ? Dashboard.grouped(o.amount) + " tokens" : o.unit.format(o.amount)
                 print("\(target.label): \(amount)  (set \(ISO8601DateFormatter().string(from: o.setAt)))")
             }
             return
         }
-        let kind: BudgetScope.Kind = daily ? .day : weekly ? .week : monthly ? .month : agent ? .agent : model ? .model : .workflow
-        let name = kind == .day || kind == .week || kind == .month ? "" : words[0]
+        let nameKind: BudgetScope.Kind = agent ? .agent : model ? .model : .workflow
+        let kind: BudgetScope.Kind = total ? .total : named ? nameKind : (window ?? .workflow)
+        let name = kind.isNamed ? words[0] : ""
         let unitValue = BudgetUnit.named(unit) ?? .tokens
         let amountText = words.last ?? ""
         let amount: Int64? = ["none", "off", "remove"].contains(amountText.lowercased()) ? nil
             : try TokensActions.amount(amountText, unit: unitValue)
         do {
-            print(try TokensActions.setBudget(.init(kind: kind, name: name, unit: unitValue), amount: amount == 0 ? nil : amount, ledger: store))
+            let target = TokensActions.BudgetTarget(kind: kind, name: name, window: kind.isNamed ? window : nil, unit: unitValue)
+            print(try TokensActions.setBudget(target, amount: amount == 0 ? nil : amount, ledger: store))
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
     }
 }

@@ -95,6 +95,29 @@ import Testing
         #expect(try ledger.windowTotal("day:\(day)/model:gpt-4o").tokens == all)
     }
 
+    @Test func aModelsDailyBudgetAndTheTotalCanBeSetFromTheCommandLine() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let daily = try runOmega(["tokens", "budget", "--model", "gpt-4o", "--daily", "400"], environment: s.environment)
+        #expect(daily.stdout.contains("model gpt-4o's daily budget: 400 tokens"), "\(daily.stdout)\(daily.stderr)")
+        let total = try runOmega(["tokens", "budget", "--total", "5k"], environment: s.environment)
+        #expect(total.stdout.contains("total budget: 5,000 tokens"))
+        let call = "(effect infer.op \"hello there\" 'model \"gpt-4o\" 'max-tokens 150)"
+        var refusal: String?
+        for _ in 0..<8 where refusal == nil {
+            let r = try run(s, call)
+            if r.status == 3 { refusal = r.stderr } else { #expect(r.status == 0, "\(r.stderr)") }
+        }
+        #expect(refusal?.contains("model gpt-4o's daily budget") == true, "\(refusal ?? "never refused")")
+        let ledger = try Ledger(path: s.ledger)
+        let spent = try ledger.calls(from: .distantPast, to: .distantFuture).filter { $0.model == "gpt-4o" }
+            .reduce(Int64(0)) { $0 + $1.charged.tokens }
+        #expect(spent > 0 && spent <= 400, "runs spent \(spent) against the model's 400 a day")
+        #expect(try run(s, "(effect infer.op \"hello there\" 'model \"gpt-4o-mini\" 'max-tokens 150)").status == 0)
+        let both = try runOmega(["tokens", "budget", "--total", "--daily", "5"], environment: s.environment)
+        #expect(both.status == 2 && both.stderr.contains("the total has no window"))
+    }
+
     @Test func resetStartsTheDaysCountAgainButKeepsTheCalls() throws {
         let s = try Scratch()
         defer { s.cleanUp() }
