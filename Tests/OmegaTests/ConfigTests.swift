@@ -75,6 +75,42 @@ import Testing
         #expect(c.lookup("budget.workflows.sprint.tokens")?.place == "/tmp/token_budgets.yaml:10")
     }
 
+    /// Seed 000's per-model daily and monthly budgets, per-agent windows and
+    /// the total, in the seed 001 YAML layout.
+    @Test func yamlLimitsMayHaveWindowsAndATotal() throws {
+        let c = try Configuration(text: """
+            budgets:
+              global:
+                total_limit: 5000000
+                alert_threshold: 75%
+              per_model:
+                gpt-4o: {daily: 100000, monthly: 2000000}
+                claude-haiku: 300000
+              per_agent:
+                code-reviewer: {tokens: 100000, weekly: {usd: 2.50}}
+            alerts:
+              channels:
+                - {type: email, threshold: 100%, to: admin@company.com}
+            """, file: URL(fileURLWithPath: "/tmp/w.yaml"))
+        let p = try c.budgetPolicy()
+        #expect(p.total == [.tokens: 5_000_000] && p.thresholds == [75])
+        #expect(p.periodic[.day]?[.model]?["gpt-4o"] == [.tokens: 100_000])
+        #expect(p.periodic[.month]?[.model]?["gpt-4o"] == [.tokens: 2_000_000])
+        #expect(p.models["gpt-4o"] == nil && p.models["claude-haiku"] == [.tokens: 300_000])
+        #expect(p.agents["code-reviewer"] == [.tokens: 100_000])
+        #expect(p.periodic[.week]?[.agent]?["code-reviewer"] == [.usd: 2_500_000_000_000])
+        #expect(p.alerts.channels.contains { $0.channel == .email(to: "admin@company.com", sendmail: "sendmail -t") && $0.threshold == 100 })
+        let bad = try Configuration(text: "budgets:\n  per_model:\n    gpt-4o: {dayly: 5}\n", file: URL(fileURLWithPath: "/tmp/b.yaml"))
+        do {
+            _ = try bad.budgetPolicy()
+            Issue.record("dayly accepted")
+        } catch {
+            #expect("\(error)".contains("budget.models.gpt-4o.dayly: unknown budget unit or window"), "\(error)")
+        }
+        let toml = try Configuration(text: "[budget.models.\"gpt-4o\"]\ndaily = { seconds = 5 }\n", file: URL(fileURLWithPath: "/tmp/c.toml"))
+        #expect(throws: ConfigError.self) { try toml.budgetPolicy() }
+    }
+
     @Test func yamlMistakesNameFileLineAndKey() throws {
         let file = URL(fileURLWithPath: "/tmp/b.yaml")
         func problem(_ text: String) -> String {
