@@ -655,10 +655,8 @@ enum LedgerSchema {
         // reset (total, per model, agent, workflow) and of each of those in
         // each calendar window, kept in window_totals beside the windows and
         // filled from the calls already recorded; reservations list the
-        // counters they hold; the model a server said answered; settings that
-        // outlive a run (the mode of `omega tokens mode`).
+        // counters they hold; the model a server said answered.
         """
-        CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, set_at REAL NOT NULL);
         ALTER TABLE reservations ADD COLUMN counters TEXT NOT NULL DEFAULT '';
         ALTER TABLE calls ADD COLUMN served_model TEXT;
         INSERT OR REPLACE INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls)
@@ -675,6 +673,10 @@ enum LedgerSchema {
                 """
             }.joined()
         }.joined(),
+        // 7: settings that outlive a run (the mode of `omega tokens mode`).
+        """
+        CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, set_at REAL NOT NULL);
+        """,
     ]
 
     /// Runs the migrations not yet run, each in its own write transaction
