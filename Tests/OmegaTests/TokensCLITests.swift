@@ -118,6 +118,24 @@ import Testing
         #expect(both.status == 2 && both.stderr.contains("the total has no window"))
     }
 
+    /// A model without a price costs "unknown" in reports, never $0; under
+    /// a money budget it is an error that suggests the nearest known names.
+    @Test func anUnpricedModelIsNeverAFreeCall() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        #expect(try run(s, "(effect infer.op \"hello\" 'model \"gtp-4o\" 'max-tokens 20)").status == 0)
+        let text = try runOmega(["tokens", "report", "--simulated"], environment: s.environment)
+        #expect(text.stdout.contains("unpriced") && text.stdout.contains("Unpriced:  1 call to models without a price"), "\(text.stdout)")
+        let json = try runOmega(["tokens", "report", "--simulated", "--json"], environment: s.environment)
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["total"] as? [String: Any])?["unpriced_calls"] as? Int == 1)
+        let money = try run(s, "(with-budget (budget 'usd 1) (lambda () (effect infer.op \"hello\" 'model \"gtp-4o\")))")
+        #expect(money.status == 1 && money.stderr.contains("no price for model gtp-4o (did you mean gpt-4o"), "\(money.stderr)")
+        #expect(money.stderr.hasPrefix("<-e>:1:") || money.stderr.contains("\n<-e>:1:"), "the error names the user's call: \(money.stderr)")
+        let count = try runOmega(["count", "--model", "gtp-4o"], stdin: "hello", environment: s.environment)
+        #expect(count.stderr.contains("gtp-4o is not a model Omega knows (did you mean gpt-4o"), "\(count.stderr)")
+    }
+
     @Test func resetStartsTheDaysCountAgainButKeepsTheCalls() throws {
         let s = try Scratch()
         defer { s.cleanUp() }

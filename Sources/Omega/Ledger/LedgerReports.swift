@@ -45,6 +45,9 @@ extension Ledger {
         public var usage: TokenUsage
         /// What the meter charged.
         public var charged: Amounts
+        /// Calls a provider answered for a model without a price: their cost
+        /// is unknown, not zero.
+        public var unpricedCalls: Int64 = 0
     }
 
     /// The columns calls can be grouped by.
@@ -57,7 +60,8 @@ extension Ledger {
         for c in columns where !Ledger.groupColumns.contains(c) { throw LedgerError("cannot group calls by '\(c)'") }
         try flush()
         let sums = ["SUM(input_tokens)", "SUM(output_tokens)", "SUM(cached_tokens)", "SUM(cache_write_tokens)",
-                    "SUM(reasoning_tokens)", "SUM(charged_input)", "SUM(charged_output)", "SUM(charged_pd)", "COUNT(*)"]
+                    "SUM(reasoning_tokens)", "SUM(charged_input)", "SUM(charged_output)", "SUM(charged_pd)", "COUNT(*)",
+                    "SUM(CASE WHEN cost_pd IS NULL AND cache_hit = 0 AND outcome = 'ok' THEN 1 ELSE 0 END)"]
         let select = (columns + sums).joined(separator: ", ")
         let group = columns.isEmpty ? "" : "GROUP BY " + columns.joined(separator: ", ")
         return try locked {
@@ -72,7 +76,8 @@ extension Ledger {
                     keys: (0..<n).map { r.text($0) },
                     usage: TokenUsage(inputTokens: Int(r.int(n)), outputTokens: Int(r.int(n + 1)), cacheReadTokens: Int(r.int(n + 2)),
                                       cacheWriteTokens: Int(r.int(n + 3)), reasoningTokens: Int(r.int(n + 4))),
-                    charged: Amounts(inputTokens: r.int(n + 5), outputTokens: r.int(n + 6), picodollars: r.int(n + 7), calls: r.int(n + 8))))
+                    charged: Amounts(inputTokens: r.int(n + 5), outputTokens: r.int(n + 6), picodollars: r.int(n + 7), calls: r.int(n + 8)),
+                    unpricedCalls: r.int(n + 9)))
             }
             return result.filter { $0.charged.calls > 0 }
         }

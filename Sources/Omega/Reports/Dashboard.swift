@@ -30,6 +30,8 @@ public struct Dashboard {
     public var cost: Money
     /// Today's calls answered by the offline simulator: dry runs, not spending.
     public var simulatedCalls: Int64 = 0
+    /// Today's calls to models without a price: cost unknown, not zero.
+    public var unpricedCalls: Int64 = 0
     public var simulatedTokens: Int64 = 0
 
     /// Builds the dashboard of the window that holds `now` from the ledger.
@@ -86,6 +88,7 @@ public struct Dashboard {
                                           limit: policy.total[.tokens], detail: ""),
                               workflow: workflow, agents: agents, models: models, cost: cost)
         board.simulatedCalls = simulated.calls
+        board.unpricedCalls = byModel.reduce(0) { $0 + $1.unpricedCalls }
         board.simulatedTokens = simulated.tokens
         return board
     }
@@ -112,6 +115,7 @@ public struct Dashboard {
             },
             "cost_today_usd": cost.description.replacingOccurrences(of: "$", with: ""),
             "simulated_today": ["calls": simulatedCalls, "tokens": simulatedTokens],
+            "unpriced_calls_today": unpricedCalls,
         ]
         object["weekly"] = weekly.map(line) ?? NSNull()
         object["monthly"] = monthly.map(line) ?? NSNull()
@@ -189,6 +193,9 @@ public struct Dashboard {
         }
         rows.append("")
         rows.append("  Cost today: \(cost)   (\(day))")
+        if unpricedCalls > 0 {
+            rows.append("    + \(Dashboard.grouped(unpricedCalls)) call\(unpricedCalls == 1 ? "" : "s") to unpriced models (cost unknown)")
+        }
         if simulatedCalls > 0 {
             rows.append("  Simulated today: \(Dashboard.grouped(simulatedCalls)) calls, \(Dashboard.grouped(simulatedTokens)) tokens")
             rows.append("    (dry runs: no cost; the budgets above count them)")

@@ -23,7 +23,14 @@ public struct UsageReport {
         public var inputTokens: Int64
         public var outputTokens: Int64
         public var cost: Money
+        /// Calls to models without a price (their cost is unknown, not zero).
+        public var unpricedCalls: Int64 = 0
         public var tokens: Int64 { inputTokens + outputTokens }
+        /// `$0.0042`, `$0.0042 + 3 unpriced`, `unpriced`.
+        public var costText: String {
+            guard unpricedCalls > 0 else { return cost.description }
+            return calls == unpricedCalls ? "unpriced" : "\(cost) + \(unpricedCalls) unpriced"
+        }
     }
 
     public var period: Period
@@ -71,9 +78,14 @@ public struct UsageReport {
         }
         // Sums by SQLite: a month of a busy ledger is not read call by call.
         let rows = try ledger.usageSums(from: interval.start, to: interval.end, by: [dimension.rawValue], backends: backends)
-            .map { row($0.keys.first.flatMap { $0 } ?? "(none)", $0.charged) }
+            .map { sum -> Row in
+                var r = row(sum.keys.first.flatMap { $0 } ?? "(none)", sum.charged)
+                r.unpricedCalls = sum.unpricedCalls
+                return r
+            }
             .sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : $0.key < $1.key }
-        let total = row("total", try ledger.totals(from: interval.start, to: interval.end, backends: backends))
+        var total = row("total", try ledger.totals(from: interval.start, to: interval.end, backends: backends))
+        total.unpricedCalls = rows.reduce(0) { $0 + $1.unpricedCalls }
         let previous = row("total", try ledger.totals(from: before.start, to: before.end, backends: backends))
         let simulated = row("simulated", try ledger.totals(from: interval.start, to: interval.end, backends: .simulated))
         let counted = try ledger.windowTotal("\(period.kind.rawValue):\(key)").tokens
@@ -158,17 +170,21 @@ public struct UsageReport {
         for r in rows {
             let share = total.tokens > 0 ? String(format: "%.1f%%", Double(r.tokens) / Double(total.tokens) * 100) : "-"
             table.append([r.key, Dashboard.grouped(r.calls), Dashboard.grouped(r.inputTokens), Dashboard.grouped(r.outputTokens),
-                          Dashboard.grouped(r.tokens), share, r.cost.description])
+                          Dashboard.grouped(r.tokens), share, r.costText])
         }
         table.append(["Total", Dashboard.grouped(total.calls), Dashboard.grouped(total.inputTokens),
                       Dashboard.grouped(total.outputTokens), Dashboard.grouped(total.tokens), total.tokens > 0 ? "100%" : "-",
-                      total.cost.description])
+                      total.costText])
         if rows.isEmpty { out += "  no calls this \(period.noun)\n" } else { out += UsageReport.table(table) }
         out += "\n"
         if let limit, let remaining, let percent {
             out += "Budget:    \(Dashboard.grouped(counted)) of \(Dashboard.grouped(limit)) tokens (\(String(format: "%.1f", percent))%), \(Dashboard.grouped(remaining)) remaining\n"
         } else {
             out += "Budget:    no \(period.rawValue) token budget set\n"
+        }
+        if total.unpricedCalls > 0 {
+            let n = total.unpricedCalls
+            out += "Unpriced:  \(Dashboard.grouped(n)) call\(n == 1 ? "" : "s") to models without a price: their cost is unknown, not $0 (add them under [prices.models])\n"
         }
         if simulated.calls > 0 {
             out += includesSimulated
@@ -218,7 +234,8 @@ public struct UsageReport {
     public func renderJSON() -> String {
         func row(_ r: Row) -> [String: Any] {
             ["key": r.key, "calls": r.calls, "input_tokens": r.inputTokens, "output_tokens": r.outputTokens,
-             "tokens": r.tokens, "cost_usd": r.cost.description.replacingOccurrences(of: "$", with: "")]
+             "tokens": r.tokens, "cost_usd": r.cost.description.replacingOccurrences(of: "$", with: ""),
+             "unpriced_calls": r.unpricedCalls]
         }
         var object: [String: Any] = [
             "period": period.rawValue, "window": window, "by": dimension.rawValue,
