@@ -210,6 +210,14 @@ import Testing
         let screen = try t.waitFor("=> (after")
         #expect(screen.contains("=> (after 1 #t)"), "\(screen)")
         #expect(!screen.contains("863"), "no dead scope charged")
+        // Left through a continuation, and re-entered from a later line.
+        try t.type("(define k #f)")
+        try t.type("(with-budget 60 (lambda () (call/cc (lambda (c) (set! k c))) (length (budget-status))))")
+        #expect(try t.waitFor("=> 2").contains("=> 2"))
+        try t.type("(let ((c k)) (set! k #f) (if c (c 0) 'none))")
+        try t.type("(list 'gone (length (budget-status)))")
+        let after = try t.waitFor("=> (gone")
+        #expect(after.contains("=> (gone 1)"), "\(after)")
     }
 
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
