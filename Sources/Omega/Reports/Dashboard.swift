@@ -184,7 +184,7 @@ public struct Dashboard {
 
         if models.isEmpty { rows.append("    no calls today") }
         let total = max(1, models.reduce(0) { $0 + $1.used })
-        let nameWidth = min(22, models.map(\.label.count).max() ?? 0)
+        let nameWidth = min(32, models.map(\.label.count).max() ?? 0)
         for m in models {
             let f = Double(m.used) / Double(m.limit ?? total)
             let name = m.label.count > nameWidth ? String(m.label.prefix(nameWidth - 1)) + "…" : m.label.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
