@@ -61,14 +61,14 @@
 ;; unit) and tries again; #t lets this one call through; anything else
 ;; declines, and the run stops (exit status 3; no handler can catch a stop).
 ;; With no handler at all the condition is uncaught: the same stop.
-(define (%submit op prompt options site)
-  (let ((t (%effect-submit op prompt options site)))
+(define (%submit op prompt options site . approved)
+  (let ((t (%effect-submit op prompt options site (and (pair? approved) (car approved)))))
     (cond ((exact-integer? t) t)
           ((budget-exceeded? t)
            ;; With no handler of its own the program asks its host (the
            ;; REPL asks its user); a host that extended the limit says retry.
            (let ((answer (%ask-about-refusal t)))
-             (cond ((eq? answer #t) (%submit op prompt (cons (cons 'budget-approved #t) options) site))
+             (cond ((eq? answer #t) (%submit op prompt options site #t))
                    ((eq? answer 'retry) (%submit op prompt options site))
                    ((and (real? answer) (> answer 0))
                     (%budget-extend! t answer)

@@ -11,9 +11,12 @@ import Foundation
 /// (`with-model`, `with-agent`, `with-workflow`).
 enum EffectLibrary: NativeLibrary {
     static func register(in interp: Interpreter) {
-        interp.define("%effect-submit", min: 4, max: 4) { interp, args in
+        // (%effect-submit op prompt options site [approved]): `approved` is
+        // set by %submit when a handler or the host approved a refusal.
+        interp.define("%effect-submit", min: 4, max: 5) { interp, args in
             var request = try makeRequest(interp, op: args[0], prompt: args[1], options: args[2])
             request.callSite = location(args[3])
+            request.budgetApproved = args.count == 5 && args[4] != .false
             // Errors name the user's call, not the library's plumbing.
             func located(_ e: SchemeError) -> SchemeError {
                 var e = e
@@ -185,8 +188,13 @@ enum EffectLibrary: NativeLibrary {
                 }
             }
         }
+        // Approval comes from a handler or the host, never from an option a
+        // program can write (it would pass every budget).
+        if opts["budget-approved"] != nil {
+            throw fail(.type, operation, "budget-approved is not an option: a refused call is approved by a handler (return #t) or the host")
+        }
         let known: Set<String> = ["model", "max-tokens", "temperature", "stop", "system", "agent", "workflow", "timeout", "sample", "n",
-                                  "budget-scope", "budget-approved"]
+                                  "budget-scope"]
         var extra: [String: String] = [:]
         for (k, v) in opts where !known.contains(k) { extra[k] = interp.displayString(v) }
 
@@ -208,7 +216,6 @@ enum EffectLibrary: NativeLibrary {
         for item in try Check.list(options, 3) where item.pair.car.as(Symbol.self)?.name == "budget-scope" {
             if item.pair.cdr.isFixnum { request.budgetScopes.append(item.pair.cdr.fixnum) }
         }
-        request.budgetApproved = opts["budget-approved"].map { $0 != .false } ?? false
         return request
     }
 }

@@ -400,6 +400,15 @@ public final class Meter: EffectMeter {
             if pendingKeys[r.requestKey] == 0 { pendingKeys[r.requestKey] = nil }
         }
         var outcome = outcome
+        // Usage no call can have (negative, or beyond any model's window) is
+        // a broken or hostile server: charged at the reservation's worst case
+        // (never at face value, never as zero), and the run stops below.
+        var rejectedUsage: String?
+        if case .success(let result) = outcome, !r.cacheHit, result.backend != "replay",
+           let problem = Meter.implausible(result.usage) {
+            rejectedUsage = "\(result.backend) reported impossible usage for request \(request.id) (\(problem))"
+            outcome = .failure(BackendError(.badResponse, "\(rejectedUsage ?? ""); it was charged at the reservation's worst case, \(r.worst.tokens) tokens"))
+        }
         var usage = TokenUsage(inputTokens: 0, outputTokens: 0)
         var cost: Money?
         var charged = Amounts()
@@ -444,7 +453,11 @@ public final class Meter: EffectMeter {
         case .failure(let error):
             let e = error as? BackendError
             outcomeName = e?.kind.rawValue ?? "error"
-            if let billed = e?.billed, !r.cacheHit {
+            if rejectedUsage != nil {
+                usage = TokenUsage(inputTokens: Int(r.worst.inputTokens), outputTokens: Int(r.worst.outputTokens))
+                charged = r.worst
+                source = "worst-case"
+            } else if let billed = e?.billed, !r.cacheHit {
                 // A cut stream: what the provider will bill, counted here;
                 // bounded when Omega's count is not the model's.
                 let exact = request.promptTokens.exact || bounds.countingBackends.contains(r.backend)
@@ -493,6 +506,10 @@ public final class Meter: EffectMeter {
             }
         }
         checkThresholds(r.scopes, now: now, overran: charged.tokens > r.worst.tokens || charged.picodollars > r.worst.picodollars)
+        if let why = rejectedUsage, emergency == nil, r.scopes.contains(where: { !$0.limits.isEmpty || $0.levels != nil }) {
+            emergency = BudgetEmergencyStop(message: "emergency stop: \(why): no reservation bounds what such a server bills, so the calls in flight are cancelled and no more are sent")
+            alert("emergency", scope: r.scopes.first?.label ?? "run", emergency?.message ?? "")
+        }
         // A server that ignores max-tokens breaks every reservation made for
         // it, the calls in flight included: under a budget, the first such
         // reply stops the run, so the budget ends at most this call over.
@@ -502,6 +519,18 @@ public final class Meter: EffectMeter {
             alert("emergency", scope: r.scopes.first?.label ?? "run", emergency?.message ?? "")
         }
         return outcome
+    }
+
+    /// Why reported usage cannot be real (a count below zero or above
+    /// 100 million tokens), or nil.
+    static func implausible(_ u: TokenUsage) -> String? {
+        let limit = 100_000_000
+        for (name, n) in [("input tokens", u.inputTokens), ("output tokens", u.outputTokens),
+                          ("cached tokens", u.cacheReadTokens), ("cache-write tokens", u.cacheWriteTokens),
+                          ("reasoning tokens", u.reasoningTokens)] where n < 0 || n > limit {
+            return "\(name): \(n)"
+        }
+        return nil
     }
 
     /// Usage that was not reported, as bounds: the prompt as reserved, the

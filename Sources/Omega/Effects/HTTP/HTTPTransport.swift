@@ -255,8 +255,18 @@ enum JSON {
 
     static func object(_ text: String) -> [String: Any]? { object(Data(text.utf8)) }
 
+    /// A JSON number as an Int: fractions cut, numbers beyond Int's range
+    /// clamped to it (so a reply of 1e30 tokens is seen as absurd, not as
+    /// whatever the conversion left), NaN as nil.
     static func int(_ any: Any?) -> Int? {
         guard let n = any as? NSNumber, !(any is Bool) else { return nil }
+        let d = n.doubleValue
+        if d.isNaN { return nil }
+        if d >= 9.2e18 { return Int.max }
+        if d <= -9.2e18 { return Int.min }
+        // Exactly representable integers keep every digit (a Double has only 53 bits).
+        let type = String(cString: n.objCType)
+        if type == "d" || type == "f" { return Int(d.rounded(.towardZero)) }
         return n.intValue
     }
 

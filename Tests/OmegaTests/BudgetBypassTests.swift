@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import Omega
+
+/// Ways past a budget that bad replies, scripts or disks once opened
+/// (issue 14): each is refused or charged at its worst case.
+@Suite(.serialized) struct BudgetBypassTests {
+    static func reply(prompt: String, completion: String) -> StubServer.Reply {
+        .init(chunks: ["""
+            {"id":"c","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],
+             "usage":{"prompt_tokens":\(prompt),"completion_tokens":\(completion)}}
+            """])
+    }
+
+    /// Negative, huge and overflowing usage is a bad reply: charged at the
+    /// reservation's worst case, and under a budget the run stops.
+    @Test(arguments: [("-1000000", "absurd negative"), ("9223372036854775807", "Int64.max"), ("1e30", "1e30"),
+                      ("18446744073709551616", "2^64")])
+    func impossibleUsageIsChargedAtItsWorstCase(completion: String, what: String) throws {
+        let server = try StubServer(Array(repeating: Self.reply(prompt: "10", completion: completion), count: 20))
+        defer { server.close() }
+        let r = try runOmega(["--backend", "openai", "--ledger", "none", "-e", """
+            (with-budget 1000 (lambda ()
+              (let loop ((i 0) (errors 0))
+                (if (< i 20)
+                    (loop (+ i 1) (guard (e ((effect-error? e) (+ errors 1))) (effect infer.op "hi" 'max-tokens 100) errors))
+                    (list errors (budget-spent))))))
+            """], environment: ["OPENAI_BASE_URL": server.baseURL + "/v1", "OPENAI_API_KEY": "sk-test"])
+        #expect(r.status == 3, "\(what): \(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("reported impossible usage"), "\(what): \(r.stderr)")
+        #expect(server.requests.count == 1, "\(what): the run stopped after the first bad reply")
+    }
+
+    /// Outside any budget a bad reply is an error the script sees; the spend is the worst case, not the reply's.
+    @Test func impossibleUsageWithoutABudgetIsAnErrorChargedAtTheWorstCase() throws {
+        let server = try StubServer([Self.reply(prompt: "10", completion: "-5")])
+        defer { server.close() }
+        let r = try runOmega(["--backend", "openai", "--ledger", "none", "-e", """
+            (guard (e ((effect-error? e) (list (effect-error-kind e) (budget-spent))))
+              (effect infer.op "hi" 'max-tokens 100))
+            """], environment: ["OPENAI_BASE_URL": server.baseURL + "/v1", "OPENAI_API_KEY": "sk-test"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let spent = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).dropLast().split(separator: " ").last ?? "") ?? -1
+        #expect(r.stdout.hasPrefix("(bad-response ") && spent >= 100, "\(r.stdout)")
+    }
+
+    /// A script cannot approve its own call with an option.
+    @Test func budgetApprovedIsNotAnOption() throws {
+        let r = try runOmega(["--ledger", "none", "--budget", "50", "-e",
+                              "(effect infer.op \"write a long poem\" 'budget-approved #t 'max-tokens 500)"])
+        #expect(r.status == 1 && r.stderr.contains("budget-approved is not an option"), "\(r.stderr)")
+        // A handler still approves.
+        let handled = try runOmega(["--ledger", "none", "--budget", "50", "-e",
+            "(string? (with-exception-handler (lambda (c) #t) (lambda () (effect infer.op \"poem\" 'max-tokens 100))))"])
+        #expect(handled.status == 0 && handled.stdout.contains("#t"), "\(handled.stderr)")
+    }
+}
