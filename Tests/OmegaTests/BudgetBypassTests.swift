@@ -44,6 +44,40 @@ import Testing
         #expect(r.stdout.hasPrefix("(bad-response ") && spent >= 100, "\(r.stdout)")
     }
 
+    /// A ledger that cannot record spend refuses further calls (fail closed);
+    /// `[ledger] on_failure = "continue"` goes on, with a warning.
+    @Test func aLedgerThatCannotRecordRefusesLaterCalls() throws {
+        for failOpen in [false, true] {
+            let path = MeterTests.tempLedger()
+            defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
+            // The spool's directory is a file, and the database takes no writes: nowhere to record.
+            FileManager.default.createFile(atPath: path + "-spool", contents: Data())
+            let ledger = try Ledger(path: path)
+            try ledger.db.execute("PRAGMA query_only = 1")
+            var policy = BudgetPolicy()
+            policy.run = [.tokens: 100_000]   // (a window would already fail at its reservation)
+            policy.ledgerFailOpen = failOpen
+            var reports: [String] = []
+            let meter = Meter(policy: policy, ledger: ledger, report: { reports.append($0) })
+            try MeterTests.call(meter, output: 40)          // made before the failure was known
+            #expect(reports.contains { $0.contains("could not") && $0.contains("record") }, "\(reports)")
+            if failOpen {
+                #expect(try MeterTests.call(meter, output: 40))
+            } else {
+                #expect(throws: LedgerError.self) { try MeterTests.call(meter, output: 40) }
+            }
+        }
+        // With a working database the spool's failure loses nothing: the call goes straight in.
+        let path = MeterTests.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
+        FileManager.default.createFile(atPath: path + "-spool", contents: Data())
+        let ledger = try Ledger(path: path)
+        let meter = Meter(ledger: ledger, report: { _ in })
+        try MeterTests.call(meter, output: 40)
+        try MeterTests.call(meter, output: 40)
+        #expect(try ledger.calls(ofRun: meter.runID).count == 2)
+    }
+
     /// A script cannot approve its own call with an option.
     @Test func budgetApprovedIsNotAnOption() throws {
         let r = try runOmega(["--ledger", "none", "--budget", "50", "-e",

@@ -67,6 +67,13 @@ extension Configuration {
             policy.boundOverhead = n
         }
         if let b = try bool("budget.allow_unpriced") { policy.allowUnpriced = b }
+        if let f = try string("ledger.on_failure") {
+            guard f == "refuse" || f == "continue" else {
+                throw ConfigError(place: lookup("ledger.on_failure")?.place ?? "config", key: "ledger.on_failure",
+                                  message: "expected \"refuse\" (the default: no call is sent once spend cannot be recorded) or \"continue\"")
+            }
+            policy.ledgerFailOpen = f == "continue"
+        }
         if let limits = try budgetLimits("budget.run") { policy.run = limits }
         if let limits = try budgetLimits("budget.total") {
             guard limits[.seconds] == nil else {

@@ -207,13 +207,26 @@ public final class Ledger {
             try locked { try db.immediateTransaction { try ingest([entry]) } }
             return
         }
-        if spool == nil {
-            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let name = "\(getpid())-\(UInt64.random(in: 0...UInt64.max)).spool"
-            spool = try SpoolFile(path: dir + "/" + name)
+        let spool: SpoolFile
+        do {
+            if self.spool == nil {
+                try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                let name = "\(getpid())-\(UInt64.random(in: 0...UInt64.max)).spool"
+                self.spool = try SpoolFile(path: dir + "/" + name)
+            }
+            guard let s = self.spool else { return }
+            try s.append(SpoolLine.encode(entry))
+            spool = s
+        } catch let spoolError {
+            // The spool cannot take it: the call goes straight into the
+            // database (slower, as durable); only if that fails too is it lost.
+            do {
+                try locked { try db.immediateTransaction { try ingest([entry]) } }
+                return
+            } catch {
+                throw LedgerError("\(spoolError); and the database could not take it either: \(error)")
+            }
         }
-        guard let spool else { return }
-        try spool.append(SpoolLine.encode(entry))
         entry.spoolEnd = spool.size
         pendingLock.lock()
         pending.append(entry)

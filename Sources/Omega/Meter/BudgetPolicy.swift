@@ -40,6 +40,9 @@ public struct BudgetPolicy: Sendable {
     public var alerts = AlertChannels()
     /// Ask the handler (or stop) when an unpriced model is called under a money budget.
     public var allowUnpriced = false
+    /// Go on (with a warning) when the ledger cannot record a call; by
+    /// default later calls are refused (`[ledger] on_failure`).
+    public var ledgerFailOpen = false
 
     public init() {}
 

@@ -30,6 +30,9 @@ public final class Meter: EffectMeter {
     public let runScope: BudgetScope
     /// Set once a scope passed the emergency percentage: every later call is refused.
     public private(set) var emergency: BudgetEmergencyStop?
+    /// Set when a settled call could not be recorded: every later call is
+    /// refused (unless `policy.ledgerFailOpen`).
+    public private(set) var ledgerFailure: String?
     /// Serve identical requests from earlier answers (the ledger's); also
     /// switched on by `(enable-caching!)`.
     public var cacheEnabled: Bool
@@ -136,6 +139,9 @@ public final class Meter: EffectMeter {
 
     public func admit(_ request: inout InferenceRequest, backend: String) throws -> Admission {
         if let e = emergency { throw e }
+        if let f = ledgerFailure {
+            throw LedgerError("the ledger cannot record spend (\(f)), so no call is sent: free disk space or fix the ledger's permissions, or set [ledger] on_failure = \"continue\" to go on unrecorded")
+        }
         let now = clock()
         var scopes = self.scopes(for: request.budgetScopes, model: request.model, agent: request.agent,
                                  workflow: request.workflow, now: now)
@@ -502,7 +508,14 @@ public final class Meter: EffectMeter {
             do {
                 try ledger.record(call, releasing: r.ledgerReservation, cacheable: cacheEnabled)
             } catch {
-                note("the ledger could not record a call: \(error)")
+                // Spend that cannot be recorded cannot be counted against a
+                // budget: fail closed, unless the configuration says otherwise.
+                if policy.ledgerFailOpen {
+                    note("the ledger could not record a call (\(error)); calls go on unrecorded because [ledger] on_failure = \"continue\"")
+                } else if ledgerFailure == nil {
+                    ledgerFailure = "\(error)"
+                    report("omega: ledger: a call's spend could not be recorded (\(error)); no more calls are sent")
+                }
             }
         }
         checkThresholds(r.scopes, now: now, overran: charged.tokens > r.worst.tokens || charged.picodollars > r.worst.picodollars)
