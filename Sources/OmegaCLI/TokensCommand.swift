@@ -30,6 +30,7 @@ struct LedgerOptions: ParsableArguments {
             let path = Ledger.path(flag: ledger, configured: try configuration.ledgerPath(), environment: env)
             guard path != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
             let store = try Ledger(path: path)
+            for w in store.warnings { FileHandle.standardError.write(Data("omega: \(w)\n".utf8)) }
             policy.apply(try store.budgetOverrides())
             return (policy, try configuration.prices(), store)
         } catch let e as CLIError {

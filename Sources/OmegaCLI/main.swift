@@ -123,6 +123,7 @@ struct OmegaCommand: ParsableCommand {
         var policy = try configuration.budgetPolicy()
         let path = Ledger.path(flag: ledger, configured: try configuration.ledgerPath(), environment: env)
         let store = path == "none" ? nil : try Ledger(path: path)
+        for w in store?.warnings ?? [] { printError("omega: \(w)") }
         if let store {
             // Budgets set with `omega tokens budget` beat the file; the
             // environment and flags below beat them.

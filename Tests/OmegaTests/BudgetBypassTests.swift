@@ -78,6 +78,31 @@ import Testing
         #expect(try ledger.calls(ofRun: meter.runID).count == 2)
     }
 
+    /// Damaged spool lines (garbage, negative or huge counts) are left out
+    /// with a warning naming file and line; the totals stay sane.
+    @Test func damagedSpoolLinesAreRejectedByName() throws {
+        let path = MeterTests.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
+        do { _ = try Ledger(path: path) }
+        let call = Ledger.Call(time: Date(), runID: "run-x", sequence: 1, script: "s", model: "gpt-4o", backend: "openai",
+                               agent: nil, workflow: nil, operation: "infer.op", usage: TokenUsage(inputTokens: 10, outputTokens: 20),
+                               cost: nil, latency: 0, cacheHit: false, outcome: "ok", usageSource: "reported", requestID: "q",
+                               requestKey: "k", answer: "a", finishReason: "stop", day: "2026-11-23", week: "2026-W48",
+                               month: "2026-11", charged: Amounts(inputTokens: 10, outputTokens: 20, calls: 1))
+        func line(_ c: Ledger.Call) -> String { String(decoding: SpoolLine.encode(SpooledCall(call: c, reservation: nil, cacheable: false)), as: UTF8.self) }
+        var negative = call, huge = call
+        negative.charged.outputTokens = -1_000_000
+        huge.charged.inputTokens = Int64.max
+        let text = [line(call), "garbage\twith\ttabs", line(negative), line(huge), line(call)].joined(separator: "\n") + "\n"
+        // A spool left by a process that no longer exists (pid 2147483632).
+        try FileManager.default.createDirectory(atPath: path + "-spool", withIntermediateDirectories: true)
+        try text.write(toFile: path + "-spool/2147483632-1.spool", atomically: true, encoding: .utf8)
+        let ledger = try Ledger(path: path)
+        #expect(ledger.warnings.count == 3, "\(ledger.warnings)")
+        #expect(ledger.warnings.first?.contains("ignored line 2 of \(path)-spool/2147483632-1.spool") == true, "\(ledger.warnings)")
+        #expect(try ledger.windowTotal("day:2026-11-23") == Amounts(inputTokens: 20, outputTokens: 40, calls: 2))
+    }
+
     /// A script cannot approve its own call with an option.
     @Test func budgetApprovedIsNotAnOption() throws {
         let r = try runOmega(["--ledger", "none", "--budget", "50", "-e",

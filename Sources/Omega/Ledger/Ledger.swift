@@ -29,6 +29,9 @@ public final class Ledger {
     private let dbLock = NSRecursiveLock()
     private var spool: SpoolFile?
     private static let background = DispatchQueue(label: "omega.ledger")
+    /// Problems found while opening (damaged spool lines left out), for the
+    /// host to show; the ledger itself stays consistent.
+    public private(set) var warnings: [String] = []
     /// Calls moved into the database per transaction (at most).
     public var batchSize = 256
     /// The spool directory (nil for an in-memory ledger: calls go straight in).
@@ -331,7 +334,12 @@ public final class Ledger {
                 try db.query("SELECT offset FROM spool_progress WHERE file = ?", [.text(file)]) { offset = $0.int(0) }
                 guard offset >= 0 else { return }   // already moved in by another process
                 let lines = SpoolFile.lines(of: file, from: offset)
-                try ingest(lines.compactMap { SpoolLine.decode($0.line) })
+                var calls: [SpooledCall] = []
+                for (i, l) in lines.enumerated() {
+                    if let c = SpoolLine.decode(l.line) { calls.append(c); continue }
+                    warnings.append("ledger: ignored line \(i + 1) of \(file) (from byte \(offset)): not a call this omega can read, or its counts are impossible")
+                }
+                try ingest(calls)
                 try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(file), .int(-1)])
             }
             try? FileManager.default.removeItem(atPath: file)

@@ -148,9 +148,14 @@ enum SpoolLine {
             return out
         }
         func int(_ i: Int) -> Int64? { Int64(raw[i]) }
-        guard let time = Double(raw[1]), let seq = int(3), let latency = Double(raw[16]),
+        guard let time = Double(raw[1]), time.isFinite, let seq = int(3), seq >= 0, let latency = Double(raw[16]),
+              latency.isFinite,
               let i10 = int(10), let i11 = int(11), let i12 = int(12), let i13 = int(13), let i14 = int(14),
               let c27 = int(27), let c28 = int(28), let c29 = int(29), let c30 = int(30) else { return nil }
+        // Counts no call can have (a damaged or forged line) never reach the totals.
+        let tokens: ClosedRange<Int64> = 0...100_000_000, money: ClosedRange<Int64> = 0...1_000_000_000_000_000_000
+        guard [i10, i11, i12, i13, i14, c27, c28].allSatisfy(tokens.contains), money.contains(c29), (0...1).contains(c30),
+              int(15).map(money.contains) ?? true else { return nil }
         let call = Ledger.Call(
             time: Date(timeIntervalSince1970: time), runID: text(2) ?? "", sequence: Int(seq), script: text(4) ?? "",
             model: text(5) ?? "", backend: text(6) ?? "", agent: text(7), workflow: text(8), operation: text(9) ?? "",
