@@ -76,8 +76,8 @@ enum TokensActions {
             guard let m = Money(dollars: t), m.picodollars >= 0 else { throw problem }
             return m.picodollars
         case .seconds:
-            guard let d = Double(t), d.isFinite, d >= 0, d < 1e12 else { throw problem }
-            return Int64((d * 1000).rounded())
+            guard let ms = Double(t).flatMap(CheckedNumber.milliseconds) else { throw problem }
+            return ms
         default:
             var scale = 1.0
             if t.hasSuffix("k") { scale = 1e3; t.removeLast() } else if t.hasSuffix("m") { scale = 1e6; t.removeLast() }

@@ -45,6 +45,9 @@ struct OmegaCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop after this many procedure calls (a runaway-script guard).", valueName: "CALLS"))
     var stepLimit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Most Scheme data the script may hold, e.g. 512M, 2G (default 1G; also [limits] memory).", valueName: "SIZE"))
+    var memoryLimit: String?
+
     @Option(name: .long, help: ArgumentHelp("The model calls and counts use unless they name one (also $OMEGA_MODEL).", valueName: "NAME"))
     var model: String?
 
@@ -78,6 +81,9 @@ struct OmegaCommand: ParsableCommand {
     func validate() throws {
         if let s = stackLimit, s < 1024 { throw ValidationError("--stack-limit must be at least 1024") }
         if let s = stepLimit, s < 1 { throw ValidationError("--step-limit must be positive") }
+        if let m = memoryLimit, MemorySize.parse(m) == nil {
+            throw ValidationError("--memory-limit: expected a size such as 512M or 2G (at least 16M), got '\(m)'")
+        }
         if let b = budget, b < 0 { throw ValidationError("--budget must be a number of tokens (0 or more)") }
         if resume != nil, ledger == "none" { throw ValidationError("--resume needs a ledger: it cannot be used with --ledger none") }
         if eval != nil && file != nil { throw ValidationError("give either -e EXPR or a FILE, not both") }
@@ -96,6 +102,8 @@ struct OmegaCommand: ParsableCommand {
         do {
             let configuration = try Configuration.load(path: config)
             for note in configuration.notes { printError("omega: note: \(note)") }
+            if let m = try configuration.memoryLimit() { options.memoryLimit = m }
+            if let m = memoryLimit.flatMap(MemorySize.parse) { options.memoryLimit = m }
             options.models = try ModelSettings(configuration: configuration, defaultModel: model)
             options.effects = try configuration.effectSettings()
             options.backend = try BackendSelection(name: backend, record: record, replay: replay)

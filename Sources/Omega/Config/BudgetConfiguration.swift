@@ -307,6 +307,17 @@ extension Configuration {
         return result
     }
 
+    /// `[limits] memory` (`"512M"`, `"2G"`, or a number of bytes), when set.
+    public func memoryLimit() throws -> Int? {
+        guard let (v, place) = lookup("limits.memory") else { return nil }
+        var text = v.numberText
+        if case .string(let s) = v { text = s }
+        guard let t = text, let bytes = MemorySize.parse(t) else {
+            throw ConfigError(place: place, key: "limits.memory", message: "expected a size such as \"512M\" or \"2G\" (16M to 1T)")
+        }
+        return bytes
+    }
+
     /// The ledger's path from `[ledger] path`, when set.
     public func ledgerPath() throws -> String? {
         try path("ledger.path")?.path

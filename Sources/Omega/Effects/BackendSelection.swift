@@ -31,9 +31,13 @@ public struct BackendSelection {
         switch chosen {
         case "simulate":
             var s = SimulatorBackend(tokens: models.tokens, prices: models.prices)
-            if let v = try configuration.number("simulate.latency") { s.latency = v }
-            if let v = try configuration.number("simulate.min-ratio") { s.minRatio = v }
-            if let v = try configuration.number("simulate.max-ratio") { s.maxRatio = v }
+            if let v = try configuration.number("simulate.latency", in: 0...3600) { s.latency = v }
+            if let v = try configuration.number("simulate.min-ratio", in: 0...100) { s.minRatio = v }
+            if let v = try configuration.number("simulate.max-ratio", in: 0...100) { s.maxRatio = v }
+            guard s.minRatio <= s.maxRatio else {
+                throw ConfigError(place: configuration.lookup("simulate.min-ratio")?.place ?? "config", key: "simulate.min-ratio",
+                                  message: "must not be above simulate.max-ratio (\(s.maxRatio))")
+            }
             s.fault = try configuration.string("simulate.fault")
             backend = s
         case "replay":
@@ -55,11 +59,20 @@ public struct BackendSelection {
 extension Configuration {
     /// A number setting (integer or decimal).
     public func number(_ path: String) throws -> Double? {
+        try number(path, in: -1e300...1e300)
+    }
+
+    /// A finite number setting within `range` (nan, inf and numbers out of
+    /// range are errors naming the key, read when the file is).
+    public func number(_ path: String, in range: ClosedRange<Double>) throws -> Double? {
         guard let (v, place) = lookup(path) else { return nil }
         guard let text = v.numberText, let d = Double(text) else {
             throw ConfigError(place: place, key: path, message: "expected a number, got \(v.kind)")
         }
-        return d
+        guard let ok = CheckedNumber.within(d, range) else {
+            throw ConfigError(place: place, key: path, message: "expected a number from \(CheckedNumber.describe(range)), got \(text)")
+        }
+        return ok
     }
 
     /// A positive whole number setting.
@@ -77,7 +90,7 @@ extension Configuration {
         if let n = try positiveInteger("effects.max-tokens") { s.defaultMaxTokens = n }
         if let n = try positiveInteger("effects.max-in-flight") { s.maxInFlight = n }
         if let n = try positiveInteger("effects.samples") { s.samples = n }
-        if let t = try number("effects.timeout") {
+        if let t = try number("effects.timeout", in: 0...1_000_000) {
             guard t > 0 else { throw ConfigError(place: lookup("effects.timeout")?.place ?? "config", key: "effects.timeout", message: "must be positive") }
             s.timeout = t
         }

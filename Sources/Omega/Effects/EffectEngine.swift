@@ -237,7 +237,7 @@ public final class EffectEngine: @unchecked Sendable {
         try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(max(seconds, 0.001) * 1e9))
+                try await Task.sleep(nanoseconds: CheckedNumber.sleepNanoseconds(max(seconds, 0.001)))
                 throw BackendError(.timeout, "no answer within \(seconds.formatted()) s")
             }
             defer { group.cancelAll() }

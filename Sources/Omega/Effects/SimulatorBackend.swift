@@ -44,13 +44,13 @@ public struct SimulatorBackend: ModelBackend {
             case "rate-limit": throw BackendError(.rateLimited, "simulated rate limit (429)", retryAfter: 1, status: 429)
             case "server-error": throw BackendError(.server, "simulated server error (500)", status: 500)
             case "timeout":
-                try await Task.sleep(nanoseconds: UInt64(max(request.timeout, 0) * 1e9) + 1_000_000)
+                try await Task.sleep(nanoseconds: CheckedNumber.sleepNanoseconds(request.timeout) + 1_000_000)
                 throw BackendError(.timeout, "simulated timeout")
             case "cut-stream": break
             default: throw BackendError(.client, "unknown simulate-fault '\(fault)' (rate-limit, server-error, timeout, cut-stream)")
             }
         }
-        if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+        if delay > 0 { try await Task.sleep(nanoseconds: CheckedNumber.sleepNanoseconds(delay)) }
         try Task.checkCancellation()
         return try answer(request, started: started)
     }
@@ -66,11 +66,12 @@ public struct SimulatorBackend: ModelBackend {
     func answer(_ request: InferenceRequest, started: Date) throws -> InferenceResult {
         var rng = SplitMix64(seed: SimulatorBackend.seed(request))
         let ratio = minRatio + (maxRatio - minRatio) * rng.unit()
-        var target = max(1, Int((Double(request.maxTokens) * ratio).rounded()))
+        var target = max(1, CheckedNumber.int(Double(request.maxTokens) * ratio) ?? 1)
         var finish = "stop"
         // `simulate-overrun N`: a server that ignores max-tokens and answers N times longer.
         let overrun = Double(request.extra["simulate-overrun"] ?? "") ?? 0
-        if overrun > 0 { target = max(1, Int((Double(request.maxTokens) * overrun).rounded())) }
+        // At most 10 million tokens: a simulated overrun is an overrun, not an allocation of the whole memory.
+        if overrun > 0 { target = max(1, min(CheckedNumber.int(Double(request.maxTokens) * overrun) ?? 10_000_000, 10_000_000)) }
         if target >= request.maxTokens && overrun <= 0 {
             target = request.maxTokens
             finish = "length"

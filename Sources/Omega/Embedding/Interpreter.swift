@@ -22,6 +22,10 @@ public final class Interpreter {
         public var stackLimit = 32 << 20
         /// Procedure calls allowed per top-level evaluation; nil = unlimited.
         public var stepLimit: Int? = nil
+        /// The most bytes (estimated) of Scheme data the interpreter may hold;
+        /// beyond it an `out of memory` error is raised, which a program can
+        /// catch and after which the interpreter is usable. Default 1 GiB.
+        public var memoryLimit = Heap.defaultLimit
         /// Where `display`, `write` and `newline` go by default.
         public var output: OutputTarget = .standardOutput
         /// Load the Scheme standard library (stdlib/*.scm) at start-up.
@@ -95,6 +99,7 @@ public final class Interpreter {
         meter = options.meter ?? Meter(models: options.models)
         effects.meter = meter
         vm = VM(interp: self, maxCapacity: options.stackLimit)
+        heap.limit = options.memoryLimit
         vm.stepLimit = options.stepLimit
         vm.gcStress = options.gcStress
         expander = Expander(interp: self)
@@ -324,6 +329,7 @@ public final class Interpreter {
         case .stepLimit: kind = .stepLimit
         case .interrupted: kind = .interrupted
         case .exit: kind = .exit
+        case .outOfMemory: kind = .outOfMemory
         case .budget: kind = .budget
         default: kind = .error
         }

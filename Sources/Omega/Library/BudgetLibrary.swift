@@ -20,25 +20,14 @@ enum BudgetLibrary: NativeLibrary {
             return .unspecified
         }
         interp.define("%budget-open") { interp, spec, label, site in
-            var rules: [DegradeRule] = []
-            var limitsSpec = spec
-            if !spec.isFixnum && Num(spec) == nil {
-                // (degrade . RULES) sits among the (unit . amount) pairs.
-                var rest: [Value] = []
-                for entry in try Check.list(spec, 1) {
-                    if entry.isPair, entry.pair.car.as(Symbol.self)?.name == "degrade" {
-                        rules += try degradeRules(entry.pair.cdr, interp)
-                    } else {
-                        rest.append(entry)
-                    }
-                }
-                limitsSpec = interp.list(rest)
+            do {
+                return try openScope(interp, spec: spec, label: label, site: site)
+            } catch var e as SchemeError {
+                // A bad limit is the user's with-budget call's error, at that call.
+                e.procedure = "with-budget"
+                if let loc = EffectLibrary.location(site) { e.location = loc }
+                throw e
             }
-            let limits = try limitsArgument(limitsSpec, interp, "with-budget")
-            // A scope without a label is named by where it was opened (`summarise.scm:12`).
-            var name = interp.string(label) ?? ""
-            if name.isEmpty, let loc = EffectLibrary.location(site) { name = interp.sourceFiles.shortDescription(loc) }
-            return .init(fixnum: interp.meter.openScope(limits: limits, label: name, degrade: rules))
         }
         interp.define("budget-degrade!") { interp, rules in
             interp.meter.policy.degrade = try degradeRules(rules, interp)
@@ -237,6 +226,29 @@ enum BudgetLibrary: NativeLibrary {
         }
     }
 
+    /// Opens a with-budget scope from its spec, label and call site.
+    static func openScope(_ interp: Interpreter, spec: Value, label: Value, site: Value) throws -> Value {
+        var rules: [DegradeRule] = []
+        var limitsSpec = spec
+        if !spec.isFixnum && Num(spec) == nil {
+            // (degrade . RULES) sits among the (unit . amount) pairs.
+            var rest: [Value] = []
+            for entry in try Check.list(spec, 1) {
+                if entry.isPair, entry.pair.car.as(Symbol.self)?.name == "degrade" {
+                    rules += try degradeRules(entry.pair.cdr, interp)
+                } else {
+                    rest.append(entry)
+                }
+            }
+            limitsSpec = interp.list(rest)
+        }
+        let limits = try limitsArgument(limitsSpec, interp, "with-budget")
+        // A scope without a label is named by where it was opened (`summarise.scm:12`).
+        var name = interp.string(label) ?? ""
+        if name.isEmpty, let loc = EffectLibrary.location(site) { name = interp.sourceFiles.shortDescription(loc) }
+        return .init(fixnum: interp.meter.openScope(limits: limits, label: name, degrade: rules))
+    }
+
     // MARK: Conversions
 
     /// A string or symbol as a name; nil for #f.
@@ -268,9 +280,10 @@ enum BudgetLibrary: NativeLibrary {
         case .usd:
             return try TokenLibrary.moneyArgument(v, interp, argument: argument).picodollars
         case .seconds:
-            let d = try Check.number(v, argument).doubleValue
-            guard d.isFinite, d >= 0 else { throw SchemeError(.range, "seconds must be a non-negative number, got ", irritants: [v]) }
-            return Int64((d * 1000).rounded())
+            guard let ms = CheckedNumber.milliseconds(try Check.number(v, argument).doubleValue) else {
+                throw SchemeError(.range, "seconds must be a number from 0 to 3200000000 (a hundred years), got ", irritants: [v])
+            }
+            return ms
         default:
             guard v.isFixnum, v.fixnum >= 0 else {
                 throw SchemeError(.range, "a \(unit.shortName) budget must be a non-negative exact integer, got ", irritants: [v])

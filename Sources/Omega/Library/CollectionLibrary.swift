@@ -130,6 +130,7 @@ enum CollectionLibrary: NativeLibrary {
             let n = try Check.int(args[0], 1)
             guard n >= 0 else { throw SchemeError.wrongType(args[0], expected: "a non-negative length", argument: 1) }
             let fill = try args.optional(1).map { try byte($0, 2) } ?? 0
+            try i.heap.reserve(Heap.bytes(n, each: 1), for: "make-bytevector of \(n) bytes")
             return Value(object: i.heap.register(Bytevector(Array(repeating: fill, count: n))))
         }
         i.define("bytevector", min: 0, max: nil) { i, args in

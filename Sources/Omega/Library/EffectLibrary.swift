@@ -14,15 +14,17 @@ enum EffectLibrary: NativeLibrary {
         // (%effect-submit op prompt options site [approved]): `approved` is
         // set by %submit when a handler or the host approved a refusal.
         interp.define("%effect-submit", min: 4, max: 5) { interp, args in
-            var request = try makeRequest(interp, op: args[0], prompt: args[1], options: args[2])
-            request.callSite = location(args[3])
-            request.budgetApproved = args.count == 5 && args[4] != .false
             // Errors name the user's call, not the library's plumbing.
+            let site = location(args[3])
             func located(_ e: SchemeError) -> SchemeError {
                 var e = e
-                if !e.location.isKnown { e.location = request.callSite ?? .none }
+                if !e.location.isKnown { e.location = site ?? .none }
                 return e
             }
+            var request: InferenceRequest
+            do { request = try makeRequest(interp, op: args[0], prompt: args[1], options: args[2]) } catch let e as SchemeError { throw located(e) }
+            request.callSite = site
+            request.budgetApproved = args.count == 5 && args[4] != .false
             do {
                 return .init(fixnum: try interp.effects.submit(request))
             } catch let e as SchemeError {
@@ -172,11 +174,17 @@ enum EffectLibrary: NativeLibrary {
             }
             return v.fixnum
         }
-        func real(_ key: String) throws -> Double? {
+        func real(_ key: String, _ range: ClosedRange<Double>) throws -> Double? {
             guard let v = opts[key], v != .false else { return nil }
             guard let n = Num(v) else { throw fail(.type, operation, "option \(key) must be a number, got ", [v]) }
-            return n.doubleValue
+            guard let d = CheckedNumber.within(n.doubleValue, range) else {
+                throw fail(.range, operation, "option \(key) must be a number from \(CheckedNumber.describe(range)), got ", [v])
+            }
+            return d
         }
+        // The simulator's numeric options are checked here, where the script's value is at hand.
+        _ = try real("simulate-latency", 0...3600)
+        _ = try real("simulate-overrun", 0...1000)
         let model = try text("model") ?? interp.models.defaultModel
         let system = try text("system")
         var stop: [String] = []
@@ -206,10 +214,10 @@ enum EffectLibrary: NativeLibrary {
         }
         var request = InferenceRequest(
             operation: operation, prompt: p, model: model, maxTokens: maxTokens,
-            temperature: try real("temperature"), stop: stop, system: system,
+            temperature: try real("temperature", 0...10), stop: stop, system: system,
             agent: try text("agent"), workflow: try text("workflow"),
             promptTokens: TokenCount(tokens: 0, exact: true, encoding: nil, note: nil),
-            timeout: try real("timeout") ?? interp.effectSettings.timeout,
+            timeout: try real("timeout", 0.001...1_000_000) ?? interp.effectSettings.timeout,
             sample: opts["sample"].flatMap { $0.isFixnum ? $0.fixnum : nil } ?? 0, extra: extra)
         request.promptTokens = interp.models.tokens.count(messages: request.messages, model: model)
         // Every enclosing with-budget scope (the context lists them innermost first).

@@ -5,6 +5,7 @@ enum VectorLibrary: NativeLibrary {
         i.define("make-vector", min: 1, max: 2) { i, args in
             let n = try Check.int(args[0], 1)
             guard n >= 0 else { throw SchemeError.wrongType(args[0], expected: "a non-negative length", argument: 1) }
+            try i.heap.reserve(Heap.bytes(n, each: 8), for: "make-vector of \(n) elements")
             return i.makeVector(Array(repeating: args.optional(1) ?? .false, count: n))
         }
         i.define("vector", min: 0, max: nil) { i, args in i.makeVector(args.array) }

@@ -24,6 +24,11 @@ public final class Heap {
     public private(set) var liveBytes = 0
     /// Number of collections so far.
     public private(set) var collections = 0
+    /// The most bytes (estimated) the heap may hold; beyond it allocations
+    /// raise an `out of memory` error the program can catch.
+    public var limit = Heap.defaultLimit
+    /// 1 GiB of Scheme data (estimated; the process uses about twice that).
+    public static let defaultLimit = 1 << 30
 
     /// Root providers: each reports the values it keeps alive.
     var rootProviders: [(inout Marker) -> Void] = []
@@ -42,7 +47,31 @@ public final class Heap {
     func grew(by bytes: Int) { allocatedSinceCollection &+= bytes }
 
     /// Whether the VM should collect at its next safe point.
-    @inline(__always) var wantsCollection: Bool { allocatedSinceCollection > threshold }
+    @inline(__always) var wantsCollection: Bool {
+        allocatedSinceCollection > threshold || allocatedSinceCollection > limit &- liveBytes
+    }
+
+    /// `count × each` bytes, or Int.max when that overflows.
+    static func bytes(_ count: Int, each: Int) -> Int {
+        let (n, overflow) = count.multipliedReportingOverflow(by: each)
+        return overflow ? Int.max : n
+    }
+
+    /// Raises `out of memory` unless `bytes` more (for `what`, e.g. `make-vector of
+    /// 10000000000 elements`) fit under the limit beside what the last
+    /// collection found live. Called before allocations whose size a program chooses.
+    func reserve(_ bytes: Int, for what: @autoclosure () -> String) throws {
+        let room = limit &- liveBytes
+        guard bytes >= 0, bytes <= room else {
+            throw SchemeError.outOfMemory(what(), bytes: bytes, limit: limit)
+        }
+    }
+
+    /// After a collection at a safe point: raises `out of memory` when what is
+    /// live is over the limit (the program holds too much).
+    func checkLimit() throws {
+        if liveBytes > limit { throw SchemeError.outOfMemory("the data the program holds", bytes: liveBytes, limit: limit) }
+    }
 
     /// The number of objects the heap owns.
     public var objectCount: Int { objects.count }

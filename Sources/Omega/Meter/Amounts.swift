@@ -116,8 +116,7 @@ extension BudgetLimits {
         case .usd:
             return Money(dollars: text).map(\.picodollars)
         case .seconds:
-            guard let d = Double(text), d.isFinite, d >= 0 else { return nil }
-            return Int64((d * 1000).rounded())
+            return Double(text).flatMap(CheckedNumber.milliseconds)
         default:
             return Int64(text)
         }

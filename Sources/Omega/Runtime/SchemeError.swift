@@ -5,6 +5,8 @@ struct SchemeError: Error {
     enum Kind: String {
         case error, syntax, read, file, type, arity, range, unbound
         case divisionByZero, stackOverflow, stepLimit, interrupted, exit
+        /// The heap limit (`Options.memoryLimit`) would be passed.
+        case outOfMemory
         /// A model call failed (timeout, rate limit, server error…).
         case effect
         /// A budget refused a call (`budget-exceeded`, `budget-deferred`) or stopped the run.
@@ -26,6 +28,18 @@ struct SchemeError: Error {
     /// Already located and given a backtrace by an inner evaluation (e.g.
     /// inside `load`): outer levels pass it on unchanged.
     var isFinal = false
+
+    /// `out of memory: make-vector of 10000000000 elements needs 80 GB; the limit is 1 GB`.
+    static func outOfMemory(_ what: String, bytes: Int, limit: Int) -> SchemeError {
+        func size(_ n: Int) -> String {
+            let d = Double(n)
+            if n >= 1 << 30 { return String(format: "%.1f GiB", d / Double(1 << 30)) }
+            if n >= 1 << 20 { return String(format: "%.1f MiB", d / Double(1 << 20)) }
+            return "\(n) bytes"
+        }
+        let need = bytes == Int.max ? "more memory than there is" : size(bytes)
+        return SchemeError(.outOfMemory, "out of memory: \(what) needs \(need); the limit is \(size(limit)) (the memoryLimit option, --memory-limit or [limits] memory)")
+    }
 
     init(_ kind: Kind, _ message: String, irritants: [Value] = [], location: SourceLocation = .none) {
         self.kind = kind
@@ -74,6 +88,8 @@ public struct OmegaError: Error, CustomStringConvertible, Sendable {
         case file
         /// Recursion went past the configured stack limit.
         case stackOverflow
+        /// The data would pass the configured memory limit.
+        case outOfMemory
         /// The configured step (fuel) limit ran out.
         case stepLimit
         /// The host interrupted the evaluation (e.g. Ctrl-C).

@@ -196,7 +196,10 @@ final class VM {
     private func safePoint() throws {
         fuel = fuelSlice
         if overflowReserve > 0 && sp < maxCapacity / 2 { overflowReserve = 0 }
-        if interp.heap.wantsCollection || gcStress { interp.collectGarbage() }
+        if interp.heap.wantsCollection || gcStress {
+            interp.collectGarbage()
+            try interp.heap.checkLimit()
+        }
         if interruptRequested.exchange(false, ordering: .relaxed) {
             throw SchemeError(.interrupted, "interrupted")
         }

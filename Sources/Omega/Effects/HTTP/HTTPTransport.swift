@@ -233,7 +233,7 @@ struct HTTPTransport: Sendable {
             let d = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))
             delay = d * Double.random(in: 0.75...1.25)
         }
-        try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+        try await Task.sleep(nanoseconds: CheckedNumber.sleepNanoseconds(delay))
     }
 
     func scrub(_ text: String) -> String {
