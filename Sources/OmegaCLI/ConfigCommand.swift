@@ -147,7 +147,10 @@ struct ConfigShow: ParsableCommand {
         } catch let e as CLIError {
             throw e
         } catch {
-            throw CLIError("\(error)")
+            // A configuration that does not make sense stops a run with status
+            // 2 (a usage error); showing it does the same.
+            FileHandle.standardError.write(Data("omega config: \(error)\n".utf8))
+            Foundation.exit(2)
         }
         entries.sort { $0.key < $1.key }
         if json {

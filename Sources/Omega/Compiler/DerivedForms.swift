@@ -303,6 +303,10 @@ extension Expander {
 
     /// Rewrites a quasiquote template into list-building code.
     func quasi(_ x: Value, depth: Int, _ scope: Scope, _ loc: SourceLocation) throws -> Value {
+        // Deep templates (300,000 nested `( ) recurse here: an error, not a crash.
+        if interp.stackGuard.isLow {
+            throw SchemeError.syntax("quasiquote: the template is nested too deeply", at: loc)
+        }
         if x.isPair {
             let here = locationOf(x, loc)
             if identifier(x.car) != nil, x.cdr.isPair, x.cdr.cdr.isNull {

@@ -72,6 +72,9 @@ enum BudgetYAML {
         let source: String
         var root = TOMLTable()
         var notes: [String] = []
+        /// Values converted so far (a reference: `value` runs inside closures).
+        final class Count { var n = 0 }
+        let read = Count()
 
         init(source: String) { self.source = source }
 
@@ -99,6 +102,12 @@ enum BudgetYAML {
 
         /// A YAML node as a TOML value (mappings as tables).
         func value(_ n: Yams.Node, _ key: String) throws -> TOMLValue {
+            // Aliases expand as they are read ("billion laughs"): a configuration
+            // is small, so past 100,000 values it is refused.
+            read.n += 1
+            guard read.n <= 100_000 else {
+                throw ConfigError(place: at(n), key: key, message: "more than 100000 values (YAML aliases expand to too much)")
+            }
             switch n {
             case .scalar(let s):
                 if s.style == .plain {

@@ -97,6 +97,9 @@ public struct TOMLParser {
     private var i = 0
     private var line = 1
     private let source: String
+    /// Arrays and inline tables open now; no configuration needs more than a few.
+    private var nesting = 0
+    static let maxNesting = 100
 
     /// Parses `text`; `source` (a file name) prefixes every error.
     public static func parse(_ text: String, source: String) throws -> TOMLTable {
@@ -249,6 +252,13 @@ public struct TOMLParser {
 
     private mutating func value() throws -> TOMLValue {
         guard let c = current else { throw fail("expected a value") }
+        if c == "[" || c == "{" {
+            guard nesting < TOMLParser.maxNesting else {
+                throw fail("arrays and inline tables nested deeper than \(TOMLParser.maxNesting) levels")
+            }
+            nesting += 1
+        }
+        defer { if c == "[" || c == "{" { nesting -= 1 } }
         switch c {
         case "\"": return .string(try basicString())
         case "'": return .string(try literalString())

@@ -104,7 +104,12 @@ enum OutputLibrary: NativeLibrary {
             return .unspecified
         }
         i.define("output-port?") { _, x in Value(x.as(OutputPort.self) != nil || x.as(BinaryOutputPort.self) != nil) }
-        i.define("open-output-string") { i in Value(object: i.heap.register(OutputPort(target: .string))) }
+        i.define("open-output-string") { i in
+            let port = OutputPort(target: .string)
+            // A string port that keeps growing is memory like any other: counted, and limited.
+            port.onGrow = { [unowned heap = i.heap] n in heap.grew(by: n) }
+            return Value(object: i.heap.register(port))
+        }
         i.define("get-output-string") { i, p in
             guard let port = p.as(OutputPort.self), case .string = port.target else {
                 throw SchemeError.wrongType(p, expected: "a string output port")

@@ -85,7 +85,16 @@ enum ListLibrary: NativeLibrary {
         i.define("list-copy") { i, x in
             var items: [Value] = []
             var p = x
-            while p.isPair { items.append(p.car); p = p.cdr }
+            // A circular list has no copy: found by a second pointer at half speed.
+            var slow = x
+            while p.isPair {
+                items.append(p.car)
+                p = p.cdr
+                if items.count % 2 == 0 {
+                    slow = slow.cdr
+                    if p.isPair && p.raw == slow.raw { throw SchemeError.wrongType(x, expected: "a list, not a circular one") }
+                }
+            }
             var r = p
             for v in items.reversed() { r = i.cons(v, r) }
             return r

@@ -33,9 +33,15 @@ final class OutputPort: HeapObject, CustomPrintable {
     /// Whether the last character written was a newline (or nothing was).
     private(set) var atLineStart = true
 
+    /// For a string port: told how much the text grew (the heap counts it).
+    var onGrow: ((Int) -> Void)?
+
+    override var approximateSize: Int { 64 + buffer.utf8.count }
+
     func write(_ s: String) {
         if s.isEmpty { return }
         buffer += s
+        onGrow?(s.utf8.count)
         atLineStart = s.hasSuffix("\n")
         switch target {
         case .string: return

@@ -34,7 +34,11 @@ enum StringLibrary: NativeLibrary {
             return Value(object: i.heap.register(SchemeString(Array(str.scalars[start..<end]))))
         }
         i.define("string-append", min: 0, max: nil) { i, args in
+            var length = 0
+            for k in 0..<args.count { length = length &+ (try Check.string(args[k], k + 1).scalars.count) }
+            try i.heap.reserve(Heap.bytes(length, each: 4), for: "string-append of \(length) characters")
             var out: [Unicode.Scalar] = []
+            out.reserveCapacity(length)
             for k in 0..<args.count { out.append(contentsOf: try Check.string(args[k], k + 1).scalars) }
             return Value(object: i.heap.register(SchemeString(out)))
         }
