@@ -100,6 +100,7 @@ public final class Interpreter {
         effects.meter = meter
         vm = VM(interp: self, maxCapacity: options.stackLimit)
         heap.limit = options.memoryLimit
+        heap.requestSafePoint = { [unowned self] in self.vm.requestSafePoint() }
         vm.stepLimit = options.stepLimit
         vm.gcStress = options.gcStress
         expander = Expander(interp: self)

@@ -48,8 +48,12 @@ public final class Heap {
 
     /// Whether the VM should collect at its next safe point.
     @inline(__always) var wantsCollection: Bool {
-        allocatedSinceCollection > threshold || allocatedSinceCollection > limit &- liveBytes
+        forceCollection || allocatedSinceCollection > threshold || allocatedSinceCollection > limit &- liveBytes
     }
+    /// Set after an out-of-memory error: what was live then may be garbage now.
+    var forceCollection = false
+    /// Asks the VM for a safe point at its next procedure call (set by the interpreter).
+    var requestSafePoint: () -> Void = {}
 
     /// `count × each` bytes, or Int.max when that overflows.
     static func bytes(_ count: Int, each: Int) -> Int {
@@ -65,13 +69,30 @@ public final class Heap {
         guard bytes >= 0, bytes <= room else {
             throw SchemeError.outOfMemory(what(), bytes: bytes, limit: limit)
         }
+        // It fits beside what was live; with what was allocated since, it may
+        // not: collect and check at the next call (one allocation over, at most).
+        if bytes > room &- allocatedSinceCollection { requestSafePoint() }
     }
 
     /// After a collection at a safe point: raises `out of memory` when what is
     /// live is over the limit (the program holds too much).
     func checkLimit() throws {
-        if liveBytes > limit { throw SchemeError.outOfMemory("the data the program holds", bytes: liveBytes, limit: limit) }
+        if graceAfterError {
+            // The handler of the last out-of-memory error runs while the data
+            // that filled the heap is still reachable: let it, up to a quarter
+            // more, until a collection finds the heap back under the limit.
+            if liveBytes <= limit &- limit / 64 { graceAfterError = false; return }
+            if liveBytes <= limit &+ limit / 4 { return }
+        }
+        // Nearly full counts as full: collecting for every small allocation
+        // would make the program crawl instead of failing.
+        if liveBytes > limit &- limit / 64 {
+            graceAfterError = true
+            throw SchemeError.outOfMemory("the data the program holds", bytes: liveBytes, limit: limit)
+        }
     }
+    /// An out-of-memory error was raised and the heap has not yet been seen back under the limit.
+    private var graceAfterError = false
 
     /// The number of objects the heap owns.
     public var objectCount: Int { objects.count }
@@ -92,6 +113,7 @@ public final class Heap {
         }
         liveBytes = live
         allocatedSinceCollection = 0
+        forceCollection = false
         threshold = max(8 << 20, live)
         collections += 1
     }

@@ -191,6 +191,9 @@ final class VM {
         capacity = newCapacity
     }
 
+    /// Makes the next procedure call run the safe point's checks.
+    func requestSafePoint() { fuel = 0 }
+
     /// Runs the checks that are too costly for every call: collection,
     /// interrupts, the step limit.
     private func safePoint() throws {
@@ -595,6 +598,11 @@ final class VM {
                 let condition = error.kind == .raise || error.kind == .raiseContinuable
                     ? error.payload : interp.errorObject(for: error, vm: self)
                 if error.kind == .stackOverflow { overflowReserve = 1 << 16 }
+                if error.kind == .outOfMemory {
+                    // What filled the heap is likely garbage once handled: look again soon.
+                    interp.heap.forceCollection = true
+                    fuel = 1
+                }
                 let callFrame = primitiveFP
                 primitiveFP = -1
                 try ensureCapacity(sp + 8)
