@@ -198,6 +198,6 @@ import Testing
         #expect(!r.stdout.contains("ran"))
         #expect(r.stderr.contains(bad.path + ":"), "\(r.stderr)")
         let shown = try runOmega(["config", "show", "--config", bad.path])
-        #expect(shown.status == 1 && shown.stderr.contains("not valid YAML"))
+        #expect(shown.status == 2 && shown.stderr.contains("not valid YAML"))
     }
 }

@@ -111,7 +111,13 @@ public final class EffectEngine: @unchecked Sendable {
                 // A little grace, so a backend that keeps its own deadline
                 // (HTTP: waiting for a connection, then the answer) reports
                 // why it ran out, and this general timeout is the backstop.
-                outcome = .success(try await EffectEngine.withTimeout(sent.timeout + 0.5) { try await backend.infer(sent) })
+                var result = try await EffectEngine.withTimeout(sent.timeout + 0.5) { try await backend.infer(sent) }
+                // What a server sends reaches the program, the meter and the
+                // ledger without any key it echoed.
+                result.text = Secrets.scrub(result.text)
+                result.model = Secrets.scrub(result.model)
+                result.finishReason = Secrets.scrub(result.finishReason)
+                outcome = .success(result)
             } catch is CancellationError {
                 outcome = .failure(BackendError(.cancelled, "the call was cancelled"))
             } catch {

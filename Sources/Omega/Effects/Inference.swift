@@ -154,7 +154,8 @@ public struct BackendError: Error, CustomStringConvertible, Equatable, Sendable 
 
     public init(_ kind: Kind, _ message: String, retryAfter: Double? = nil, status: Int? = nil) {
         self.kind = kind
-        self.message = message
+        // Every error a backend reports, by whatever path, loses the keys here.
+        self.message = Secrets.scrub(message)
         self.retryAfter = retryAfter
         self.status = status
     }

@@ -33,6 +33,8 @@ public enum RecordReplay {
             "latency": result.latency, "backend": result.backend,
         ]
         var data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        // A cassette is shared: no key goes into it, whatever the server echoed.
+        data = Data(Secrets.scrub(String(decoding: data, as: UTF8.self)).utf8)
         data.append(0x0A)
         return data
     }

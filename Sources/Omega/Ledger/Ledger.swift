@@ -205,6 +205,12 @@ public final class Ledger {
     /// cross-process reservation (which other processes count, worst case,
     /// until then).
     public func record(_ call: Call, releasing reservation: Int64? = nil, cacheable: Bool = false) throws {
+        // The texts a server sent (answer, model names) lose any key it echoed.
+        var call = call
+        call.answer = call.answer.map(Secrets.scrub)
+        call.model = Secrets.scrub(call.model)
+        call.servedModel = call.servedModel.map(Secrets.scrub)
+        call.finishReason = call.finishReason.map(Secrets.scrub)
         var entry = SpooledCall(call: call, reservation: reservation, cacheable: cacheable)
         guard let dir = spoolDirectory else {
             try locked { try db.immediateTransaction { try ingest([entry]) } }

@@ -14,7 +14,9 @@ struct HTTPTransport: Sendable {
     /// `ConnectionSlots` does the limiting, so a request never waits in the
     /// pool's own queue (which gives up after the connect timeout).
     static let client: HTTPClient = {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .follow(max: 3, allowCycles: false),
+        // Redirects are not followed: credentials (Authorization, x-api-key)
+        // must never reach another origin; a redirect is reported instead.
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                      timeout: .init(connect: .seconds(3)))
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = HTTPTransport.connectionLimit
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -185,6 +187,10 @@ struct HTTPTransport: Sendable {
 
     func classify(status: Int, headers: HTTPHeaders, message: String) -> BackendError {
         let text = scrub(message)
+        if (300..<400).contains(status) {
+            let to = headers.first(name: "location").map { " to \(scrub($0))" } ?? ""
+            return BackendError(.client, "the server answered with a redirect (\(status))\(to): Omega does not follow redirects, so credentials never go to another address; set the base URL to the final one", status: status)
+        }
         switch status {
         case 429:
             return BackendError(.rateLimited, "rate limited (429): \(text)", retryAfter: retryAfter(headers), status: status)
@@ -237,10 +243,16 @@ struct HTTPTransport: Sendable {
     }
 
     func scrub(_ text: String) -> String {
-        var t = text
-        for s in secrets where s.count >= 4 { t = t.replacingOccurrences(of: s, with: "[key]") }
-        return t
+        Secrets.scrub(text)
     }
+
+    /// Registers the credentials a transport sends (see `Secrets`).
+    init(secrets: [String]) {
+        self.secrets = secrets
+        for s in secrets { Secrets.register(s) }
+    }
+
+    init() {}
 }
 
 /// JSON helpers for the wire formats.
@@ -281,7 +293,13 @@ enum JSON {
             if let m = o["error"] as? String { return m }
             if let m = o["message"] as? String { return m }
         }
-        let text = String(decoding: data.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Scrubbed before it is cut short: a key across the cut must not leave half of itself.
+        let whole = Secrets.scrub(String(decoding: data.prefix(64 << 10), as: UTF8.self))
+        var end = whole.index(whole.startIndex, offsetBy: 300, limitedBy: whole.endIndex) ?? whole.endIndex
+        // Nor is the mask itself cut in two.
+        if let mask = whole.range(of: Secrets.mask, range: whole.index(end, offsetBy: -(Secrets.mask.count - 1), limitedBy: whole.startIndex).map { $0..<whole.endIndex } ?? whole.startIndex..<whole.endIndex),
+           mask.lowerBound < end { end = max(end, mask.upperBound) }
+        let text = String(whole[..<end]).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "(empty body)" : text
     }
 }
