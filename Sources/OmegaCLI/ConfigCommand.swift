@@ -77,8 +77,15 @@ struct ConfigShow: ParsableCommand {
             notes = configuration.notes
             // Fail as a run would on a setting that does not make sense.
             var policy = try configuration.budgetPolicy()
-            _ = try ModelSettings(configuration: configuration)
+            let models = try ModelSettings(configuration: configuration)
             _ = try configuration.effectSettings()
+            _ = try configuration.memoryLimit()
+            // The backend as a run would make it (a replay needs its file from the command line).
+            let chosen = BackendSelection(name: backend)
+            let configuredBackend = try configuration.string("backend")
+            if (backend ?? configuredBackend) != "replay" {
+                _ = try chosen.make(configuration: configuration, models: models)
+            }
             entries = ConfigShow.flatten(configuration.root, prefix: "")
 
             func set(_ key: String, _ value: String, _ source: String) {

@@ -79,6 +79,20 @@ import Testing
             let r = try Self.limited(["--config", "FILE", "-e", "1"], file: ("c.toml", text))
             #expect(r.status == 2 && r.stderr.contains(expected), "\(text): \(r.stderr)")
         }
+        // Strict: unknown keys name the nearest known one; values are checked when the file is read.
+        for (text, expected) in [("[bugdet]\nx = 1\n", "c.toml:1: bugdet: unknown setting or table (did you mean budget?)"),
+                                 ("modle = \"gpt-4o\"\n", "modle: unknown setting or table (did you mean model?)"),
+                                 ("[openai]\nbase_url = \"http://x\"\n", "openai.base_url: unknown key in [openai] (did you mean openai.base-url?)"),
+                                 ("[simulate]\nfault = \"bogus\"\n", "simulate.fault: unknown fault 'bogus'"),
+                                 ("[simulate]\nlatency = -1\n", "simulate.latency: expected a number from 0 to 3600"),
+                                 ("[effects]\nmax-tokens = 99999999999\n", "effects.max-tokens: must be at most 10000000"),
+                                 ("[alerts.file]\npath = \"/nonexistent/dir/a.jsonl\"\n", "the directory /nonexistent/dir does not exist"),
+                                 ("backend = \"nonexistent\"\n", "unknown backend 'nonexistent'")] {
+            let run = try Self.limited(["--config", "FILE", "-e", "1"], file: ("c.toml", text))
+            #expect(run.status == 2 && run.stderr.contains(expected), "\(text): \(run.stderr)")
+            let show = try Self.limited(["config", "show", "--config", "FILE"], file: ("c.toml", text))
+            #expect(show.status == 2, "config show \(text): \(show.status) \(show.stderr)")
+        }
         let laughs = ["a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]"] +
             zip("bcdefghi", "abcdefgh").map { "\($0): &\($0) [" + Array(repeating: "*\($1)", count: 9).joined(separator: ",") + "]" }
         let r = try Self.limited(["--config", "FILE", "-e", "1"], file: ("laughs.yaml", laughs.joined(separator: "\n") + "\n"))

@@ -316,7 +316,7 @@ import Testing
         #expect(mail.contains("Current Usage: ") && mail.components(separatedBy: "To: ").count == 2, "\(mail)")
         let bad = try s.write("bad.toml", "[alerts.pager]\nthreshold = 50\n")
         let refused = try runOmega(["--ledger", "none", "--config", bad, "-e", "1"])
-        #expect(refused.status == 2 && refused.stderr.contains("alerts.pager: unknown alert channel"))
+        #expect(refused.status == 2 && refused.stderr.contains("alerts.pager: unknown key in [alerts] (known: command, console, email, file, webhook)"))
     }
 
     @Test func theBudgetTourRuns() throws {

@@ -281,7 +281,13 @@ extension Configuration {
                 result.channels.append((.console, threshold))
             case "file":
                 _ = try required("path")
-                result.channels.append((.file(try self.path("\(path).path")?.path ?? ""), threshold))
+                let file = try self.path("\(path).path")?.path ?? ""
+                let dir = URL(fileURLWithPath: file).deletingLastPathComponent().path
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                    throw ConfigError(place: place(t, key), key: "\(path).path", message: "the directory \(dir) does not exist (alerts could not be written)")
+                }
+                result.channels.append((.file(file), threshold))
             case "webhook":
                 let url = try required("url")
                 let expanded = url.hasPrefix("$") ? (ProcessInfo.processInfo.environment[String(url.dropFirst())] ?? "") : url

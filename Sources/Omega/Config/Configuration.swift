@@ -54,6 +54,7 @@ public struct Configuration: Sendable {
         self.files = layers.map(\.file)
         self.root = root
         self.notes = notes
+        try ConfigSchema.check(root, file: file)
     }
 
     /// The files the layered search looks at, lowest layer first.

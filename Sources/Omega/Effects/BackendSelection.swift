@@ -39,6 +39,10 @@ public struct BackendSelection {
                                   message: "must not be above simulate.max-ratio (\(s.maxRatio))")
             }
             s.fault = try configuration.string("simulate.fault")
+            if let f = s.fault, !SimulatorBackend.faults.contains(f) {
+                throw ConfigError(place: configuration.lookup("simulate.fault")?.place ?? "config", key: "simulate.fault",
+                                  message: "unknown fault '\(f)' (known: \(SimulatorBackend.faults.joined(separator: ", ")))")
+            }
             backend = s
         case "replay":
             let configuredFile = try configuration.string("replay")
@@ -87,7 +91,13 @@ extension Configuration {
     /// The effect path's defaults from `[effects]`.
     public func effectSettings() throws -> EffectSettings {
         var s = EffectSettings()
-        if let n = try positiveInteger("effects.max-tokens") { s.defaultMaxTokens = n }
+        if let n = try positiveInteger("effects.max-tokens") {
+            guard n <= 10_000_000 else {
+                throw ConfigError(place: lookup("effects.max-tokens")?.place ?? "config", key: "effects.max-tokens",
+                                  message: "must be at most 10000000 (no model answers with more), got \(n)")
+            }
+            s.defaultMaxTokens = n
+        }
         if let n = try positiveInteger("effects.max-in-flight") { s.maxInFlight = n }
         if let n = try positiveInteger("effects.samples") { s.samples = n }
         if let t = try number("effects.timeout", in: 0...1_000_000) {

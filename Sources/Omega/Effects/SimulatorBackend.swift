@@ -22,6 +22,8 @@ public struct SimulatorBackend: ModelBackend {
     public var latency: Double = 0
     /// A fault every call suffers (nil: none).
     public var fault: String?
+    /// The faults it can simulate.
+    public static let faults = ["rate-limit", "server-error", "timeout", "cut-stream"]
     let tokens: TokenCounter
     let prices: PriceTable
 
