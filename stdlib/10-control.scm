@@ -79,6 +79,7 @@
 
 ;; exit runs the after thunks of every active dynamic-wind first (R7RS 6.14).
 (define (exit . status)
+  (%may-exit)
   (%wind-to '())
   (%exit (if (pair? status) (car status) #t)))
 

@@ -48,6 +48,15 @@ struct OmegaCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Most Scheme data the script may hold, e.g. 512M, 2G (default 1G; also [limits] memory).", valueName: "SIZE"))
     var memoryLimit: String?
 
+    @Option(name: .long, help: ArgumentHelp("Stop an evaluation that runs longer than this (also [limits] time).", valueName: "SECONDS"))
+    var timeLimit: Double?
+
+    @Flag(help: "Run the script with model calls and the clock only: no files, environment, exit or load (also [limits] sandbox).")
+    var sandbox = false
+
+    @Option(help: ArgumentHelp("Capabilities to allow (with --sandbox: besides its own): file-read, file-write, environment, exit, load, effects, clock, all.", valueName: "LIST"))
+    var allow: String?
+
     @Option(name: .long, help: ArgumentHelp("The model calls and counts use unless they name one (also $OMEGA_MODEL).", valueName: "NAME"))
     var model: String?
 
@@ -81,6 +90,10 @@ struct OmegaCommand: ParsableCommand {
     func validate() throws {
         if let s = stackLimit, s < 1024 { throw ValidationError("--stack-limit must be at least 1024") }
         if let s = stepLimit, s < 1 { throw ValidationError("--step-limit must be positive") }
+        if let t = timeLimit, !(t > 0 && t <= 31_536_000) { throw ValidationError("--time-limit: expected seconds from 0.001 to 31536000") }
+        if let a = allow, Capabilities.parse(a.split(separator: ",").map(String.init)) == nil {
+            throw ValidationError("--allow: unknown capability in '\(a)' (known: \(Capabilities.names.map(\.0).joined(separator: ", ")), all)")
+        }
         if let m = memoryLimit, MemorySize.parse(m) == nil {
             throw ValidationError("--memory-limit: expected a size such as 512M or 2G (at least 16M), got '\(m)'")
         }
@@ -104,6 +117,13 @@ struct OmegaCommand: ParsableCommand {
             for note in configuration.notes { printError("omega: note: \(note)") }
             if let m = try configuration.memoryLimit() { options.memoryLimit = m }
             if let m = memoryLimit.flatMap(MemorySize.parse) { options.memoryLimit = m }
+            if let t = try configuration.timeLimit() { options.timeLimit = t }
+            if let t = timeLimit { options.timeLimit = t }
+            if let c = try configuration.capabilities() { options.capabilities = c }
+            if sandbox || allow != nil {
+                let extra = allow.flatMap { Capabilities.parse($0.split(separator: ",").map(String.init)) } ?? []
+                options.capabilities = (sandbox ? Capabilities.sandbox : options.capabilities).union(extra)
+            }
             options.models = try ModelSettings(configuration: configuration, defaultModel: model)
             options.effects = try configuration.effectSettings()
             options.backend = try BackendSelection(name: backend, record: record, replay: replay)

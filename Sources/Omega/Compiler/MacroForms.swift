@@ -132,6 +132,9 @@ extension Expander {
         var forms: [Value] = []
         for n in names {
             guard let path = interp.string(n) else { throw SchemeError.syntax("include: file names must be strings", at: loc) }
+            guard interp.capabilities.contains([.load, .fileRead]) else {
+                throw SchemeError(.file, "include: permission denied: load (capabilities)", location: loc)
+            }
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw SchemeError(.file, "include: cannot read \(path): \(Interpreter.describeFileError(error))", location: loc)

@@ -324,6 +324,33 @@ extension Configuration {
         return bytes
     }
 
+    /// `[limits] time`: seconds an evaluation may run, when set.
+    public func timeLimit() throws -> Double? {
+        try number("limits.time", in: 0.001...31_536_000)
+    }
+
+    /// `[limits] sandbox = true` (model calls and the clock only) and
+    /// `allow = ["file-read", …]` (added to it, or to nothing): the
+    /// capabilities scripts get, when set.
+    public func capabilities() throws -> Capabilities? {
+        let sandbox = try bool("limits.sandbox")
+        var allowed: Capabilities?
+        if let (v, place) = lookup("limits.allow") {
+            guard case .array(let items) = v else {
+                throw ConfigError(place: place, key: "limits.allow", message: "expected a list such as [\"file-read\", \"effects\"]")
+            }
+            let names = items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+            guard names.count == items.count, let c = Capabilities.parse(names) else {
+                throw ConfigError(place: place, key: "limits.allow",
+                                  message: "unknown capability (known: \(Capabilities.names.map(\.0).joined(separator: ", ")), all)")
+            }
+            allowed = c
+        }
+        guard sandbox != nil || allowed != nil else { return nil }
+        if sandbox == false && allowed == nil { return .all }
+        return (sandbox == true ? Capabilities.sandbox : []).union(allowed ?? [])
+    }
+
     /// The ledger's path from `[ledger] path`, when set.
     public func ledgerPath() throws -> String? {
         try path("ledger.path")?.path

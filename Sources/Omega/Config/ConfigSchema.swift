@@ -26,7 +26,7 @@ enum ConfigSchema {
         "tokenizer": .table(["fallback-encoding": .value, "models": .open]),
         "repl": .table(["approvals": .value, "history": .value]),
         "ledger": .table(["path": .value, "on_failure": .value]),
-        "limits": .table(["memory": .value]),
+        "limits": .table(["memory": .value, "time": .value, "sandbox": .value, "allow": .value]),
         "budget": .table([
             "time_zone": .value, "thresholds": .value, "emergency_percent": .value, "cache": .value,
             "bound_ratio": .value, "bound_overhead": .value, "allow_unpriced": .value,

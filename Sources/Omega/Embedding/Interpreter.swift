@@ -26,6 +26,12 @@ public final class Interpreter {
         /// beyond it an `out of memory` error is raised, which a program can
         /// catch and after which the interpreter is usable. Default 1 GiB.
         public var memoryLimit = Heap.defaultLimit
+        /// Seconds a top-level evaluation may run; nil = unlimited. Past it a
+        /// `time limit exceeded` error is raised (at the next procedure call).
+        public var timeLimit: Double? = nil
+        /// What scripts may touch (files, environment, exit, load, model
+        /// calls, the clock); everything by default.
+        public var capabilities = Capabilities.all
         /// Where `display`, `write` and `newline` go by default.
         public var output: OutputTarget = .standardOutput
         /// Load the Scheme standard library (stdlib/*.scm) at start-up.
@@ -62,6 +68,8 @@ public final class Interpreter {
     private var nextHandle = 0
     /// The port `display` and friends write to by default.
     var currentOutput: OutputPort!
+    /// What scripts may touch (`Options.capabilities`); a host may change it between evaluations.
+    public var capabilities = Capabilities.all
     /// `current-error-port`: standard error unless a program parameterizes it.
     var currentError: OutputPort!
     /// The port `read-char` and friends read from by default.
@@ -100,6 +108,8 @@ public final class Interpreter {
         effects.meter = meter
         vm = VM(interp: self, maxCapacity: options.stackLimit)
         heap.limit = options.memoryLimit
+        capabilities = options.capabilities
+        vm.timeLimit = options.timeLimit
         heap.requestSafePoint = { [unowned self] in self.vm.requestSafePoint() }
         vm.stepLimit = options.stepLimit
         vm.gcStress = options.gcStress

@@ -22,7 +22,10 @@ enum EffectLibrary: NativeLibrary {
                 return e
             }
             var request: InferenceRequest
-            do { request = try makeRequest(interp, op: args[0], prompt: args[1], options: args[2]) } catch let e as SchemeError { throw located(e) }
+            do {
+                try interp.require(.effects, "effect")
+                request = try makeRequest(interp, op: args[0], prompt: args[1], options: args[2])
+            } catch let e as SchemeError { throw located(e) }
             request.callSite = site
             request.budgetApproved = args.count == 5 && args[4] != .false
             do {

@@ -19,7 +19,13 @@ enum ExceptionLibrary: NativeLibrary {
             e.payload = obj
             throw e
         }
-        i.define("%exit") { _, v in
+        // Checked before exit unwinds anything: a refused exit is an error where it was called.
+        i.define("%may-exit") { i in
+            try i.require(.exit, "exit")
+            return .unspecified
+        }
+        i.define("%exit") { i, v in
+            try i.require(.exit, "exit")
             var status: Int32 = 0
             if v.isFixnum { status = Int32(truncatingIfNeeded: v.fixnum) } else if v.isFalse { status = 1 }
             var e = SchemeError(.exit, "exit with status \(status)")

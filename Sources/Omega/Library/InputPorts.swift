@@ -105,6 +105,7 @@ enum InputLibrary: NativeLibrary {
             Value(object: i.heap.register(InputPort(text: try Check.string(s).string, name: "string")))
         }
         i.define("%open-input-file") { i, path in
+            try i.require(.fileRead, "open-input-file")
             let p = try Check.string(path).string
             do {
                 let text = try String(contentsOfFile: p, encoding: .utf8)
@@ -114,6 +115,7 @@ enum InputLibrary: NativeLibrary {
             }
         }
         i.define("%open-output-file") { i, path in
+            try i.require(.fileWrite, "open-output-file")
             let p = try Check.string(path).string
             guard FileManager.default.createFile(atPath: p, contents: nil), let handle = FileHandle(forWritingAtPath: p) else {
                 throw SchemeError(.file, "cannot open \(p) for writing")
@@ -177,10 +179,12 @@ enum InputLibrary: NativeLibrary {
             p.unread(reader.remainingText)
             return datum ?? .eof
         }
-        i.define("%file-exists?") { _, path in
-            Value(FileManager.default.fileExists(atPath: try Check.string(path).string))
+        i.define("%file-exists?") { i, path in
+            try i.require(.fileRead, "file-exists?")
+            return Value(FileManager.default.fileExists(atPath: try Check.string(path).string))
         }
-        i.define("%delete-file") { _, path in
+        i.define("%delete-file") { i, path in
+            try i.require(.fileWrite, "delete-file")
             let p = try Check.string(path).string
             do { try FileManager.default.removeItem(atPath: p) } catch {
                 throw SchemeError(.file, "cannot delete \(p): \(Interpreter.describeFileError(error))")

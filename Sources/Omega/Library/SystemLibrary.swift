@@ -3,12 +3,18 @@ import Foundation
 /// Time, exit, load and the command line (R7RS 6.14).
 enum SystemLibrary: NativeLibrary {
     static func register(in i: Interpreter) {
-        i.define("current-second") { i in i.heap.flonum(Date().timeIntervalSince1970) }
+        i.define("current-second") { i in
+            try i.require(.clock, "current-second")
+            return i.heap.flonum(Date().timeIntervalSince1970)
+        }
         i.define("current-jiffy") { i in
-            i.heap.integer(Int(DispatchTime.now().uptimeNanoseconds / 1000))
+            try i.require(.clock, "current-jiffy")
+            return i.heap.integer(Int(DispatchTime.now().uptimeNanoseconds / 1000))
         }
         i.define("jiffies-per-second") { _ in Value(fixnum: 1_000_000) }
         i.define("load", min: 1, max: 2) { i, args in
+            try i.require(.load, "load")
+            try i.require(.fileRead, "load")
             let path = try Check.string(args[0]).string
             let text: String
             do {
@@ -20,6 +26,7 @@ enum SystemLibrary: NativeLibrary {
         }
         i.define("command-line") { i in i.list(i.commandLine.map { i.makeString($0) }) }
         i.define("get-environment-variable") { i, name in
+            try i.require(.environment, "get-environment-variable")
             let key = try Check.string(name).string
             guard let v = ProcessInfo.processInfo.environment[key] else { return .false }
             return i.makeString(v)

@@ -37,6 +37,9 @@ final class VM {
     var stepLimit: Int?
     /// Calls made by the current top-level evaluation.
     private(set) var stepsUsed = 0
+    /// Seconds a top-level evaluation may run (nil: no limit), and when the current one must end.
+    var timeLimit: Double?
+    private var deadline: ContinuousClock.Instant?
     /// Set from any thread (e.g. a Ctrl-C handler) to stop the evaluation.
     let interruptRequested = Atomic<Bool>(false)
 
@@ -141,7 +144,10 @@ final class VM {
         acc = proc
         stub[0] = instruction(.call, args.count)
         pc = stub
-        if runDepth == 0 { stepsUsed = 0; fuel = fuelSlice; overflowReserve = 0 }
+        if runDepth == 0 {
+            stepsUsed = 0; fuel = fuelSlice; overflowReserve = 0
+            deadline = timeLimit.map { ContinuousClock.now + .seconds($0) }
+        }
         runBases.append(saved.sp)
         defer { runBases.removeLast() }
         let savedDynamic = (handlers, winders)
@@ -209,6 +215,9 @@ final class VM {
         stepsUsed += fuelSlice
         if let limit = stepLimit, stepsUsed > limit {
             throw SchemeError(.stepLimit, "step limit exceeded: more than \(limit) procedure calls")
+        }
+        if let d = deadline, ContinuousClock.now > d {
+            throw SchemeError(.stepLimit, "time limit exceeded: the evaluation ran more than \(timeLimit ?? 0) s")
         }
     }
 

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import Omega
+
+/// A host runs an untrusted script: it touches only what it was given, and
+/// it ends within its steps, memory and time (issue 14).
+@Suite struct SandboxTests {
+    static let file = FileManager.default.temporaryDirectory.appendingPathComponent("omega-sandbox-\(UUID().uuidString.prefix(8)).scm").path
+
+    /// Each capability, and every procedure that could use it.
+    static let attempts: [(Capabilities, String)] = [
+        (.fileRead, "(open-input-file \"\(file)\")"),
+        (.fileRead, "(call-with-input-file \"\(file)\" read-line)"),
+        (.fileRead, "(with-input-from-file \"\(file)\" read-line)"),
+        (.fileRead, "(file-exists? \"\(file)\")"),
+        (.fileWrite, "(open-output-file \"\(file).out\")"),
+        (.fileWrite, "(call-with-output-file \"\(file).out\" (lambda (p) (display 1 p)))"),
+        (.fileWrite, "(with-output-to-file \"\(file).out\" (lambda () (display 1)))"),
+        (.fileWrite, "(delete-file \"\(file)\")"),
+        (.load, "(load \"\(file)\")"),
+        (.load, "(include \"\(file)\")"),
+        (.environment, "(get-environment-variable \"HOME\")"),
+        (.exit, "(exit 3)"),
+        (.exit, "(emergency-exit 3)"),
+        (.effects, "(effect infer.op \"hello\")"),
+        (.effects, "(parallel-map (lambda (q) (effect infer.op q)) '(\"a\" \"b\"))"),
+        (.clock, "(current-second)"),
+        (.clock, "(current-jiffy)"),
+        (.clock, "(current-time)"),
+    ]
+
+    @Test func everythingOffIsDeniedThroughEveryProcedure() throws {
+        try "(define loaded 1)\n".write(toFile: Self.file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: Self.file); try? FileManager.default.removeItem(atPath: Self.file + ".out") }
+        for (capability, script) in Self.attempts {
+            var options = Interpreter.Options()
+            options.capabilities = Capabilities.all.subtracting(capability)
+            options.meter = Meter(report: { _ in })
+            let omega = try Interpreter(options: options)
+            do {
+                _ = try omega.evaluate(script)
+                Issue.record("\(script) was allowed without \(capability.label)")
+            } catch let e as OmegaError {
+                #expect(e.message.contains("permission denied: \(capability.label) (capabilities)"), "\(script): \(e.message)")
+            }
+            // A script can catch the refusal (include's comes when the form is compiled); the interpreter goes on.
+            if !script.hasPrefix("(include") {
+                let caught = try omega.evaluate("(guard (e ((error-object? e) 'denied)) \(script))")
+                #expect(caught.as(Symbol.self)?.name == "denied", "\(script)")
+            }
+            #expect(omega.int(try omega.evaluate("(* 6 7)")) == 42)
+            // With the capability the same script runs (or fails for its own reasons, not a permission).
+            var all = Interpreter.Options()
+            all.meter = Meter(report: { _ in })
+            let free = try Interpreter(options: all)
+            do { _ = try free.evaluate(script) } catch let e as OmegaError {
+                #expect(!e.message.contains("permission denied"), "\(script): \(e.message)")
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: Self.file) == false, "delete-file ran only where allowed")
+    }
+
+    @Test func anUntrustedScriptEndsWithinItsLimits() throws {
+        var options = Interpreter.Options()
+        options.capabilities = []
+        options.stepLimit = 1_000_000
+        options.memoryLimit = 32 << 20
+        options.timeLimit = 2
+        let omega = try Interpreter(options: options)
+        for (script, expected) in [("(let loop () (loop))", "step limit exceeded"),
+                                   ("(let loop ((l '())) (loop (cons (make-vector 100) l)))", "out of memory"),
+                                   ("(make-vector 100000000)", "out of memory")] {
+            do {
+                _ = try omega.evaluate(script)
+                Issue.record("\(script) ended")
+            } catch let e as OmegaError {
+                #expect(e.message.contains(expected), "\(script): \(e.message)")
+            }
+        }
+        var timed = Interpreter.Options()
+        timed.timeLimit = 0.3
+        let slow = try Interpreter(options: timed)
+        do {
+            _ = try slow.evaluate("(let loop () (loop))")
+            Issue.record("the loop ended")
+        } catch let e as OmegaError {
+            #expect(e.message.contains("time limit exceeded"))
+        }
+        #expect(omega.int(try omega.evaluate("(+ 1 2)")) == 3, "usable afterwards")
+    }
+
+    @Test func theCommandLineSandbox() throws {
+        let r = try runOmega(["--sandbox", "-e", "(get-environment-variable \"HOME\")"])
+        #expect(r.status == 1 && r.stderr.contains("get-environment-variable: permission denied: environment (capabilities)"), "\(r.stderr)")
+        let allowed = try runOmega(["--sandbox", "--allow", "environment", "-e", "(string? (get-environment-variable \"HOME\"))"])
+        #expect(allowed.status == 0 && allowed.stdout.contains("#t"), "\(allowed.stderr)")
+        let effects = try runOmega(["--sandbox", "-e", "(string? (effect infer.op \"hi\"))"])
+        #expect(effects.status == 0, "model calls stay allowed in the sandbox: \(effects.stderr)")
+        let timed = try runOmega(["--time-limit", "0.5", "-e", "(let loop () (loop))"])
+        #expect(timed.status == 1 && timed.stderr.contains("time limit exceeded"), "\(timed.stderr)")
+        let bad = try runOmega(["--allow", "teleport", "-e", "1"])
+        #expect(bad.status == 2 && bad.stderr.contains("unknown capability"))
+    }
+}
