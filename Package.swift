@@ -1,5 +1,11 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// `OMEGA_FUZZ=1` (set by scripts/fuzz): the library and the fuzzing entry
+/// point are built with libFuzzer's coverage instrumentation; nothing else is.
+let fuzzing = ProcessInfo.processInfo.environment["OMEGA_FUZZ"] == "1"
+let fuzzSettings: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"]), .define("FUZZING")] : []
 
 let package = Package(
     name: "Omega",
@@ -7,6 +13,7 @@ let package = Package(
         .library(name: "Omega", targets: ["Omega"]),
         .executable(name: "omega", targets: ["OmegaCLI"]),
         .executable(name: "omega-embed-demo", targets: ["EmbedDemo"]),
+        .executable(name: "omega-fuzz", targets: ["OmegaFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,6 +52,7 @@ let package = Package(
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Yams", package: "Yams")],
             path: "Sources/Omega",
+            swiftSettings: fuzzSettings,
             plugins: ["EmbedStdlib"]
         ),
         // The `omega` command.
@@ -55,6 +63,8 @@ let package = Package(
         ),
         // A small host program showing the embedding API (examples/embedding).
         .executableTarget(name: "EmbedDemo", dependencies: ["Omega"], path: "examples/embedding"),
+        // The fuzzing entry point (scripts/fuzz); built normally it replays inputs.
+        .executableTarget(name: "OmegaFuzz", dependencies: ["Omega"], path: "Sources/OmegaFuzz", swiftSettings: fuzzSettings),
         .testTarget(name: "OmegaTests", dependencies: [
             "Omega", "COmegaShims",
             .product(name: "NIOCore", package: "swift-nio"),

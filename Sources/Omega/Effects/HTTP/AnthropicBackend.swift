@@ -60,44 +60,42 @@ public struct AnthropicBackend: ModelBackend {
         let started = Date()
         let url = baseURL + "/v1/messages"
         let wantsStream = request.extra["stream"].map { $0 == "#t" || $0 == "true" } ?? stream
-        var text = ""
-        var stop: String?
-        var usage: [String: Any] = [:]
-        var answeredBy: String?
+        var reply = Reply()
         if wantsStream {
-            var ended = false
             do {
                 try await transport.postStreaming(url, headers: headers, body: JSON.encode(body(request, stream: true)),
                                                   timeout: request.timeout, describeError: { _, d in JSON.errorText(d) }) { line in
-                    guard line.hasPrefix("data:"), let o = JSON.object(String(line.dropFirst(5))) else { return }
-                    switch o["type"] as? String {
-                    case "message_start":
-                        let m = o["message"] as? [String: Any]
-                        answeredBy = m?["model"] as? String
-                        for (k, v) in (m?["usage"] as? [String: Any]) ?? [:] { usage[k] = v }
-                    case "content_block_delta":
-                        if let d = o["delta"] as? [String: Any], let t = d["text"] as? String { text += t }
-                    case "message_delta":
-                        if let d = o["delta"] as? [String: Any], let s = d["stop_reason"] as? String { stop = s }
-                        for (k, v) in (o["usage"] as? [String: Any]) ?? [:] { usage[k] = v }
-                    case "message_stop": ended = true
-                    case "error":
-                        throw BackendError(.server, "error in the stream: \(JSON.errorText(JSON.encode(o)))")
-                    default: break
-                    }
+                    try reply.feed(line)
                 }
             } catch var e as BackendError where e.kind == .cutStream {
-                e.billed = billed(request, usage, text)
+                e.billed = billed(request, reply.usage, reply.text)
                 throw e
             }
-            if !ended {
+            if !reply.ended {
                 var e = BackendError(.cutStream, "the stream ended before message_stop")
-                e.billed = billed(request, usage, text)
+                e.billed = billed(request, reply.usage, reply.text)
                 throw e
             }
         } else {
             let data = try await transport.postJSON(url, headers: headers, body: JSON.encode(body(request, stream: false)),
                                                     timeout: request.timeout) { _, d in JSON.errorText(d) }
+            reply = try Reply(decoding: data)
+        }
+        return result(reply, request, started: started)
+    }
+
+    /// A message as it arrives: a whole body, or stream events one line at a
+    /// time (no network: also what the fuzzer feeds).
+    struct Reply {
+        var text = ""
+        var stop: String?
+        var usage: [String: Any] = [:]
+        var answeredBy: String?
+        var ended = false
+
+        init() {}
+
+        init(decoding data: Data) throws {
             guard let o = JSON.object(data), let content = o["content"] as? [[String: Any]] else {
                 throw BackendError(.badResponse, "the server's answer is not a message: \(JSON.errorText(data))")
             }
@@ -105,12 +103,39 @@ public struct AnthropicBackend: ModelBackend {
             stop = o["stop_reason"] as? String
             usage = (o["usage"] as? [String: Any]) ?? [:]
             answeredBy = o["model"] as? String
+            ended = true
         }
-        var tokenUsage = billed(request, usage, text)
-        let reported = JSON.int(usage["input_tokens"]) != nil && JSON.int(usage["output_tokens"]) != nil
-        if !reported { tokenUsage = TokenUsage(inputTokens: request.promptTokens.tokens, outputTokens: tokens.count(text, model: request.model).tokens) }
+
+        mutating func feed(_ line: String) throws {
+            guard line.hasPrefix("data:"), let o = JSON.object(String(line.dropFirst(5))) else { return }
+            switch o["type"] as? String {
+            case "message_start":
+                let m = o["message"] as? [String: Any]
+                answeredBy = m?["model"] as? String
+                for (k, v) in (m?["usage"] as? [String: Any]) ?? [:] { usage[k] = v }
+            case "content_block_delta":
+                if let d = o["delta"] as? [String: Any], let t = d["text"] as? String { text += t }
+            case "message_delta":
+                if let d = o["delta"] as? [String: Any], let s = d["stop_reason"] as? String { stop = s }
+                for (k, v) in (o["usage"] as? [String: Any]) ?? [:] { usage[k] = v }
+            case "message_stop": ended = true
+            case "error":
+                throw BackendError(.server, "error in the stream: \(JSON.errorText(JSON.encode(o)))")
+            default: break
+            }
+        }
+    }
+
+    /// The result of a complete reply.
+    func result(_ reply: Reply, _ request: InferenceRequest, started: Date) -> InferenceResult {
+        var tokenUsage = billed(request, reply.usage, reply.text)
+        let reported = JSON.int(reply.usage["input_tokens"]) != nil && JSON.int(reply.usage["output_tokens"]) != nil
+        if !reported {
+            tokenUsage = TokenUsage(inputTokens: request.promptTokens.tokens, outputTokens: tokens.count(reply.text, model: request.model).tokens)
+        }
         let cost = try? prices.price(for: request.model).map { try $0.cost(of: tokenUsage) } ?? nil
-        return InferenceResult(text: text, model: answeredBy ?? request.model, finishReason: AnthropicBackend.finishReason(stop),
+        return InferenceResult(text: reply.text, model: reply.answeredBy ?? request.model,
+                               finishReason: AnthropicBackend.finishReason(reply.stop),
                                usage: tokenUsage, usageSource: reported ? .reported : .estimated, cost: cost,
                                latency: Date().timeIntervalSince(started), backend: name, requestID: request.id)
     }

@@ -34,41 +34,63 @@ public struct OllamaBackend: ModelBackend {
         let started = Date()
         let url = baseURL + "/api/chat"
         let wantsStream = request.extra["stream"].map { $0 == "#t" || $0 == "true" } ?? stream
-        var text = ""
-        var final: [String: Any]?
+        var reply = Reply()
         if wantsStream {
             do {
                 try await transport.postStreaming(url, headers: [], body: JSON.encode(body(request, stream: true)),
                                                   timeout: request.timeout, describeError: { _, d in JSON.errorText(d) }) { line in
-                    guard let o = JSON.object(line) else { return }
-                    if let e = o["error"] as? String { throw BackendError(.server, "error in the stream: \(e)") }
-                    if let m = o["message"] as? [String: Any], let c = m["content"] as? String { text += c }
-                    if o["done"] as? Bool == true { final = o }
+                    try reply.feed(line)
                 }
             } catch var e as BackendError where e.kind == .cutStream {
-                e.billed = counted(request, text)
+                e.billed = counted(request, reply.text)
                 throw e
             }
-            guard final != nil else {
+            guard reply.final != nil else {
                 var e = BackendError(.cutStream, "the stream ended before done")
-                e.billed = counted(request, text)
+                e.billed = counted(request, reply.text)
                 throw e
             }
         } else {
             let data = try await transport.postJSON(url, headers: [], body: JSON.encode(body(request, stream: false)),
                                                     timeout: request.timeout) { _, d in JSON.errorText(d) }
+            reply = try Reply(decoding: data)
+        }
+        return result(reply, request, started: started)
+    }
+
+    /// A chat answer as it arrives: a whole body, or one JSON object per line
+    /// (no network: also what the fuzzer feeds).
+    struct Reply {
+        var text = ""
+        var final: [String: Any]?
+
+        init() {}
+
+        init(decoding data: Data) throws {
             guard let o = JSON.object(data), let m = o["message"] as? [String: Any] else {
                 throw BackendError(.badResponse, "the server's answer is not a chat message: \(JSON.errorText(data))")
             }
             text = (m["content"] as? String) ?? ""
             final = o
         }
+
+        mutating func feed(_ line: String) throws {
+            guard let o = JSON.object(line) else { return }
+            if let e = o["error"] as? String { throw BackendError(.server, "error in the stream: \(e)") }
+            if let m = o["message"] as? [String: Any], let c = m["content"] as? String { text += c }
+            if o["done"] as? Bool == true { final = o }
+        }
+    }
+
+    /// The result of a complete reply.
+    func result(_ reply: Reply, _ request: InferenceRequest, started: Date) -> InferenceResult {
+        let final = reply.final
         let input = JSON.int(final?["prompt_eval_count"]), output = JSON.int(final?["eval_count"])
         let usage = input != nil && output != nil
-            ? TokenUsage(inputTokens: input ?? 0, outputTokens: output ?? 0) : counted(request, text)
+            ? TokenUsage(inputTokens: input ?? 0, outputTokens: output ?? 0) : counted(request, reply.text)
         let finish = (final?["done_reason"] as? String).map { $0 == "length" ? "length" : "stop" } ?? "stop"
         let cost = try? prices.price(for: request.model).map { try $0.cost(of: usage) } ?? nil
-        return InferenceResult(text: text, model: (final?["model"] as? String) ?? request.model, finishReason: finish,
+        return InferenceResult(text: reply.text, model: (final?["model"] as? String) ?? request.model, finishReason: finish,
                                usage: usage, usageSource: input != nil && output != nil ? .reported : .estimated,
                                cost: cost, latency: Date().timeIntervalSince(started), backend: name, requestID: request.id)
     }

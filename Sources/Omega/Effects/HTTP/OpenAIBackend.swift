@@ -66,6 +66,11 @@ public struct OpenAIBackend: ModelBackend {
         if wantsStream { return try await streamed(request, url: url, started: started) }
         let data = try await transport.postJSON(url, headers: headers, body: JSON.encode(body(request, stream: false)),
                                                 timeout: request.timeout) { _, d in JSON.errorText(d) }
+        return try decode(data, request, started: started)
+    }
+
+    /// A chat completion's body as a result (no network: also what the fuzzer feeds).
+    func decode(_ data: Data, _ request: InferenceRequest, started: Date) throws -> InferenceResult {
         guard let o = JSON.object(data), let choices = o["choices"] as? [[String: Any]], let first = choices.first else {
             throw BackendError(.badResponse, "the server's answer is not a chat completion: \(JSON.errorText(data))")
         }
@@ -76,37 +81,52 @@ public struct OpenAIBackend: ModelBackend {
                             answeredBy: o["model"] as? String, started: started)
     }
 
-    private func streamed(_ request: InferenceRequest, url: String, started: Date) async throws -> InferenceResult {
+    /// What a stream has delivered so far, fed one server-sent-events line at a time.
+    struct StreamState {
         var text = ""
         var finish: String?
         var usage: [String: Any]?
         var answeredBy: String?
         var sawDone = false
+
+        mutating func feed(_ line: String) throws {
+            guard line.hasPrefix("data:") else { return }
+            let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            if payload == "[DONE]" { sawDone = true; return }
+            guard let o = JSON.object(payload) else { return }
+            if let e = o["error"] { throw BackendError(.server, "error in the stream: \(JSON.errorText(JSON.encode(["error": e])))") }
+            answeredBy = answeredBy ?? o["model"] as? String
+            if let u = o["usage"] as? [String: Any] { usage = u }
+            if let choices = o["choices"] as? [[String: Any]], let c = choices.first {
+                if let delta = c["delta"] as? [String: Any], let piece = delta["content"] as? String { text += piece }
+                if let f = c["finish_reason"] as? String { finish = f }
+            }
+        }
+    }
+
+    private func streamed(_ request: InferenceRequest, url: String, started: Date) async throws -> InferenceResult {
+        var state = StreamState()
         do {
             try await transport.postStreaming(url, headers: headers, body: JSON.encode(body(request, stream: true)),
                                               timeout: request.timeout, describeError: { _, d in JSON.errorText(d) }) { line in
-                guard line.hasPrefix("data:") else { return }
-                let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
-                if payload == "[DONE]" { sawDone = true; return }
-                guard let o = JSON.object(payload) else { return }
-                if let e = o["error"] { throw BackendError(.server, "error in the stream: \(JSON.errorText(JSON.encode(["error": e])))") }
-                answeredBy = answeredBy ?? o["model"] as? String
-                if let u = o["usage"] as? [String: Any] { usage = u }
-                if let choices = o["choices"] as? [[String: Any]], let c = choices.first {
-                    if let delta = c["delta"] as? [String: Any], let piece = delta["content"] as? String { text += piece }
-                    if let f = c["finish_reason"] as? String { finish = f }
-                }
+                try state.feed(line)
             }
         } catch var e as BackendError where e.kind == .cutStream {
-            e.billed = countedUsage(request, text: text)
+            e.billed = countedUsage(request, text: state.text)
             throw e
         }
-        if !sawDone && finish == nil {
+        return try finishStream(state, request, started: started)
+    }
+
+    /// The result of a finished stream, or a cut-stream error when it never said it was done.
+    func finishStream(_ state: StreamState, _ request: InferenceRequest, started: Date) throws -> InferenceResult {
+        if !state.sawDone && state.finish == nil {
             var e = BackendError(.cutStream, "the stream ended before the answer was complete")
-            e.billed = countedUsage(request, text: text)
+            e.billed = countedUsage(request, text: state.text)
             throw e
         }
-        return finishResult(request, text: text, finish: finish ?? "stop", usage: usage, answeredBy: answeredBy, started: started)
+        return finishResult(request, text: state.text, finish: state.finish ?? "stop", usage: state.usage,
+                            answeredBy: state.answeredBy, started: started)
     }
 
     func countedUsage(_ request: InferenceRequest, text: String) -> TokenUsage {

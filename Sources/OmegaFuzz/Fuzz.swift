@@ -1,0 +1,37 @@
+import Foundation
+import Omega
+
+// Built by `scripts/fuzz` with `-sanitize=fuzzer -DFUZZING`: libFuzzer's
+// main drives the target named by $OMEGA_FUZZ_TARGET. Built normally, it
+// replays files through a target (to reproduce a finding):
+//     omega-fuzz TARGET FILE…
+
+#if FUZZING
+private let target = ProcessInfo.processInfo.environment["OMEGA_FUZZ_TARGET"] ?? "reader"
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }
+    FuzzTargets.run(target, Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+#else
+@main
+struct Replay {
+    static func main() {
+        let args = Array(CommandLine.arguments.dropFirst())
+        guard let target = args.first, FuzzTargets.names.contains(target) else {
+            FileHandle.standardError.write(Data("usage: omega-fuzz TARGET FILE… (TARGET: \(FuzzTargets.names.joined(separator: ", ")))\n".utf8))
+            exit(2)
+        }
+        for file in args.dropFirst() {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                FileHandle.standardError.write(Data("omega-fuzz: cannot read \(file)\n".utf8))
+                exit(1)
+            }
+            FuzzTargets.run(target, [UInt8](data))
+            print("ok \(file)")
+        }
+    }
+}
+#endif
