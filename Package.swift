@@ -64,7 +64,8 @@ let package = Package(
         // A small host program showing the embedding API (examples/embedding).
         .executableTarget(name: "EmbedDemo", dependencies: ["Omega"], path: "examples/embedding"),
         // The fuzzing entry point (scripts/fuzz); built normally it replays inputs.
-        .executableTarget(name: "OmegaFuzz", dependencies: ["Omega"], path: "Sources/OmegaFuzz", swiftSettings: fuzzSettings),
+        .executableTarget(name: "OmegaFuzz", dependencies: ["Omega"], path: "Sources/OmegaFuzz", swiftSettings: fuzzSettings,
+                          linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []),
         .testTarget(name: "OmegaTests", dependencies: [
             "Omega", "COmegaShims",
             .product(name: "NIOCore", package: "swift-nio"),
