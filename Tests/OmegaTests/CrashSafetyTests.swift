@@ -93,6 +93,8 @@ import Testing
             let show = try Self.limited(["config", "show", "--config", "FILE"], file: ("c.toml", text))
             #expect(show.status == 2, "config show \(text): \(show.status) \(show.stderr)")
         }
+        let huge = try Self.limited(["--config", "FILE", "-e", "1"], file: ("big.toml", String(repeating: "# a comment\n", count: 100_000)))
+        #expect(huge.status == 2 && huge.stderr.contains("at most 1048576 are read"), "\(huge.stderr)")
         let laughs = ["a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]"] +
             zip("bcdefghi", "abcdefgh").map { "\($0): &\($0) [" + Array(repeating: "*\($1)", count: 9).joined(separator: ",") + "]" }
         let r = try Self.limited(["--config", "FILE", "-e", "1"], file: ("laughs.yaml", laughs.joined(separator: "\n") + "\n"))

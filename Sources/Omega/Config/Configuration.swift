@@ -35,6 +35,9 @@ public struct Configuration: Sendable {
         try self.init(layers: [(text, file)])
     }
 
+    /// The largest configuration file read (1 MiB).
+    public static let largestFile = 1 << 20
+
     /// Parses each file and lays it over the ones before.
     public init(layers: [(text: String, file: URL)]) throws {
         var root = TOMLTable()
@@ -91,6 +94,11 @@ public struct Configuration: Sendable {
         if urls.isEmpty { return Configuration() }
         var layers: [(text: String, file: URL)] = []
         for url in urls {
+            // A configuration is a page or two; a huge file is a mistake (or an attack), not read into memory.
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+            guard size <= Configuration.largestFile else {
+                throw ConfigError(place: url.path, message: "the configuration file is \(size) bytes; at most \(Configuration.largestFile) are read")
+            }
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw ConfigError(place: url.path, message: "cannot read the configuration file")
             }
