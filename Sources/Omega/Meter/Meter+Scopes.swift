@@ -97,7 +97,6 @@ extension Meter {
             do {
                 s.used = try ledger.windowTotal(counter)
             } catch {
-                unreadCounters[counter] = "\(error)"
                 report("omega: budget: the spend of \(s.label) could not be read from the ledger (\(error)); each call under it is checked in the ledger when it is made")
             }
         }

@@ -56,11 +56,6 @@ public final class Meter: EffectMeter {
     var periodicScopes: [String: BudgetScope] = [:]
     /// The total since the last reset, when limited.
     var totalScope: BudgetScope?
-    /// Counters whose spend could not be read from the ledger when their
-    /// scope opened. Never taken as zero spend: every call under them is
-    /// checked by a reservation in the ledger, which reads them again (or
-    /// fails, and the call is refused).
-    var unreadCounters: [String: String] = [:]
     /// `with-budget` scopes in force, by id.
     var dynamic: [Int: BudgetScope] = [:]
     /// Closed `with-budget` scopes that a continuation may re-enter, oldest first in `closedOrder`.
@@ -194,7 +189,6 @@ public final class Meter: EffectMeter {
                 for s in counted {
                     guard let c = s.counter, let t = totals[c] else { continue }
                     s.used = t
-                    unreadCounters[c] = nil
                 }
             } catch let r as Ledger.WindowRefusal {
                 let s = counted.first { $0.counter == r.window } ?? counted[0]
