@@ -184,6 +184,7 @@ final class Expander {
         case .local(let v):
             capture(v, from: scope.lambda)
             v.isAssigned = true
+            v.isMutated = true
             return .setLocal(v, value)
         case .loop:
             throw NotASimpleLoop()

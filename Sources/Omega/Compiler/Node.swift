@@ -65,9 +65,15 @@ final class Variable {
         self.slot = slot
     }
 
-    /// Captured and assigned variables live in a `Box` so that every closure
-    /// and the frame see the same location.
-    var isBoxed: Bool { isAssigned && isCaptured }
+    /// Changed by an explicit `set!` (not only initialised by letrec).
+    var isMutated = false
+
+    /// A variable is a location. Captured and assigned variables, and every
+    /// variable a `set!` changes, live in a `Box`: every closure and the frame
+    /// see the same location, and so does a continuation re-entered after
+    /// the `set!` (it restores the frame's slots, which hold the box, not the
+    /// value). Variables only initialised once stay in their slot.
+    var isBoxed: Bool { isMutated || (isAssigned && isCaptured) }
 }
 
 /// A lambda being compiled: its parameters, body, free variables and the
