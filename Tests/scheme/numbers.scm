@@ -106,3 +106,14 @@
 (test #t (= (dec 1.0) 0))
 (test-error (inc "one"))
 (test-error (small? 'x))
+
+;; R7RS's other exponent markers: s, f, d, l read as e.
+(test 100.0 1s2)
+(test 1.5 1.5f0)
+(test 2000.0 2d3)
+(test 0.01 1l-2)
+(test -250.0 -2.5D2)
+(test 100 #e1s2)
+(test 100.0 (string->number "1s2"))
+(test #t (symbol? '1s))     ; no exponent digits: a symbol
+(test 29 #x1d)              ; in hexadecimal d is a digit

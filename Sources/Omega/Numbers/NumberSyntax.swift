@@ -23,6 +23,7 @@ enum NumberSyntax {
             }
             s = s.dropFirst(2)
         }
+        if radix == 10 { s = exponentAsE(s) }
         guard var n = parseReal(s, radix: radix) else { return nil }
         if exactness == "e" {
             if case .flo = n {
@@ -66,6 +67,15 @@ enum NumberSyntax {
     }
 
     /// digits [. digits] [e [sign] digits], with at least one digit.
+    /// R7RS's other exponent markers (`1s2`, `1.5f0`, `2d3`, `1l-2`) read as
+    /// `e`; text that is not then a decimal is left as it was (a symbol).
+    private static func exponentAsE(_ s: Substring) -> Substring {
+        guard let i = s.firstIndex(where: { "sSfFdDlL".contains($0) }), i != s.startIndex else { return s }
+        var t = s
+        t.replaceSubrange(i...i, with: "e")
+        return isDecimal(t) ? t : s
+    }
+
     private static func isDecimal(_ s: Substring) -> Bool {
         var it = s.makeIterator()
         var c = it.next()
