@@ -79,7 +79,7 @@
 
 ;; exit runs the after thunks of every active dynamic-wind first (R7RS 6.14).
 (define (exit . status)
-  (%may-exit)
+  (%may-exit (if (pair? status) (car status) #t))
   (%wind-to '())
   (%exit (if (pair? status) (car status) #t)))
 

@@ -173,8 +173,6 @@
   (%make-parameter-procedure %current-input %set-current-input!
                              (lambda (p) (if (input-port? p) p (error "not an input port:" p)))))
 
-(define (open-input-file path) (%open-input-file path))
-(define (open-output-file path) (%open-output-file path))
 
 (define (call-with-port port proc)
   (call-with-values (lambda () (proc port))
@@ -193,8 +191,6 @@
     (call-with-values (lambda () (parameterize ((current-output-port port)) (thunk)))
       (lambda results (close-port port) (apply values results)))))
 
-(define (file-exists? path) (%file-exists? path))
-(define (delete-file path) (%delete-file path))
 
 ;;; Numbers and environments.
 

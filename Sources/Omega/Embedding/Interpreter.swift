@@ -68,6 +68,8 @@ public final class Interpreter {
     private var nextHandle = 0
     /// The port `display` and friends write to by default.
     var currentOutput: OutputPort!
+    /// File output ports opened by the program, flushed when an evaluation ends.
+    var openFilePorts: [WeakPort] = []
     /// What scripts may touch (`Options.capabilities`); a host may change it between evaluations.
     public var capabilities = Capabilities.all
     /// `current-error-port`: standard error unless a program parameterizes it.
@@ -214,8 +216,18 @@ public final class Interpreter {
         let lambda = try expander.expandToplevel(form)
         let template = try CodeGenerator.generate(lambda, interp: self)
         let thunk = heap.register(Closure(template: template, freeCount: 0))
+        let outer = topLevelFormLocation
+        if let first = template.locations.first?.location, first.isKnown, !isLibraryLocation(first) {
+            topLevelFormLocation = first
+        }
+        defer { topLevelFormLocation = outer }
         return try vm.apply(Value(object: thunk), [])
     }
+
+    /// Where the top-level form being evaluated starts: where an error is
+    /// placed when no frame of the user's is left to name (a form that
+    /// tail-called a library procedure).
+    private var topLevelFormLocation = SourceLocation.none
 
     /// Calls a Scheme procedure from Swift.
     ///
@@ -259,9 +271,17 @@ public final class Interpreter {
         let frames = vm.backtrace()
         // An error inside a library procedure (map, for-each …) is reported
         // at the user's call of it.
-        if isLibraryLocation(e.location),
-           let user = frames.first(where: { $0.location.isKnown && !isLibraryLocation($0.location) }) {
-            e.location = user.location
+        if isLibraryLocation(e.location) {
+            if let user = frames.first(where: { $0.location.isKnown && !isLibraryLocation($0.location) }) {
+                e.location = user.location
+            } else {
+                let site = vm.latestTailCallSite()
+                if site.isKnown && !isLibraryLocation(site) {
+                    e.location = site
+                } else if topLevelFormLocation.isKnown {
+                    e.location = topLevelFormLocation
+                }
+            }
         }
         if pendingBacktrace == nil {
             // The library's own plumbing (effect dispatch, fibers, winders)
@@ -484,8 +504,17 @@ public final class Interpreter {
 
     // MARK: Output
 
-    /// Writes any buffered output.
-    public func flushOutput() { currentOutput.flush() }
+    /// Writes any buffered output: the current output port's and every file
+    /// port's still open (a program that never closes its file keeps what
+    /// it wrote).
+    public func flushOutput() {
+        currentOutput.flush()
+        openFilePorts.removeAll { $0.port == nil }
+        for ref in openFilePorts { ref.port?.flushIfOpen() }
+    }
+
+    /// Remembers a file output port so `flushOutput` writes its buffer.
+    func trackFilePort(_ port: any FlushablePort) { openFilePorts.append(WeakPort(port: port)) }
 
     /// Ends the current output line if something was written on it (so a
     /// prompt starts at the left margin).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Bytevector ports (R7RS 6.13.1): binary input from a bytevector, binary
 /// output accumulated into one.
 final class BinaryInputPort: HeapObject, CustomPrintable {
@@ -9,12 +11,47 @@ final class BinaryInputPort: HeapObject, CustomPrintable {
     func printedForm(_ interp: Interpreter) -> String { "#<binary-input-port>" }
 }
 
-final class BinaryOutputPort: HeapObject, CustomPrintable {
+final class BinaryOutputPort: HeapObject, CustomPrintable, FlushablePort {
     var bytes: [UInt8] = []
     var isOpen = true
-    init() { super.init(kind: .port) }
+    /// A file port's destination: `bytes` is its buffer, handed over when
+    /// it fills, on `flush-output-port` and on close. Nil for a bytevector port.
+    private let sink: (([UInt8]) -> Void)?
+    private let name: String
+    /// Runs when the port is closed (file ports close their file).
+    var onClose: (() -> Void)?
+
+    init(sink: (([UInt8]) -> Void)? = nil, name: String = "bytevector") {
+        self.sink = sink
+        self.name = name
+        super.init(kind: .port)
+    }
     override var approximateSize: Int { 64 + bytes.count }
-    func printedForm(_ interp: Interpreter) -> String { "#<binary-output-port>" }
+    func printedForm(_ interp: Interpreter) -> String {
+        sink == nil ? "#<binary-output-port>" : "#<binary-output-port \(name)>"
+    }
+
+    var isBytevectorPort: Bool { sink == nil }
+
+    func append<C: Collection>(_ more: C) where C.Element == UInt8 {
+        bytes.append(contentsOf: more)
+        if sink != nil && bytes.count >= 8192 { flush() }
+    }
+
+    func flush() {
+        guard let sink, !bytes.isEmpty else { return }
+        sink(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    func flushIfOpen() { if isOpen { flush() } }
+
+    func close() {
+        guard isOpen else { return }
+        flush()
+        isOpen = false
+        onClose?()
+    }
 }
 
 enum BinaryPortLibrary: NativeLibrary {
@@ -47,8 +84,30 @@ enum BinaryPortLibrary: NativeLibrary {
             Value(object: i.heap.register(BinaryInputPort(try bytevector(b, 1).bytes)))
         }
         i.define("open-output-bytevector") { i in Value(object: i.heap.register(BinaryOutputPort())) }
+        i.define("open-binary-input-file") { i, path in
+            try i.require(.fileRead, "open-binary-input-file")
+            let p = try Check.string(path).string
+            guard let data = FileManager.default.contents(atPath: p) else {
+                throw SchemeError(.file, "cannot open \(p): " + (FileManager.default.fileExists(atPath: p) ? "not readable" : "no such file"))
+            }
+            try i.heap.reserve(data.count, for: "open-binary-input-file of \(data.count) bytes")
+            return Value(object: i.heap.register(BinaryInputPort([UInt8](data))))
+        }
+        i.define("open-binary-output-file") { i, path in
+            try i.require(.fileWrite, "open-binary-output-file")
+            let p = try Check.string(path).string
+            guard FileManager.default.createFile(atPath: p, contents: nil), let handle = FileHandle(forWritingAtPath: p) else {
+                throw SchemeError(.file, "cannot open \(p) for writing")
+            }
+            let port = BinaryOutputPort(sink: { handle.write(Data($0)) }, name: p)
+            port.onClose = { try? handle.close() }
+            i.trackFilePort(port)
+            return Value(object: i.heap.register(port))
+        }
         i.define("get-output-bytevector") { i, p in
-            guard let port = p.as(BinaryOutputPort.self) else { throw SchemeError.wrongType(p, expected: "a bytevector output port") }
+            guard let port = p.as(BinaryOutputPort.self), port.isBytevectorPort else {
+                throw SchemeError.wrongType(p, expected: "a bytevector output port")
+            }
             return Value(object: i.heap.register(Bytevector(port.bytes)))
         }
         i.define("binary-port?") { _, x in Value(x.as(BinaryInputPort.self) != nil || x.as(BinaryOutputPort.self) != nil) }
@@ -76,16 +135,27 @@ enum BinaryPortLibrary: NativeLibrary {
             p.position = end
             return Value(object: i.heap.register(Bytevector(chunk)))
         }
+        i.define("read-bytevector!", min: 1, max: 4) { _, args in
+            let b = try bytevector(args[0], 1)
+            let p = try input(args, 1)
+            let span = try Check.span(args, at: 2, count: b.bytes.count)
+            if span.isEmpty { return Value(fixnum: 0) }
+            guard p.position < p.bytes.count else { return .eof }
+            let n = min(span.count, p.bytes.count - p.position)
+            b.bytes.replaceSubrange(span.lowerBound..<span.lowerBound + n, with: p.bytes[p.position..<p.position + n])
+            p.position += n
+            return Value(fixnum: n)
+        }
         i.define("write-u8", min: 1, max: 2) { _, args in
             let v = args[0]
             guard v.isFixnum, v.fixnum >= 0, v.fixnum <= 255 else { throw SchemeError.wrongType(v, expected: "a byte (0 to 255)", argument: 1) }
-            try output(args, 1).bytes.append(UInt8(v.fixnum))
+            try output(args, 1).append(CollectionOfOne(UInt8(v.fixnum)))
             return .unspecified
         }
         i.define("write-bytevector", min: 1, max: 4) { _, args in
             let b = try bytevector(args[0], 1)
             let p = try output(args, 1)
-            p.bytes.append(contentsOf: b.bytes[try Check.span(args, at: 2, count: b.bytes.count)])
+            p.append(b.bytes[try Check.span(args, at: 2, count: b.bytes.count)])
             return .unspecified
         }
     }

@@ -16,7 +16,7 @@ enum CharacterLibrary: NativeLibrary {
                 var result = true
                 for k in 1..<args.count {
                     let c = try Check.char(args[k], k + 1)
-                    let a = fold ? foldCase(prev) : prev, b = fold ? foldCase(c) : c
+                    let a = fold ? CaseMapping.foldChar(prev) : prev, b = fold ? CaseMapping.foldChar(c) : c
                     if !ok(a.value, b.value) { result = false }
                     prev = c
                 }
@@ -32,29 +32,13 @@ enum CharacterLibrary: NativeLibrary {
         i.define("char-whitespace?") { _, c in Value(try Check.char(c).properties.isWhitespace) }
         i.define("char-upper-case?") { _, c in Value(try Check.char(c).properties.isUppercase) }
         i.define("char-lower-case?") { _, c in Value(try Check.char(c).properties.isLowercase) }
-        i.define("char-upcase") { _, c in Value(char: upcase(try Check.char(c))) }
-        i.define("char-downcase") { _, c in Value(char: downcase(try Check.char(c))) }
-        i.define("char-foldcase") { _, c in Value(char: foldCase(try Check.char(c))) }
+        i.define("char-upcase") { _, c in Value(char: CaseMapping.upcaseChar(try Check.char(c))) }
+        i.define("char-downcase") { _, c in Value(char: CaseMapping.downcaseChar(try Check.char(c))) }
+        i.define("char-foldcase") { _, c in Value(char: CaseMapping.foldChar(try Check.char(c))) }
         i.define("digit-value") { _, c in
             let ch = try Check.char(c)
             guard ch.properties.numericType == .decimal, let v = ch.properties.numericValue else { return .false }
             return Value(fixnum: Int(v))
         }
-    }
-
-    /// Single-character case mappings (characters whose mapping is several
-    /// characters map to themselves, as R7RS asks).
-    static func upcase(_ c: Unicode.Scalar) -> Unicode.Scalar {
-        let m = c.properties.uppercaseMapping.unicodeScalars
-        return m.count == 1 ? m.first! : c
-    }
-    static func downcase(_ c: Unicode.Scalar) -> Unicode.Scalar {
-        let m = c.properties.lowercaseMapping.unicodeScalars
-        return m.count == 1 ? m.first! : c
-    }
-    static func foldCase(_ c: Unicode.Scalar) -> Unicode.Scalar {
-        // Simple case folding: lowercase of uppercase, with the Greek final sigma.
-        if c == "\u{3C2}" { return "\u{3C3}" }
-        return downcase(c)
     }
 }

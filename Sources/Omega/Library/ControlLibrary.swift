@@ -78,8 +78,13 @@ enum OutputLibrary: NativeLibrary {
             try port(args, 0, i).write("\n")
             return .unspecified
         }
-        i.define("write-string", min: 1, max: 2) { i, args in
-            try port(args, 1, i).write(try Check.string(args[0]).string)
+        i.define("write-string", min: 1, max: 4) { i, args in
+            let s = try Check.string(args[0])
+            let out = try port(args, 1, i)
+            if args.count <= 2 { out.write(s.string); return .unspecified }
+            var piece = String.UnicodeScalarView()
+            piece.append(contentsOf: s.scalars[try Check.span(args, at: 2, count: s.scalars.count)])
+            out.write(String(piece))
             return .unspecified
         }
         i.define("write-char", min: 1, max: 2) { i, args in
@@ -100,6 +105,11 @@ enum OutputLibrary: NativeLibrary {
             return .unspecified
         }
         i.define("flush-output-port", min: 0, max: 1) { i, args in
+            if let b = args.optional(0)?.as(BinaryOutputPort.self) {
+                guard b.isOpen else { throw SchemeError(.error, "port is closed: ", irritants: [args[0]]) }
+                b.flush()
+                return .unspecified
+            }
             try port(args, 0, i).flush()
             return .unspecified
         }

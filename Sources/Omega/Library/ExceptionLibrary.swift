@@ -19,15 +19,16 @@ enum ExceptionLibrary: NativeLibrary {
             e.payload = obj
             throw e
         }
-        // Checked before exit unwinds anything: a refused exit is an error where it was called.
-        i.define("%may-exit") { i in
+        // Checked before exit unwinds anything: a refused exit, or a status
+        // that is not one, is an error where exit was called.
+        i.define("%may-exit") { i, v in
             try i.require(.exit, "exit")
+            _ = try exitStatus(v)
             return .unspecified
         }
         i.define("%exit") { i, v in
             try i.require(.exit, "exit")
-            var status: Int32 = 0
-            if v.isFixnum { status = Int32(truncatingIfNeeded: v.fixnum) } else if v.isFalse { status = 1 }
+            let status = try exitStatus(v)
             var e = SchemeError(.exit, "exit with status \(status)")
             e.exitStatus = status
             throw e
@@ -44,4 +45,15 @@ enum ExceptionLibrary: NativeLibrary {
         i.define("read-error?") { _, x in Value(x.as(ErrorObject.self)?.errorKind == .read) }
         i.define("file-error?") { _, x in Value(x.as(ErrorObject.self)?.errorKind == .file) }
     }
+}
+
+/// The process status `exit` means by `v`. A status is a byte: anything
+/// else would wrap (256 → 0, "success"), so it is refused.
+private func exitStatus(_ v: Value) throws -> Int32 {
+    if v.isFixnum, (0...255).contains(v.fixnum) { return Int32(v.fixnum) }
+    if v.raw == Value.true.raw { return 0 }
+    if v.isFalse { return 1 }
+    var e = SchemeError.wrongType(v, expected: "#t, #f or an exit status from 0 to 255")
+    e.procedure = "exit"
+    throw e
 }

@@ -94,17 +94,21 @@ enum InputLibrary: NativeLibrary {
         i.define("port?") { _, x in Value(x.isObject(of: .port)) }
         i.define("textual-port?") { _, x in Value(x.as(InputPort.self) != nil || x.as(OutputPort.self) != nil) }
         i.define("input-port-open?") { _, x in
-            guard let p = x.as(InputPort.self) else { throw SchemeError.wrongType(x, expected: "an input port") }
-            return Value(p.isOpen)
+            if let p = x.as(InputPort.self) { return Value(p.isOpen) }
+            if let p = x.as(BinaryInputPort.self) { return Value(p.isOpen) }
+            if x.as(OutputPort.self) != nil || x.as(BinaryOutputPort.self) != nil { return .false }
+            throw SchemeError.wrongType(x, expected: "a port")
         }
         i.define("output-port-open?") { _, x in
-            guard let p = x.as(OutputPort.self) else { throw SchemeError.wrongType(x, expected: "an output port") }
-            return Value(p.isOpen)
+            if let p = x.as(OutputPort.self) { return Value(p.isOpen) }
+            if let p = x.as(BinaryOutputPort.self) { return Value(p.isOpen) }
+            if x.as(InputPort.self) != nil || x.as(BinaryInputPort.self) != nil { return .false }
+            throw SchemeError.wrongType(x, expected: "a port")
         }
         i.define("open-input-string") { i, s in
             Value(object: i.heap.register(InputPort(text: try Check.string(s).string, name: "string")))
         }
-        i.define("%open-input-file") { i, path in
+        i.define("open-input-file") { i, path in
             try i.require(.fileRead, "open-input-file")
             let p = try Check.string(path).string
             do {
@@ -114,7 +118,7 @@ enum InputLibrary: NativeLibrary {
                 throw SchemeError(.file, "cannot open \(p): \(Interpreter.describeFileError(error))")
             }
         }
-        i.define("%open-output-file") { i, path in
+        i.define("open-output-file") { i, path in
             try i.require(.fileWrite, "open-output-file")
             let p = try Check.string(path).string
             guard FileManager.default.createFile(atPath: p, contents: nil), let handle = FileHandle(forWritingAtPath: p) else {
@@ -122,24 +126,25 @@ enum InputLibrary: NativeLibrary {
             }
             let port = OutputPort(target: .callback({ text in handle.write(text.data(using: .utf8) ?? Data()) }))
             port.onClose = { try? handle.close() }
+            i.trackFilePort(port)
             return Value(object: i.heap.register(port))
         }
         i.define("close-port") { _, x in
             if let p = x.as(InputPort.self) { p.isOpen = false; return .unspecified }
             if let p = x.as(BinaryInputPort.self) { p.isOpen = false; return .unspecified }
-            if let p = x.as(BinaryOutputPort.self) { p.isOpen = false; return .unspecified }
+            if let p = x.as(BinaryOutputPort.self) { p.close(); return .unspecified }
             if let p = x.as(OutputPort.self) { p.close(); return .unspecified }
             throw SchemeError.wrongType(x, expected: "a port")
         }
         i.define("close-input-port") { _, x in
-            guard let p = x.as(InputPort.self) else { throw SchemeError.wrongType(x, expected: "an input port") }
-            p.isOpen = false
-            return .unspecified
+            if let p = x.as(InputPort.self) { p.isOpen = false; return .unspecified }
+            if let p = x.as(BinaryInputPort.self) { p.isOpen = false; return .unspecified }
+            throw SchemeError.wrongType(x, expected: "an input port")
         }
         i.define("close-output-port") { _, x in
-            guard let p = x.as(OutputPort.self) else { throw SchemeError.wrongType(x, expected: "an output port") }
-            p.close()
-            return .unspecified
+            if let p = x.as(OutputPort.self) { p.close(); return .unspecified }
+            if let p = x.as(BinaryOutputPort.self) { p.close(); return .unspecified }
+            throw SchemeError.wrongType(x, expected: "an output port")
         }
         i.define("%current-input") { i in Value(object: i.currentInput) }
         i.define("%set-current-input!") { i, p in
@@ -179,11 +184,11 @@ enum InputLibrary: NativeLibrary {
             p.unread(reader.remainingText)
             return datum ?? .eof
         }
-        i.define("%file-exists?") { i, path in
+        i.define("file-exists?") { i, path in
             try i.require(.fileRead, "file-exists?")
             return Value(FileManager.default.fileExists(atPath: try Check.string(path).string))
         }
-        i.define("%delete-file") { i, path in
+        i.define("delete-file") { i, path in
             try i.require(.fileWrite, "delete-file")
             let p = try Check.string(path).string
             do { try FileManager.default.removeItem(atPath: p) } catch {

@@ -10,10 +10,20 @@ public enum OutputTarget {
     case callback((String) -> Void)
 }
 
+/// An output port whose buffer `Interpreter.flushOutput` writes out.
+protocol FlushablePort: AnyObject {
+    func flushIfOpen()
+}
+
+/// A file port the interpreter flushes without keeping it alive.
+struct WeakPort {
+    weak var port: (any FlushablePort)?
+}
+
 /// A textual output port. Output to files and the terminal is buffered and
 /// written when the buffer fills, on `flush-output-port`, and when an
 /// evaluation ends.
-final class OutputPort: HeapObject, CustomPrintable {
+final class OutputPort: HeapObject, CustomPrintable, FlushablePort {
     let target: OutputTarget
     private var buffer = ""
     /// Flush after every newline (for terminals).
@@ -63,6 +73,8 @@ final class OutputPort: HeapObject, CustomPrintable {
 
     /// Runs when the port is closed (file ports close their file).
     var onClose: (() -> Void)?
+
+    func flushIfOpen() { if isOpen { flush() } }
 
     func close() {
         guard isOpen else { return }

@@ -93,9 +93,9 @@ enum StringLibrary: NativeLibrary {
         compare("string-ci>?", fold: true) { less($1, $0) }
         compare("string-ci<=?", fold: true) { !less($1, $0) }
         compare("string-ci>=?", fold: true) { !less($0, $1) }
-        i.define("string-upcase") { i, s in i.makeString(try Check.string(s).string.uppercased()) }
-        i.define("string-downcase") { i, s in i.makeString(try Check.string(s).string.lowercased()) }
-        i.define("string-foldcase") { i, s in i.makeString(foldCase(try Check.string(s).string)) }
+        i.define("string-upcase") { i, s in Value(object: i.heap.register(SchemeString(CaseMapping.upcase(try Check.string(s).scalars)))) }
+        i.define("string-downcase") { i, s in Value(object: i.heap.register(SchemeString(CaseMapping.downcase(try Check.string(s).scalars)))) }
+        i.define("string-foldcase") { i, s in Value(object: i.heap.register(SchemeString(CaseMapping.fold(try Check.string(s).scalars)))) }
         i.define("string-contains") { _, s, t in
             // Index of the first occurrence of t in s, or #f.
             let hay = try Check.string(s, 1).scalars, needle = try Check.string(t, 2).scalars
@@ -109,11 +109,7 @@ enum StringLibrary: NativeLibrary {
     }
 
     static func key(_ s: SchemeString, _ fold: Bool) throws -> [Unicode.Scalar] {
-        fold ? Array(foldCase(s.string).unicodeScalars) : s.scalars
-    }
-
-    static func foldCase(_ s: String) -> String {
-        s.lowercased().replacingOccurrences(of: "\u{3C2}", with: "\u{3C3}")
+        fold ? CaseMapping.fold(s.scalars) : s.scalars
     }
 
     /// (proc string [start [end]]) argument checking.

@@ -31,6 +31,11 @@ enum SystemLibrary: NativeLibrary {
             guard let v = ProcessInfo.processInfo.environment[key] else { return .false }
             return i.makeString(v)
         }
+        i.define("get-environment-variables") { i in
+            try i.require(.environment, "get-environment-variables")
+            let pairs = ProcessInfo.processInfo.environment.sorted { $0.key < $1.key }
+            return i.list(pairs.map { i.cons(i.makeString($0.key), i.makeString($0.value)) })
+        }
         i.define("collect-garbage") { i in
             i.collectGarbage()
             return .unspecified

@@ -238,24 +238,42 @@ struct Printer {
         }
     }
 
-    /// Whether a symbol name would not read back as the same symbol.
+    /// Whether a symbol name must be written between bars to read back as
+    /// the same symbol: anything that is not an R7RS identifier as it
+    /// stands (`|1|`, `|a b|`, `|\\123|`), anything that reads as a number
+    /// (`|+i|`, `|-inf.0|`), and a sign followed by `nan.`/`inf.`
+    /// (`|+NaN.0abc|`), which other readers take for the start of one.
     static func needsBars(_ name: String) -> Bool {
-        if name.isEmpty { return true }
-        for c in name.unicodeScalars {
+        let s = Array(name.unicodeScalars)
+        guard let first = s.first else { return true }
+        for c in s {
             if c.properties.isWhitespace { return true }
             switch c {
-            case "(", ")", "[", "]", "\"", ";", "'", "`", ",", "|": return true
+            case "(", ")", "[", "]", "{", "}", "\"", ";", "'", "`", ",", "|", "\\": return true
             default: break
             }
         }
-        if name == "." { return true }
-        if name.hasPrefix("#") { return true }
-        if let first = name.unicodeScalars.first,
-           first == "+" || first == "-" || first == "." || ("0"..."9").contains(first),
-           NumberSyntax.parse(name) != nil {
-            return true
+        if NumberSyntax.parse(name) != nil { return true }
+        func isInitial(_ c: Unicode.Scalar) -> Bool {
+            if c.value >= 0x80 { return true }
+            if ("a"..."z").contains(c) || ("A"..."Z").contains(c) { return true }
+            return "!$%&*/:<=>?^_~".unicodeScalars.contains(c)
         }
-        return false
+        func isSignSubsequent(_ c: Unicode.Scalar) -> Bool { isInitial(c) || c == "+" || c == "-" || c == "@" }
+        func isDotSubsequent(_ c: Unicode.Scalar) -> Bool { isSignSubsequent(c) || c == "." }
+        if isInitial(first) { return false }
+        switch first {
+        case "+", "-":
+            if s.count == 1 { return false }
+            let rest = String(String.UnicodeScalarView(s[1...])).lowercased()
+            if rest.hasPrefix("nan.") || rest.hasPrefix("inf.") || rest == "i" { return true }
+            if isSignSubsequent(s[1]) { return false }
+            return !(s[1] == "." && s.count > 2 && isDotSubsequent(s[2]))
+        case ".":
+            return !(s.count > 1 && isDotSubsequent(s[1]))
+        default:
+            return true  // a digit, #, @ …
+        }
     }
 }
 

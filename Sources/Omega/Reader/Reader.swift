@@ -387,6 +387,15 @@ struct Reader {
            let n = NumberSyntax.parse(token) {
             return interp.heap.number(n)
         }
-        return Value(object: interp.symbols.intern(foldCase ? token.lowercased() : token))
+        return Value(object: interp.symbols.intern(foldCase ? Reader.fold(token) : token))
+    }
+}
+
+extension Reader {
+    /// `#!fold-case` folds identifiers as `string-foldcase` does.
+    static func fold(_ token: String) -> String {
+        var v = String.UnicodeScalarView()
+        v.append(contentsOf: CaseMapping.fold(Array(token.unicodeScalars)))
+        return String(v)
     }
 }

@@ -820,6 +820,14 @@ final class VM {
         return location(of: ret - 1, in: stack[fp - 1])
     }
 
+    /// Where the latest tail call was made, whichever frame it entered (a
+    /// last resort for placing an error when no frame is the user's: a
+    /// top-level form's tail call leaves none).
+    func latestTailCallSite() -> SourceLocation {
+        guard let p = tailSite.pointee.pc else { return .none }
+        return location(of: p, in: tailSite.pointee.closure)
+    }
+
     /// The active calls, innermost first, as (procedure name, call location).
     func backtrace(limit: Int = 20) -> [(name: String, location: SourceLocation)] {
         var out: [(String, SourceLocation)] = []
