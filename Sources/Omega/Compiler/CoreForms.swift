@@ -22,8 +22,8 @@ extension Expander {
             }
             // A top-level definition made by a macro defines the plain name.
             let name = e.baseSymbol(d.name)
-            e.globalMacros[ObjectIdentifier(name)] = nil
-            let cell = e.interp.globalCell(for: name)
+            e.environment.macros[ObjectIdentifier(name)] = nil
+            let cell = e.environment.cell(for: name)
             let value = try e.expandNamed(d.value, scope, d.loc, name: name.name)
             return .sequence([.defineGlobal(cell, value), .constant(.unspecified)])
         }

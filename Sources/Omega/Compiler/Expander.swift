@@ -13,23 +13,22 @@ final class Expander {
     /// Special forms by keyword symbol, with the keyword they stand for
     /// (private aliases stand for a public keyword).
     var specialForms: [ObjectIdentifier: (keyword: Symbol, form: SpecialForm)] = [:]
-    /// Macros defined at the top level by define-syntax.
-    var globalMacros: [ObjectIdentifier: Macro] = [:]
+    /// The top-level environment the code being compiled belongs to (see
+    /// `GlobalEnvironment`): the system one while the standard library
+    /// loads, then the user's.
+    var environment: GlobalEnvironment
     /// Names (in write form) of libraries made by define-library.
     var definedLibraries = Set<String>()
 
     init(interp: Interpreter) {
         self.interp = interp
         self.sym = interp.syms
+        self.environment = interp.systemEnvironment
         registerCoreForms()
         registerDerivedForms()
         registerMacroForms()
     }
 
-    /// Keeps the data of global macros alive.
-    func trace(_ marker: inout Marker) {
-        for m in globalMacros.values { m.trace(&marker) }
-    }
 
     func special(_ name: Symbol, _ form: @escaping SpecialForm) {
         specialForms[ObjectIdentifier(name)] = (name, form)
@@ -42,7 +41,7 @@ final class Expander {
 
     /// Whether `name` names a special form or macro at the top level.
     func isSpecialForm(_ name: Symbol) -> Bool {
-        specialForms[ObjectIdentifier(name)] != nil || globalMacros[ObjectIdentifier(name)] != nil
+        specialForms[ObjectIdentifier(name)] != nil || environment.macros[ObjectIdentifier(name)] != nil
     }
 
     // MARK: Identifiers
@@ -53,12 +52,14 @@ final class Expander {
         case loop(LoopLabel)
         case macro(Macro)
         case special(Symbol, SpecialForm)
-        case global(Symbol)
+        case global(Symbol, GlobalEnvironment)
     }
 
     /// Resolves an identifier: its local binding, else — for an alias — what
     /// its name means where the macro was defined, else the top level.
-    func resolve(_ id: HeapObject, _ scope: Scope?) -> Resolved {
+    func resolve(_ id: HeapObject, _ scope: Scope?) -> Resolved { resolve(id, scope, environment) }
+
+    func resolve(_ id: HeapObject, _ scope: Scope?, _ globals: GlobalEnvironment) -> Resolved {
         if let b = scope?.binding(of: id) {
             switch b {
             case .variable(let v): return .local(v)
@@ -66,11 +67,11 @@ final class Expander {
             case .macro(let m): return .macro(m)
             }
         }
-        if let alias = id as? Alias { return resolve(alias.name, alias.env) }
+        if let alias = id as? Alias { return resolve(alias.name, alias.env, alias.globals) }
         let name = baseSymbol(id)
-        if let m = globalMacros[ObjectIdentifier(name)] { return .macro(m) }
+        if let m = globals.macros[ObjectIdentifier(name)] { return .macro(m) }
         if let f = specialForms[ObjectIdentifier(name)] { return .special(f.keyword, f.form) }
-        return .global(name)
+        return .global(name, globals)
     }
 
     /// Whether `v` is an identifier meaning the top-level keyword `keyword`
@@ -79,7 +80,7 @@ final class Expander {
         guard let id = identifier(v) else { return false }
         switch resolve(id, scope) {
         case .special(let k, _): return k === keyword
-        case .global(let s): return s === keyword
+        case .global(let s, _): return s === keyword
         default: return false
         }
     }
@@ -161,8 +162,8 @@ final class Expander {
             throw SchemeError.syntax("\(m.name) is a macro; it cannot be used as a variable", at: loc)
         case .special(let k, _):
             throw SchemeError.syntax("\(k.name) is a keyword; it cannot be used as a variable", at: loc)
-        case .global(let name):
-            return .global(interp.globalCell(for: name), loc)
+        case .global(let name, let globals):
+            return .global(globals.cell(for: name), loc)
         }
     }
 
@@ -188,8 +189,8 @@ final class Expander {
             return .setLocal(v, value)
         case .loop:
             throw NotASimpleLoop()
-        case .global(let name):
-            return .setGlobal(interp.globalCell(for: name), value, loc)
+        case .global(let name, let globals):
+            return .setGlobal(globals.cell(for: name), value, loc)
         case .macro, .special:
             throw SchemeError.syntax("set!: cannot assign to the keyword \(baseSymbol(id).name)", at: loc)
         }

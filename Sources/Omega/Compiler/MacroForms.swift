@@ -154,7 +154,7 @@ extension Expander {
         }
         if toplevel {
             let macro = try parseTransformer(items[2], name: baseSymbol(name).name, env: nil, loc)
-            globalMacros[ObjectIdentifier(baseSymbol(name))] = macro
+            environment.macros[ObjectIdentifier(baseSymbol(name))] = macro
         } else {
             let macro = try parseTransformer(items[2], name: baseSymbol(name).name, env: scope, loc)
             scope.bind(name, macro: macro)

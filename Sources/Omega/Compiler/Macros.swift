@@ -13,10 +13,14 @@ final class Alias: HeapObject, CustomPrintable {
     let name: HeapObject
     /// Where the macro was defined (nil: the top level).
     let env: Scope?
+    /// The top-level environment the macro was defined in: a free
+    /// identifier its template introduces means what it means there.
+    let globals: GlobalEnvironment
 
-    init(name: HeapObject, env: Scope?) {
+    init(name: HeapObject, env: Scope?, globals: GlobalEnvironment) {
         self.name = name
         self.env = env
+        self.globals = globals
         super.init(kind: .opaque)
     }
 
@@ -41,6 +45,8 @@ final class Macro {
     let rules: [(pattern: Value, template: Value)]
     /// The scope of the definition (nil: top level).
     let env: Scope?
+    /// The top-level environment of the definition.
+    let globals: GlobalEnvironment
 
     /// Reports the rules' data to the collector (macros outlive the
     /// expansion that defined them).
@@ -50,12 +56,14 @@ final class Macro {
         if let e = ellipsis { marker.mark(object: e) }
     }
 
-    init(name: String, literals: [HeapObject], ellipsis: HeapObject?, rules: [(Value, Value)], env: Scope?) {
+    init(name: String, literals: [HeapObject], ellipsis: HeapObject?, rules: [(Value, Value)], env: Scope?,
+         globals: GlobalEnvironment) {
         self.name = name
         self.literals = literals
         self.ellipsis = ellipsis
         self.rules = rules
         self.env = env
+        self.globals = globals
     }
 }
 
@@ -158,7 +166,7 @@ extension Expander {
             }
             rules.append((parts[0], parts[1]))
         }
-        return Macro(name: name, literals: literals, ellipsis: ellipsis, rules: rules, env: env)
+        return Macro(name: name, literals: literals, ellipsis: ellipsis, rules: rules, env: env, globals: environment)
     }
 
     // MARK: Use
@@ -189,9 +197,9 @@ extension Expander {
     /// A literal matches an input identifier bound the same way (R7RS
     /// free-identifier=?): both unbound globals of one name, or one binding.
     private func sameBinding(_ input: HeapObject, _ scope: Scope, _ literal: HeapObject, _ macro: Macro) -> Bool {
-        switch (resolve(input, scope), resolve(literal, macro.env)) {
+        switch (resolve(input, scope), resolve(literal, macro.env, macro.globals)) {
         case (.local(let a), .local(let b)): return a === b
-        case (.global(let a), .global(let b)): return a === b
+        case (.global(let a, _), .global(let b, _)): return a === b
         case (.special(let a, _), .special(let b, _)): return a === b
         case (.macro(let a), .macro(let b)): return a === b
         case (.loop(let a), .loop(let b)): return a === b
@@ -287,7 +295,7 @@ extension Expander {
                 return v
             }
             if let r = renames[ObjectIdentifier(id)] { return r }
-            let alias = Value(object: interp.heap.register(Alias(name: id, env: macro.env)))
+            let alias = Value(object: interp.heap.register(Alias(name: id, env: macro.env, globals: macro.globals)))
             renames[ObjectIdentifier(id)] = alias
             return alias
         }
@@ -295,7 +303,7 @@ extension Expander {
             // (... ...) and (... template): the ellipsis taken literally.
             if isEllipsis(t.car, macro), t.cdr.isPair {
                 let escaped = Macro(name: macro.name, literals: macro.literals, ellipsis: sym.kQuote,
-                                    rules: [], env: macro.env)
+                                    rules: [], env: macro.env, globals: macro.globals)
                 return try instantiate(t.cdr.car, b, escaped, &renames, loc)
             }
             let element = t.car

@@ -56,7 +56,11 @@ public final class Interpreter {
     let symbols: SymbolTable
     let syms: Syms
     let sourceFiles = SourceFiles()
-    private var globals: [ObjectIdentifier: GlobalCell] = [:]
+    /// The built-ins and the standard library's definitions (see `GlobalEnvironment`).
+    let systemEnvironment: GlobalEnvironment
+    /// What programs, the REPL and hosts see: the system environment's
+    /// copy, made once the standard library has loaded.
+    private(set) var userEnvironment: GlobalEnvironment
     private(set) var vm: VM!
     private(set) var expander: Expander!
     /// Values kept alive for the interpreter's lifetime.
@@ -101,6 +105,8 @@ public final class Interpreter {
     /// Makes an interpreter with the built-in procedures and the standard library.
     public init(options: Options = Options()) throws {
         symbols = SymbolTable(heap: heap)
+        systemEnvironment = GlobalEnvironment(name: "system", heap: heap)
+        userEnvironment = systemEnvironment
         syms = Syms(symbols)
         models = options.models
         effects = EffectEngine(backend: options.backend
@@ -128,11 +134,14 @@ public final class Interpreter {
             vm.raiseProcedure = global("%raise") ?? .unspecified
             vm.raiseContinuableProcedure = global("%raise-continuable") ?? .unspecified
         }
+        userEnvironment = systemEnvironment.derived(name: "user")
+        expander.environment = userEnvironment
     }
 
     private func traceRoots(_ marker: inout Marker) {
         symbols.trace(&marker)
-        for cell in globals.values { marker.mark(object: cell) }
+        systemEnvironment.trace(&marker)
+        if userEnvironment !== systemEnvironment { userEnvironment.trace(&marker) }
         for v in builtins.values { marker.mark(v) }
         for v in handles.values { marker.mark(v) }
         for v in permanent { marker.mark(v) }
@@ -140,7 +149,6 @@ public final class Interpreter {
         marker.mark(object: currentError)
         marker.mark(object: currentInput)
         vm.trace(&marker)
-        expander.trace(&marker)
     }
 
     /// Runs a full garbage collection now.
@@ -373,14 +381,10 @@ public final class Interpreter {
 
     // MARK: Globals
 
-    /// The cell of a global variable, created unbound if new.
-    func globalCell(for name: Symbol) -> GlobalCell {
-        let id = ObjectIdentifier(name)
-        if let c = globals[id] { return c }
-        let c = heap.register(GlobalCell(name: name))
-        globals[id] = c
-        return c
-    }
+    /// The cell of a global variable in the environment code is compiled
+    /// against now (the user's, once the standard library has loaded),
+    /// created unbound if new.
+    func globalCell(for name: Symbol) -> GlobalCell { expander.environment.cell(for: name) }
 
     /// The value of a global variable, or nil when it is unbound.
     public func global(_ name: String) -> Value? {
@@ -399,7 +403,7 @@ public final class Interpreter {
 
     /// Names of all bound globals (for completion and `:defs`).
     public var globalNames: [String] {
-        globals.values.filter { $0.value.raw != Value.unbound.raw }.map { $0.name.name }.sorted()
+        userEnvironment.cells.values.filter { $0.value.raw != Value.unbound.raw }.map { $0.name.name }.sorted()
     }
 
     /// Registers a built-in procedure.
