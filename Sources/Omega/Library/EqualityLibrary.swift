@@ -21,8 +21,20 @@ enum Equality {
         case .ratnum:
             let x = a.unsafeObject(Ratnum.self), y = b.unsafeObject(Ratnum.self)
             return x.numerator == y.numerator && x.denominator == y.denominator
+        case .compnum:
+            let x = a.unsafeObject(Compnum.self), y = b.unsafeObject(Compnum.self)
+            return eqv(x.real, y.real) && eqv(x.imag, y.imag)
         default:
             return false
+        }
+    }
+
+    /// eqv? of two real parts of complex numbers.
+    private static func eqv(_ a: Num, _ b: Num) -> Bool {
+        switch (a, b) {
+        case (.flo(let x), .flo(let y)): return x.bitPattern == y.bitPattern || (x == y && x != 0)
+        case (.flo, _), (_, .flo): return false
+        default: return Num.compare(a, b) == 0
         }
     }
 

@@ -93,7 +93,9 @@ enum Check {
     }
 
     static func number(_ v: Value, _ arg: Int = 1) throws -> Num {
-        guard let n = Num(v) else { throw SchemeError.wrongType(v, expected: "a number", argument: arg) }
+        guard let n = Num(v) else {
+            throw SchemeError.wrongType(v, expected: v.isObject(of: .compnum) ? "a real number" : "a number", argument: arg)
+        }
         return n
     }
 

@@ -3,19 +3,28 @@ import Foundation
 
 /// Parsing and printing of numbers in R7RS syntax.
 enum NumberSyntax {
-    /// Parses a number, or returns nil when `text` is not one (then the reader
-    /// treats it as a symbol).
+    /// Parses a real number, or returns nil when `text` is not one.
     static func parse(_ text: String, radix defaultRadix: Int = 10) -> Num? {
+        guard let z = parseComplex(text, radix: defaultRadix), z.isReal else { return nil }
+        return z.re
+    }
+
+    /// Parses any number — real, rectangular (`1+2i`, `-i`, `+inf.0i`) or
+    /// polar (`1@2`) — after its prefixes (`#x`, `#e`, in either order), or
+    /// returns nil when `text` is not one (then the reader treats it as a
+    /// symbol).
+    static func parseComplex(_ text: String, radix defaultRadix: Int = 10) -> Complex? {
         var s = Substring(text)
         var radix = defaultRadix
         var exactness: Character? = nil
+        var radixGiven = false
         while s.hasPrefix("#") && s.count >= 2 {
             let c = s[s.index(after: s.startIndex)].lowercased().first ?? " "
             switch c {
-            case "x": radix = 16
-            case "b": radix = 2
-            case "o": radix = 8
-            case "d": radix = 10
+            case "x", "b", "o", "d":
+                if radixGiven { return nil }
+                radixGiven = true
+                radix = ["x": 16, "b": 2, "o": 8, "d": 10][c] ?? 10
             case "e", "i":
                 if exactness != nil { return nil }
                 exactness = c
@@ -23,17 +32,57 @@ enum NumberSyntax {
             }
             s = s.dropFirst(2)
         }
-        if radix == 10 { s = exponentAsE(s) }
-        guard var n = parseReal(s, radix: radix) else { return nil }
-        if exactness == "e" {
-            if case .flo = n {
-                guard let exact = parseExactDecimal(s) ?? n.toExact else { return nil }
-                n = exact
+        func real(_ part: Substring) -> Num? {
+            let p = radix == 10 ? exponentAsE(part) : part
+            guard var n = parseReal(p, radix: radix) else { return nil }
+            if exactness == "e" {
+                if case .flo = n {
+                    guard let exact = parseExactDecimal(p) ?? n.toExact else { return nil }
+                    n = exact
+                }
+            } else if exactness == "i" {
+                n = n.toInexact
             }
-        } else if exactness == "i" {
-            n = n.toInexact
+            return n
         }
-        return n
+        if let at = s.firstIndex(of: "@") {
+            guard let m = real(s[..<at]), let a = real(s[s.index(after: at)...]) else { return nil }
+            return Complex.polar(m, a)
+        }
+        if let last = s.last, last == "i" || last == "I" {
+            let t = s.dropLast()
+            guard let k = imaginarySign(t, radix: radix) else { return nil }
+            let rePart = t[..<k], imPart = t[k...]
+            let im: Num
+            if imPart == "+" || imPart == "-" {
+                im = exactness == "i" ? .flo(imPart == "+" ? 1 : -1) : .fix(imPart == "+" ? 1 : -1)
+            } else {
+                guard let n = real(imPart) else { return nil }
+                im = n
+            }
+            if rePart.isEmpty { return Complex(exactness == "i" ? .flo(0) : .fix(0), im) }
+            guard let re = real(rePart) else { return nil }
+            return Complex(re, im)
+        }
+        return real(s).map { Complex($0, .fix(0)) }
+    }
+
+    /// Where the imaginary part of `t` (a number without its final `i`)
+    /// starts: its last sign that is not an exponent's.
+    private static func imaginarySign(_ t: Substring, radix: Int) -> Substring.Index? {
+        var idx = t.endIndex
+        while idx > t.startIndex {
+            idx = t.index(before: idx)
+            guard t[idx] == "+" || t[idx] == "-" else { continue }
+            if idx == t.startIndex { return idx }
+            let prev = t[t.index(before: idx)]
+            if radix == 10 && "eEsSfFdDlL".contains(prev) && t.index(before: idx) > t.startIndex {
+                let beforeMarker = t[t.index(before: t.index(before: idx))]
+                if beforeMarker.isASCII && (beforeMarker.isNumber || beforeMarker == ".") { continue }
+            }
+            return idx
+        }
+        return nil
     }
 
     private static func parseReal(_ s: Substring, radix: Int) -> Num? {
@@ -121,6 +170,17 @@ enum NumberSyntax {
     }
 
     // MARK: Printing
+
+    /// A complex number as `re+imi` (`+2i` and `+i` when the real part is an
+    /// exact zero, `1.0+2.0i` otherwise); a real one as itself.
+    static func format(_ z: Complex, radix: Int = 10) -> String {
+        if z.isReal { return format(z.re, radix: radix) }
+        let re = z.re.isExact && z.re.isZero ? "" : format(z.re, radix: radix)
+        var im = format(z.im, radix: radix)
+        if im == "1" && z.im.isExact { im = "" } else if im == "-1" && z.im.isExact { im = "-" }
+        if !im.hasPrefix("-") && !im.hasPrefix("+") { im = "+" + im }
+        return re + im + "i"
+    }
 
     static func format(_ n: Num, radix: Int = 10) -> String {
         switch n {

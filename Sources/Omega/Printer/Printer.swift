@@ -104,8 +104,8 @@ struct Printer {
         case .string:
             let s = unsafeDowncast(obj, to: SchemeString.self)
             if display { out.unicodeScalars.append(contentsOf: s.scalars) } else { printString(s.scalars) }
-        case .bignum, .ratnum, .flonum:
-            if let n = Num(v) { out += NumberSyntax.format(n) }
+        case .bignum, .ratnum, .flonum, .compnum:
+            if let z = Complex(v) { out += NumberSyntax.format(z) }
         case .vector:
             let vec = unsafeDowncast(obj, to: SchemeVector.self)
             if label(v) { return }
@@ -253,7 +253,7 @@ struct Printer {
             default: break
             }
         }
-        if NumberSyntax.parse(name) != nil { return true }
+        if NumberSyntax.parseComplex(name) != nil { return true }
         func isInitial(_ c: Unicode.Scalar) -> Bool {
             if c.value >= 0x80 { return true }
             if ("a"..."z").contains(c) || ("A"..."Z").contains(c) { return true }

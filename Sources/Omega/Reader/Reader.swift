@@ -378,13 +378,13 @@ struct Reader {
             case "#!default": return .defaultObject
             case "#!unspecified": return .unspecified
             default:
-                if let n = NumberSyntax.parse(token) { return interp.heap.number(n) }
+                if let n = NumberSyntax.parseComplex(token) { return interp.heap.number(n) }
                 throw error("bad syntax \(token)", at: start)
             }
         }
         if let first = token.unicodeScalars.first,
            first == "+" || first == "-" || first == "." || ("0"..."9").contains(first),
-           let n = NumberSyntax.parse(token) {
+           let n = NumberSyntax.parseComplex(token) {
             return interp.heap.number(n)
         }
         return Value(object: interp.symbols.intern(foldCase ? Reader.fold(token) : token))

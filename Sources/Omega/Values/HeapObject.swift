@@ -1,7 +1,7 @@
 /// What a heap object is; read with one load instead of a dynamic cast.
 public enum ObjectKind: UInt8 {
     case pair, symbol, string, vector, bytevector
-    case bignum, ratnum, flonum
+    case bignum, ratnum, flonum, compnum
     case closure, primitive, continuation, parameter
     case template, box, cell
     case values, errorObject, record, recordType

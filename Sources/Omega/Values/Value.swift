@@ -159,6 +159,6 @@ public struct Value: Hashable, @unchecked Sendable {
     public var isNumber: Bool {
         if isFixnum { return true }
         guard let k = kind else { return false }
-        return k == .bignum || k == .ratnum || k == .flonum
+        return k == .bignum || k == .ratnum || k == .flonum || k == .compnum
     }
 }
