@@ -51,6 +51,9 @@ struct OmegaCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop an evaluation that runs longer than this (also [limits] time).", valueName: "SECONDS"))
     var timeLimit: Double?
 
+    @Option(name: .customLong("lib-path"), help: ArgumentHelp("A directory `import` searches for library files ((import (my lib)) loads my/lib.sld); repeatable, or colon-separated; searched before $OMEGA_LIB_PATH, the script's directory and the working directory.", valueName: "DIR"))
+    var libPath: [String] = []
+
     @Flag(help: "Run the script with model calls and the clock only: no files, environment, exit or load (also [limits] sandbox).")
     var sandbox = false
 
@@ -112,6 +115,7 @@ struct OmegaCommand: ParsableCommand {
         var options = Interpreter.Options()
         if let s = stackLimit { options.stackLimit = s }
         options.stepLimit = stepLimit
+        options.libraryPath = libPath.flatMap { $0.split(separator: ":").map(String.init) } + options.libraryPath
         do {
             let configuration = try Configuration.load(path: config)
             for note in configuration.notes { printError("omega: note: \(note)") }

@@ -30,6 +30,28 @@ import Testing
         #expect(r2.stdout == "(x)")
     }
 
+    /// `(import (omega-test shouter))` finds libs/omega-test/shouter.sld on
+    /// --lib-path (or $OMEGA_LIB_PATH, or beside the script), which imports
+    /// counter.sld and includes a file relative to itself; each loads once.
+    @Test func librariesLoadFromTheLibraryPath() throws {
+        let libs = packageRoot.appendingPathComponent("Tests/scheme/libs").path
+        let program = """
+            (import (scheme base) (scheme write) (omega-test shouter) (omega-test counter))
+            (define (helper s) 'program-helper)
+            (write (list (shout "hi") (shout "ho") count (helper "x") (next!)))
+            """
+        let path = try script(program)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try runOmega(["--lib-path", libs, path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "(\"HI\" \"HO\" 2 program-helper 3)")
+        let viaEnvironment = try runOmega([path], environment: ["OMEGA_LIB_PATH": "/nonexistent:" + libs])
+        #expect(viaEnvironment.stdout == r.stdout)
+        let missing = try runOmega([path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("\(path):1:1: error: import: unknown library (omega-test shouter): no omega-test/shouter.sld"))
+    }
+
     @Test func uncaughtErrorsExitOneWithLocation() throws {
         let path = try script("(display \"before\")\n(newline)\n  (vector-ref (vector) 0)\n")
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -20,10 +20,19 @@ extension Expander {
             guard let d = try e.parseDefinition(x, scope, loc) else {
                 throw SchemeError.syntax("define: bad syntax", at: loc, form: x)
             }
-            // A top-level definition made by a macro defines the plain name.
-            let name = e.baseSymbol(d.name)
+            // A name a macro's template introduced (not one from the macro's
+            // input) gets a fresh global of its own, so two expansions, or a
+            // program's own definition of that name, do not collide.
+            let name: Symbol
+            if let alias = d.name as? Alias {
+                let fresh = alias.topLevelName ?? e.interp.symbols.uninterned(alias.symbol.name)
+                alias.topLevelName = fresh
+                name = fresh
+            } else {
+                name = e.baseSymbol(d.name)
+            }
             e.environment.macros[ObjectIdentifier(name)] = nil
-            let cell = e.environment.cell(for: name)
+            let cell = e.environment.definitionCell(for: name)
             let value = try e.expandNamed(d.value, scope, d.loc, name: name.name)
             return .sequence([.defineGlobal(cell, value), .constant(.unspecified)])
         }

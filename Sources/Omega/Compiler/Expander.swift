@@ -17,8 +17,8 @@ final class Expander {
     /// `GlobalEnvironment`): the system one while the standard library
     /// loads, then the user's.
     var environment: GlobalEnvironment
-    /// Names (in write form) of libraries made by define-library.
-    var definedLibraries = Set<String>()
+    /// Libraries made by define-library, by name in write form.
+    var libraries: [String: Library] = [:]
 
     init(interp: Interpreter) {
         self.interp = interp
@@ -67,7 +67,10 @@ final class Expander {
             case .macro(let m): return .macro(m)
             }
         }
-        if let alias = id as? Alias { return resolve(alias.name, alias.env, alias.globals) }
+        if let alias = id as? Alias {
+            if let renamed = alias.topLevelName { return .global(renamed, globals) }
+            return resolve(alias.name, alias.env, alias.globals)
+        }
         let name = baseSymbol(id)
         if let m = globals.macros[ObjectIdentifier(name)] { return .macro(m) }
         if let f = specialForms[ObjectIdentifier(name)] { return .special(f.keyword, f.form) }

@@ -14,6 +14,10 @@
 final class GlobalEnvironment {
     let name: String
     private(set) var cells: [ObjectIdentifier: GlobalCell] = [:]
+    /// Names whose cell a definition here may change in place: cells made
+    /// here, and the shared cells of names nothing had defined. An imported
+    /// binding is not among them — defining its name makes a new cell.
+    private var owned = Set<ObjectIdentifier>()
     /// Macros defined at the top level by define-syntax.
     var macros: [ObjectIdentifier: Macro] = [:]
     private unowned let heap: Heap
@@ -29,7 +33,27 @@ final class GlobalEnvironment {
         if let c = cells[id] { return c }
         let c = heap.register(GlobalCell(name: name))
         cells[id] = c
+        owned.insert(id)
         return c
+    }
+
+    /// The cell a top-level `define` of `name` sets: a new one when the
+    /// name is bound to an imported cell (the import is shadowed, not changed).
+    func definitionCell(for name: Symbol) -> GlobalCell {
+        let id = ObjectIdentifier(name)
+        if let c = cells[id], owned.contains(id) { return c }
+        let c = heap.register(GlobalCell(name: name))
+        cells[id] = c
+        owned.insert(id)
+        return c
+    }
+
+    /// Makes `name` here mean another environment's variable (an import).
+    func share(_ cell: GlobalCell, as name: Symbol) {
+        let id = ObjectIdentifier(name)
+        cells[id] = cell
+        owned.remove(id)
+        macros[id] = nil
     }
 
     /// A copy whose bound variables have cells of their own (see above).
@@ -46,6 +70,7 @@ final class GlobalEnvironment {
             }
         }
         env.macros = macros
+        env.owned = Set(env.cells.keys)
         return env
     }
 

@@ -33,29 +33,25 @@ extension Expander {
         }
     }
 
-    /// `(import (scheme base) …)`: every standard library is built in, so
-    /// importing one makes no change; an unknown library is an error.
+    /// `(import import-set …)`. In a program, the standard libraries are
+    /// already visible (importing one changes nothing unless it is renamed
+    /// or prefixed); a library's exports are bound under the names the
+    /// import set gives them. In a library, only what it imports is visible.
     func expandImport(_ x: Value, _ loc: SourceLocation) throws -> Node {
         guard let sets = listToArray(x.cdr) else { throw SchemeError.syntax("import: expected (import (library name) …)", at: loc) }
         for set in sets {
-            var spec = stripSyntax(set)
-            // (only …), (except …), (prefix …), (rename …) wrap a library name.
-            while let items = listToArray(spec), let head = items.first?.as(Symbol.self),
-                  ["only", "except", "prefix", "rename"].contains(head.name), items.count >= 2 {
-                spec = items[1]
-            }
-            guard let parts = listToArray(spec), let first = parts.first?.as(Symbol.self) else {
-                throw SchemeError.syntax("import: bad import set \(interp.writeString(set))", at: loc)
-            }
-            let name = interp.writeString(spec)
-            let standard = ["base", "char", "write", "read", "cxr", "lazy", "case-lambda", "inexact", "complex",
-                            "time", "file", "process-context", "eval", "repl", "load", "r5rs"]
-            if first.name == "scheme", parts.count == 2, let lib = parts[1].as(Symbol.self), standard.contains(lib.name) { continue }
-            if first.name == "srfi", parts.count == 2, let n = parts[1].isFixnum ? parts[1].fixnum : nil, [1, 69].contains(n) { continue }
-            if first.name == "omega" || definedLibraries.contains(name) { continue }
-            throw SchemeError.syntax("import: unknown library \(name) (built in: (scheme …) standard libraries, (srfi 1), (srfi 69))", at: loc)
+            let (bindings, builtin) = try importSet(set, loc)
+            if builtin && environment === interp.userEnvironment && !renames(set) { continue }
+            bind(bindings, in: environment)
         }
         return .constant(.unspecified)
+    }
+
+    /// Whether an import set changes the names it imports (prefix, rename).
+    private func renames(_ set: Value) -> Bool {
+        guard let items = listToArray(stripSyntax(set)), let head = items.first?.as(Symbol.self),
+              items.count >= 2, listToArray(items[1]) != nil else { return false }
+        return head.name == "prefix" || head.name == "rename" || renames(items[1])
     }
 
     /// The features `cond-expand` and `(features)` know.
@@ -76,8 +72,7 @@ extension Expander {
             case "not": return try !(parts.count == 2 && holds(parts[1]))
             case "library":
                 guard parts.count == 2 else { return false }
-                let probe = interp.list([Value(object: interp.symbols.intern("import")), parts[1]])
-                return (try? expandImport(probe, loc)) != nil
+                return (try? importSet(parts[1], loc)) != nil
             default:
                 throw SchemeError.syntax("cond-expand: unknown requirement \(head.name)", at: loc)
             }
@@ -91,47 +86,99 @@ extension Expander {
         return []
     }
 
-    /// `(define-library (name …) (export …) (import …) (begin …) (include …))`.
-    /// Omega has one global namespace: the library's definitions become
-    /// globals and its exports are all visible; `import` of its name is then
-    /// accepted.
+    /// `(define-library (name …) (export …) (import …) (begin …) (include …))`:
+    /// the library's body is compiled in an environment of its own that
+    /// sees only what it imports; its exports are what `import` binds.
     func expandDefineLibrary(_ x: Value, _ scope: Scope, _ loc: SourceLocation, toplevel: Bool) throws -> Node {
         guard toplevel else { throw SchemeError.syntax("define-library: only allowed at the top level", at: loc) }
         let items = try shape(x, loc, min: 2, usage: "(define-library (name …) declaration …)")
+        let libraryName = stripSyntax(items[1])
+        guard let nameParts = listToArray(libraryName), !nameParts.isEmpty,
+              nameParts.allSatisfy({ $0.as(Symbol.self) != nil || ($0.isFixnum && $0.fixnum >= 0) }) else {
+            throw SchemeError.syntax("define-library: a library name is a list of identifiers and integers, got \(interp.writeString(libraryName))", at: loc)
+        }
+        let name = interp.writeString(libraryName)
+        let env = GlobalEnvironment(name: name, heap: interp.heap)
+        let library = Library(name: name, environment: env)
+        let saved = environment
+        environment = env
+        // Registered (so the collector sees its environment) while it is
+        // compiled; a library whose definition fails is not left behind.
+        let previous = libraries[name]
+        libraries[name] = library
+        var finished = false
+        defer {
+            environment = saved
+            if !finished { libraries[name] = previous }
+        }
+
+        var exports: [(inside: Symbol, outside: Symbol, loc: SourceLocation)] = []
         var body: [Value] = []
-        for decl in items.dropFirst(2) {
-            guard decl.isPair, let head = decl.car.as(Symbol.self) else {
-                throw SchemeError.syntax("define-library: bad declaration \(interp.writeString(decl))", at: loc)
-            }
-            switch head.name {
-            case "export": continue
-            case "import": _ = try expandImport(decl, loc)
-            case "begin": body.append(contentsOf: listToArray(decl.cdr) ?? [])
-            case "include", "include-ci": body.append(contentsOf: try includedForms(decl, loc))
-            case "cond-expand":
-                for d in try condExpand(decl, loc) where d.isPair && d.car.as(Symbol.self)?.name == "begin" {
-                    body.append(contentsOf: listToArray(d.cdr) ?? [])
+        func declarations(_ decls: ArraySlice<Value>) throws {
+            for decl in decls {
+                let here = locationOf(decl, loc)
+                guard decl.isPair, let head = stripSyntax(decl.car).as(Symbol.self) else {
+                    throw SchemeError.syntax("define-library: bad declaration \(interp.writeString(stripSyntax(decl)))", at: here)
                 }
-            case "include-library-declarations":
-                throw SchemeError.syntax("define-library: \(head.name) is not supported", at: locationOf(decl, loc))
-            default:
-                throw SchemeError.syntax("define-library: unknown declaration \(head.name)", at: locationOf(decl, loc))
+                switch head.name {
+                case "export":
+                    for spec in listToArray(stripSyntax(decl.cdr)) ?? [] {
+                        if let s = spec.as(Symbol.self) {
+                            exports.append((s, s, here))
+                        } else if let r = listToArray(spec), r.count == 3, r[0].as(Symbol.self)?.name == "rename",
+                                  let from = r[1].as(Symbol.self), let to = r[2].as(Symbol.self) {
+                            exports.append((from, to, here))
+                        } else {
+                            throw SchemeError.syntax("export: expected an identifier or (rename name external-name), got \(interp.writeString(spec))", at: here)
+                        }
+                    }
+                case "import": _ = try expandImport(decl, here)
+                case "begin": body.append(contentsOf: listToArray(decl.cdr) ?? [])
+                case "include", "include-ci": body.append(contentsOf: try includedForms(decl, here))
+                case "include-library-declarations":
+                    try declarations(ArraySlice(try includedForms(decl, here)))
+                case "cond-expand": try declarations(ArraySlice(try condExpand(decl, here)))
+                default:
+                    throw SchemeError.syntax("define-library: unknown declaration \(head.name)", at: here)
+                }
             }
         }
-        definedLibraries.insert(interp.writeString(stripSyntax(items[1])))
-        if body.isEmpty { return .constant(.unspecified) }
-        return try expand(interp.cons(Value(object: sym.kBegin), interp.list(body)), scope, loc, toplevel: true)
+        try declarations(items.dropFirst(2))
+        let node = body.isEmpty ? Node.constant(.unspecified)
+            : try expand(interp.cons(Value(object: sym.kBegin), interp.list(body)), scope, loc, toplevel: true)
+        for (inside, outside, here) in exports {
+            let id = ObjectIdentifier(inside)
+            if let m = env.macros[id] {
+                library.exports.append((outside, .macro(m)))
+            } else if let cell = env.cells[id] {
+                library.exports.append((outside, .variable(cell)))
+            } else {
+                throw SchemeError.syntax("define-library \(name): exports \(inside.name), which it neither defines nor imports", at: here)
+            }
+        }
+        finished = true
+        return node
     }
 
     /// The forms of the files an `(include "file" …)` names (relative to the
-    /// working directory).
+    /// including file's directory, else the working directory).
     func includedForms(_ x: Value, _ loc: SourceLocation) throws -> [Value] {
         guard let names = listToArray(x.cdr), !names.isEmpty else {
             throw SchemeError.syntax("include: expected (include \"file\" …)", at: loc)
         }
         var forms: [Value] = []
         for n in names {
-            guard let path = interp.string(n) else { throw SchemeError.syntax("include: file names must be strings", at: loc) }
+            guard let given = interp.string(n) else { throw SchemeError.syntax("include: file names must be strings", at: loc) }
+            // A relative name is found beside the file that includes it (a
+            // library's own files), else from the working directory.
+            var path = given
+            if !given.hasPrefix("/") && loc.isKnown {
+                let including = interp.sourceFiles.name(of: loc)
+                if !including.hasPrefix("<") && !including.hasPrefix("stdlib/") {
+                    let beside = ((including as NSString).deletingLastPathComponent as NSString).appendingPathComponent(given)
+                    if FileManager.default.fileExists(atPath: beside) { path = beside }
+                }
+            }
             guard interp.capabilities.contains([.load, .fileRead]) else {
                 throw SchemeError(.file, "include: permission denied: load (capabilities)", location: loc)
             }

@@ -31,7 +31,16 @@ final class Alias: HeapObject, CustomPrintable {
         return n as? Symbol ?? Symbol(name: "?", interned: false)
     }
 
-    override func trace(_ marker: inout Marker) { marker.mark(object: name) }
+    /// When a macro's expansion defines this identifier at the top level,
+    /// the fresh global name it got: references from the same expansion
+    /// reach that definition, and nothing outside it does (hygiene of
+    /// introduced top-level names).
+    var topLevelName: Symbol?
+
+    override func trace(_ marker: inout Marker) {
+        marker.mark(object: name)
+        if let t = topLevelName { marker.mark(object: t) }
+    }
     func printedForm(_ interp: Interpreter) -> String { symbol.name }
 }
 

@@ -34,6 +34,11 @@ public final class Interpreter {
         public var capabilities = Capabilities.all
         /// Where `display`, `write` and `newline` go by default.
         public var output: OutputTarget = .standardOutput
+        /// Directories `import` searches for library files (`(import (my lib))`
+        /// loads `my/lib.sld`), before the importing file's directory and the
+        /// working directory. Default: `$OMEGA_LIB_PATH`, colon-separated.
+        public var libraryPath: [String] = (ProcessInfo.processInfo.environment["OMEGA_LIB_PATH"] ?? "")
+            .split(separator: ":").map(String.init)
         /// Load the Scheme standard library (stdlib/*.scm) at start-up.
         public var loadStandardLibrary = true
         /// Collect garbage at every safe point (very slow): for testing that
@@ -56,6 +61,8 @@ public final class Interpreter {
     let symbols: SymbolTable
     let syms: Syms
     let sourceFiles = SourceFiles()
+    /// Where `import` looks for library files (see `Options.libraryPath`).
+    let libraryPath: [String]
     /// The built-ins and the standard library's definitions (see `GlobalEnvironment`).
     let systemEnvironment: GlobalEnvironment
     /// What programs, the REPL and hosts see: the system environment's
@@ -106,6 +113,7 @@ public final class Interpreter {
     public init(options: Options = Options()) throws {
         symbols = SymbolTable(heap: heap)
         systemEnvironment = GlobalEnvironment(name: "system", heap: heap)
+        libraryPath = options.libraryPath
         userEnvironment = systemEnvironment
         syms = Syms(symbols)
         models = options.models
@@ -142,6 +150,7 @@ public final class Interpreter {
         symbols.trace(&marker)
         systemEnvironment.trace(&marker)
         if userEnvironment !== systemEnvironment { userEnvironment.trace(&marker) }
+        for library in expander.libraries.values { library.environment.trace(&marker) }
         for v in builtins.values { marker.mark(v) }
         for v in handles.values { marker.mark(v) }
         for v in permanent { marker.mark(v) }

@@ -35,6 +35,12 @@ final class SymbolTable {
         return heap.register(Symbol(name: "\(prefix)\(gensymCounter)", interned: false))
     }
 
+    /// A fresh uninterned symbol printed as `name` (a top-level name a
+    /// macro introduced: it prints as written, but no program text reaches it).
+    func uninterned(_ name: String) -> Symbol {
+        heap.register(Symbol(name: name, interned: false))
+    }
+
     var allSymbols: Dictionary<String, Symbol>.Values { table.values }
 
     func trace(_ marker: inout Marker) {

@@ -1,0 +1,2 @@
+(define (helper s) (string-upcase s))
+(define (shout s) (c:next!) (helper s))
