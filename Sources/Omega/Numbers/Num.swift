@@ -65,19 +65,53 @@ enum Num {
     var doubleValue: Double {
         switch self {
         case .fix(let i): return Double(i)
-        case .big(let b): return Double(b)
+        case .big(let b): return Num.bigToDouble(b)
         case .rat(let n, let d): return Num.ratioToDouble(n, d)
         case .flo(let d): return d
         }
     }
 
-    /// n/d as the nearest double, also when n and d exceed the double range.
+    /// n/d as the nearest double (ties to even), also when n and d exceed
+    /// the double range: the quotient is computed in integers to 55+ bits
+    /// and rounded once. (Dividing two rounded doubles would round twice:
+    /// `(inexact (/ (+ 1 (expt 10 330)) (expt 10 329)))` came out one ulp low.)
     static func ratioToDouble(_ n: BigInt, _ d: BigInt) -> Double {
-        let dn = Double(n), dd = Double(d)
-        if dn.isFinite && dd.isFinite && dd != 0 { return dn / dd }
-        // Scale both down so the quotient keeps its precision.
-        let shift = max(n.magnitude.bitWidth, d.magnitude.bitWidth) - 1000
-        return Double(n >> shift) / Double(d >> shift)
+        let limit = BigInt(1) << 53
+        if n.magnitude < limit.magnitude && d.magnitude < limit.magnitude {
+            return Double(n) / Double(d)  // both exact: IEEE division rounds once
+        }
+        return roundedQuotient(n, d)
+    }
+
+    /// An integer as the nearest double.
+    static func bigToDouble(_ b: BigInt) -> Double {
+        if b.magnitude.bitWidth <= 53 { return Double(b) }
+        return roundedQuotient(b, 1)
+    }
+
+    private static func roundedQuotient(_ n: BigInt, _ d: BigInt) -> Double {
+        if n.isZero { return 0 }
+        let negative = (n.sign == .minus) != (d.sign == .minus)
+        let a = n.magnitude, b = d.magnitude
+        // Scale so the integer quotient has at least 55 bits.
+        let shift = 55 - (a.bitWidth - b.bitWidth)
+        let (q, r) = shift >= 0 ? (a << shift).quotientAndRemainder(dividingBy: b)
+                                : a.quotientAndRemainder(dividingBy: b << -shift)
+        // Keep 53 bits (fewer when the result is subnormal); the rest and
+        // the remainder decide the rounding.
+        let exponent = q.bitWidth - 1 - shift          // of the leading bit
+        var keep = 53
+        if exponent < -1022 { keep = max(0, 53 - (-1022 - exponent)) }
+        let drop = q.bitWidth - keep
+        var mantissa = q >> drop
+        let rest = q - (mantissa << drop)
+        let half = BigUInt(1) << (drop - 1)
+        if rest > half || (rest == half && (!r.isZero || mantissa.words.first.map { $0 & 1 == 1 } ?? false)) {
+            mantissa += 1  // may carry to 2^53: still exact as a double
+        }
+        if exponent > 1023 { return negative ? -.infinity : .infinity }
+        let value = Double(sign: .plus, exponent: drop - shift, significand: Double(mantissa))
+        return negative ? -value : value
     }
 
     var isZero: Bool {

@@ -112,7 +112,10 @@ enum NumberSyntax {
             return nil
         }
         if let i = Int(s.hasPrefix("+") ? s.dropFirst() : s, radix: radix) { return BigInt(i) }
-        return BigInt(s.hasPrefix("+") ? s.dropFirst() : s, radix: radix)
+        let negative = s.hasPrefix("-")
+        let magnitude = radix == 10 ? BigDecimal.parse(body) : BigUInt(body, radix: radix)
+        guard let m = magnitude else { return nil }
+        return negative ? -BigInt(m) : BigInt(m)
     }
 
     /// digits [. digits] [e [sign] digits], with at least one digit.
@@ -146,6 +149,10 @@ enum NumberSyntax {
         return c == nil
     }
 
+    /// The largest power of ten an exact decimal literal (`#e1e400`) may
+    /// scale by; beyond it the text is not read as a number.
+    static let maxExactExponent = 100_000
+
     /// The exact value of a decimal literal (for `#e1.25`).
     private static func parseExactDecimal(_ s: Substring) -> Num? {
         guard isDecimal(s) else { return nil }
@@ -155,7 +162,8 @@ enum NumberSyntax {
         var inFraction = false
         var rest = s[...]
         if let e = rest.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exponent = Int(rest[rest.index(after: e)...]) ?? 0
+            guard let x = Int(rest[rest.index(after: e)...]) else { return nil }
+            exponent = x
             rest = rest[..<e]
         }
         for ch in rest {
@@ -165,6 +173,9 @@ enum NumberSyntax {
         }
         guard let m = BigInt(mantissa) else { return nil }
         let scale = exponent - fractionDigits
+        // A ten-character literal must not build a million-digit number:
+        // an exact decimal is refused past 10^±maxExactExponent.
+        guard abs(scale) <= maxExactExponent else { return nil }
         if scale >= 0 { return Num.integer(m * BigInt(10).power(scale)) }
         return Num.rational(m, BigInt(10).power(-scale))
     }
@@ -185,8 +196,10 @@ enum NumberSyntax {
     static func format(_ n: Num, radix: Int = 10) -> String {
         switch n {
         case .fix(let i): return String(i, radix: radix)
-        case .big(let b): return String(b, radix: radix)
-        case .rat(let p, let q): return String(p, radix: radix) + "/" + String(q, radix: radix)
+        case .big(let b):
+            if radix == 10 { return (b.sign == .minus ? "-" : "") + BigDecimal.string(b.magnitude) }
+            return String(b, radix: radix)
+        case .rat(let p, let q): return format(.big(p), radix: radix) + "/" + format(.big(q), radix: radix)
         case .flo(let d): return formatDouble(d)
         }
     }
