@@ -20,6 +20,17 @@ import Testing
         #expect(runner.passed > 0)
     }
 
+    /// Continuations re-entered thousands of times, with a collection at
+    /// every safe point: nothing a continuation holds may be freed.
+    @Test func continuationsSurviveGCStress() throws {
+        let path = packageRoot.appendingPathComponent("Tests/scheme/continuations.scm").path
+        var env = ProcessInfo.processInfo.environment
+        env["OMEGA_GC_STRESS"] = "1"
+        let r = try runOmega(["test", path], environment: env, timeout: 300)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("8 passed, 0 failed"), "\(r.stdout)")
+    }
+
     @Test func failuresAreReportedWithLocationExpectedAndActual() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("omega-fail-\(getpid()).scm").path
         try "(test 1 1)\n(test 2 (+ 1 2))\n(test 3 (car '()))\n(test-error 5)\n".write(toFile: path, atomically: true, encoding: .utf8)

@@ -62,3 +62,33 @@
                       (lambda () (set! trace (cons 'out trace))))
         (if (< times 2) (k #f))
         (reverse trace)))
+
+;; Many re-entries: a loop driven only by re-entering one continuation
+;; 5,000 times, allocating as it goes (run under OMEGA_GC_STRESS=1 by
+;; SchemeSuiteTests, so collections happen between re-entries).
+(test (quote (5000 5000))
+      (let ((k #f) (n 0) (acc '()))
+        (call/cc (lambda (c) (set! k c)))
+        (set! n (+ n 1))
+        (set! acc (cons (list n (make-vector 3 n)) acc))
+        (if (< n 5000) (k #f) (list n (length acc)))))
+
+;; A generator over a tree, resumed through continuations for every leaf.
+(define (tree->generator tree)
+  (define return #f)
+  (define (walk t)
+    (cond ((null? t) 'skip)
+          ((pair? t) (walk (car t)) (walk (cdr t)))
+          (else (call/cc (lambda (resume) (set! walk-rest resume) (return t))))))
+  (define walk-rest #f)
+  (lambda ()
+    (call/cc (lambda (r)
+               (set! return r)
+               (if walk-rest
+                   (walk-rest #f)
+                   (begin (walk tree) (return 'done)))))))
+(define (big-tree n) (if (= n 0) '() (cons (list n (* n n)) (big-tree (- n 1)))))
+(test 1000
+      (let ((g (tree->generator (big-tree 500))))
+        (let loop ((count 0))
+          (if (eq? (g) 'done) count (loop (+ count 1))))))
