@@ -124,3 +124,20 @@
 (test-error (exit -1))
 (test-error (exit 'done))
 (test-error (emergency-exit 300))
+
+;; read on a port goes on where the last datum ended (also across lines,
+;; strings and comments), and reads a long port in one pass.
+(test '((1 2 3) "a\nb" x #t)
+      (let ((p (open-input-string "(1 2\n 3) \"a\nb\" ; comment\n x")))
+        (let* ((a (read p)) (b (read p)) (c (read p)))
+          (list a b c (eof-object? (read p))))))
+(test '((sym) #\x "yz" sym2 #\space)
+      (let ((p (open-input-string "(sym)xyz\nsym2 ")))
+        (let* ((a (read p)) (b (read-char p)) (c (read-line p)) (d (read p)) (e (read-char p)))
+          (list a b c d e))))
+(test 20000
+      (let ((p (open-input-string
+                 (let ((o (open-output-string)))
+                   (do ((i 0 (+ i 1))) ((= i 20000)) (write i o) (newline o))
+                   (get-output-string o)))))
+        (let loop ((n 0)) (if (eof-object? (read p)) n (loop (+ n 1))))))

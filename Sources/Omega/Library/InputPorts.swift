@@ -66,23 +66,21 @@ final class InputPort: HeapObject, CustomPrintable {
         return String(s)
     }
 
-    /// The unread rest of the text (for `read`), consumed.
-    func takeRemaining() -> String {
-        var s = String.UnicodeScalarView()
-        while fill() {
-            s.append(contentsOf: text[position...])
-            position = text.count
-            if !isStandardInput { break }
+    /// The text and the position `read` goes on from. Standard input is
+    /// first read to its end (a datum may span lines).
+    func textForReading() -> (scalars: [Unicode.Scalar], position: Int) {
+        if isStandardInput && !atEOF {
+            var rest = Array(text[min(position, text.count)...])
+            while let line = Swift.readLine(strippingNewline: false) { rest.append(contentsOf: line.unicodeScalars) }
+            atEOF = true
+            text = rest
+            position = 0
         }
-        return String(s)
+        return (text, position)
     }
 
-    /// Puts back text `read` did not use.
-    func unread(_ rest: String) {
-        let scalars = Array(rest.unicodeScalars)
-        text = scalars + text[position...]
-        position = 0
-    }
+    /// Moves past what `read` consumed.
+    func moveForward(to newPosition: Int) { position = newPosition }
 
     func printedForm(_ interp: Interpreter) -> String { "#<input-port \(name)>" }
 }
@@ -178,10 +176,10 @@ enum InputLibrary: NativeLibrary {
         }
         i.define("read", min: 0, max: 1) { i, args in
             let p = try port(args, 0, i)
-            let text = p.takeRemaining()
-            var reader = Reader(text, fileID: i.sourceFiles.id(for: p.name), interp: i)
+            let (scalars, start) = p.textForReading()
+            var reader = Reader(scalars: scalars, position: start, fileID: i.sourceFiles.id(for: p.name), interp: i)
             let datum = try reader.read()
-            p.unread(reader.remainingText)
+            p.moveForward(to: reader.position)
             return datum ?? .eof
         }
         i.define("file-exists?") { i, path in

@@ -19,12 +19,17 @@ struct Reader {
         self.interp = interp
     }
 
-    /// The text not yet read.
-    var remainingText: String {
-        var s = String.UnicodeScalarView()
-        if pos < text.count { s.append(contentsOf: text[pos...]) }
-        return String(s)
+    /// A reader over a port's text from `position`, sharing its storage:
+    /// `read` on a port costs what the datum costs, not the rest of the port.
+    init(scalars: [Unicode.Scalar], position: Int, fileID: Int, interp: Interpreter) {
+        text = scalars
+        pos = position
+        self.fileID = fileID
+        self.interp = interp
     }
+
+    /// Where the next datum starts (after `read`, for the port to go on from).
+    var position: Int { pos }
 
     /// True when only whitespace and comments remain.
     mutating func atEnd() throws -> Bool {
