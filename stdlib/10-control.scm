@@ -38,14 +38,15 @@
 
 (define call/cc call-with-current-continuation)
 
+;; The thunk's result is passed on as it is: several values travel as one
+;; object, so there is no list to make and spread again.
 (define (dynamic-wind before thunk after)
   (before)
   (%set-winders! (cons (cons before after) (%current-winders)))
-  (call-with-values thunk
-    (lambda results
-      (%set-winders! (cdr (%current-winders)))
-      (after)
-      (apply values results))))
+  (let ((result (thunk)))
+    (%set-winders! (cdr (%current-winders)))
+    (after)
+    result))
 
 (define (%with-handlers handlers thunk)
   (let ((outer (%current-handlers)))

@@ -21,10 +21,12 @@
                       (handler-k (lambda () (raise-continuable condition)))
                       clause ...))))))))
           (lambda ()
+            ;; A body that returns is already in guard-k's continuation:
+            ;; return to it plainly instead of invoking guard-k (which would
+            ;; copy the captured stack back for nothing).
             (call-with-values
              (lambda () e1 e2 ...)
-             (lambda args
-               (guard-k (lambda () (apply values args)))))))))))))
+             (lambda args (lambda () (apply values args))))))))))))
 
 (define-syntax %guard-clauses
   (syntax-rules (else =>)
@@ -63,6 +65,20 @@
     (%make-parameter-procedure (lambda () value) (lambda (v) (set! value v)) convert)))
 
 (define (%parameterize params values thunk)
+  (if (null? (cdr params))
+      (%parameterize-one (car params) (car values) thunk)
+      (%parameterize-many params values thunk)))
+
+;; The common case, one parameter, without the lists.
+(define (%parameterize-one p value thunk)
+  (let ((new ((p %param-converter) value))
+        (saved #f))
+    (dynamic-wind
+     (lambda () (set! saved (p)) (p %param-set new))
+     thunk
+     (lambda () (set! new (p)) (p %param-set saved)))))
+
+(define (%parameterize-many params values thunk)
   (let ((new (map (lambda (p v) ((p %param-converter) v)) params values))
         (saved '()))
     (dynamic-wind
