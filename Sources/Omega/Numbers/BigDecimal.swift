@@ -1,26 +1,14 @@
 import BigInt
 
-/// Decimal text to and from big integers in better than quadratic time:
-/// split in halves at a power of ten, so the work is a few multiplications
-/// (or divisions) of big numbers instead of one digit-sized step per digit
-/// (a million-digit literal read in under a second, not half a minute).
+/// Big integers as decimal text, by divide and conquer: split at a power
+/// of ten into halves, each converted the same way, instead of dividing
+/// the whole number by a word-sized power of ten once per 19 digits
+/// (10^1000000 in 13 s instead of 27 s; the division itself is still the
+/// BigInt library's quadratic one). Reading stays with the library's own
+/// conversion, which measured faster than splitting.
 enum BigDecimal {
     /// Below this many digits the library's own conversion is fastest.
     private static let threshold = 2_000
-
-    /// The value of a string of ASCII decimal digits.
-    static func parse(_ digits: Substring) -> BigUInt? {
-        var powers: [Int: BigUInt] = [:]
-        return parse(digits, &powers)
-    }
-
-    private static func parse(_ digits: Substring, _ powers: inout [Int: BigUInt]) -> BigUInt? {
-        if digits.count <= threshold { return BigUInt(digits, radix: 10) }
-        let low = splitSize(below: digits.count)
-        let split = digits.index(digits.endIndex, offsetBy: -low)
-        guard let high = parse(digits[..<split], &powers), let rest = parse(digits[split...], &powers) else { return nil }
-        return high * power(low, &powers) + rest
-    }
 
     /// The decimal digits of `n`.
     static func string(_ n: BigUInt) -> String {

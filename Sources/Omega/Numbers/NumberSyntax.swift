@@ -113,7 +113,7 @@ enum NumberSyntax {
         }
         if let i = Int(s.hasPrefix("+") ? s.dropFirst() : s, radix: radix) { return BigInt(i) }
         let negative = s.hasPrefix("-")
-        let magnitude = radix == 10 ? BigDecimal.parse(body) : BigUInt(body, radix: radix)
+        let magnitude = BigUInt(body, radix: radix)
         guard let m = magnitude else { return nil }
         return negative ? -BigInt(m) : BigInt(m)
     }
