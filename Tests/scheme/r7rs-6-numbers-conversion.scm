@@ -42,3 +42,5 @@
 (test #f (string->number "#e1e99999999999999999999"))
 (test (expt 10 400) (string->number "#e1e400"))
 (test 1/1000 (string->number "#e1e-3"))
+(test-error (read (open-input-string "#e1e999999")))
+(test #t (guard (e ((read-error? e) (string? (error-object-message e)))) (read (open-input-string "#e1e999999"))))

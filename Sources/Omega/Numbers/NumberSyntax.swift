@@ -153,6 +153,15 @@ enum NumberSyntax {
     /// scale by; beyond it the text is not read as a number.
     static let maxExactExponent = 100_000
 
+    /// Whether `text` is an exact decimal refused only for its size
+    /// (`#e1e999999`), so the reader can say so.
+    static func isOversizedExact(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        guard lower.hasPrefix("#e") || lower.hasPrefix("#d#e") || lower.hasPrefix("#e#d") else { return false }
+        let body = lower.replacingOccurrences(of: "#e", with: "").replacingOccurrences(of: "#d", with: "")
+        return isDecimal(exponentAsE(Substring(body))) && parse(text) == nil
+    }
+
     /// The exact value of a decimal literal (for `#e1.25`).
     private static func parseExactDecimal(_ s: Substring) -> Num? {
         guard isDecimal(s) else { return nil }

@@ -384,6 +384,9 @@ struct Reader {
             case "#!unspecified": return .unspecified
             default:
                 if let n = NumberSyntax.parseComplex(token) { return interp.heap.number(n) }
+                if NumberSyntax.isOversizedExact(token) {
+                    throw error("exact number too large: \(token) (an exact literal may scale by at most 10^\(NumberSyntax.maxExactExponent))", at: start)
+                }
                 throw error("bad syntax \(token)", at: start)
             }
         }
