@@ -209,11 +209,6 @@
   (let ((r (simplest (- x (abs y)) (+ x (abs y)))))
     (if (and (exact? x) (exact? y)) r (inexact r))))
 
-;; Every binding is global in Omega, so an environment is a token eval accepts.
-(define (environment . import-sets) 'environment)
-(define (interaction-environment) 'interaction-environment)
-(define (scheme-report-environment . version) 'environment)
-(define (null-environment . version) 'environment)
 
 (define (features)
   '(r7rs exact-closed ratios full-unicode swift omega))   ; as cond-expand knows them

@@ -79,3 +79,20 @@
 (test 3 (+ 1 2))
 (import (prefix (scheme base) base:))
 (test 3 (base:+ 1 2))
+
+;; 6.12: environments are real. eval sees what an environment imports.
+(define-library (test env)
+  (export x double)
+  (import (scheme base))
+  (begin (define x 21) (define (double n) (* 2 n)) (define hidden 1)))
+(test 42 (eval '(double x) (environment '(test env))))
+(test-error (eval 'hidden (environment '(test env))))
+(test-error (eval '(car '(1)) (environment '(only (test env) x))))
+(test 21 (eval '(* 7 3) (scheme-report-environment 5)))
+(test 20 ((eval '(lambda (f x) (f x x)) (null-environment 5)) + 10))
+(test 1024.0 (eval '(+ (expt 2 10) (sin 0)) (environment '(scheme base) '(scheme inexact))))
+(test 5 (begin (eval '(define defined-by-eval 5) (interaction-environment)) defined-by-eval))
+(define (cadr x) 'program-cadr)
+(test 2 (eval '(cadr '(1 2)) (environment '(scheme base))))     ; the library's, not the program's
+(test 'program-cadr (eval '(cadr '(1 2)) (interaction-environment)))
+(test-error (eval 1 'not-an-environment))

@@ -161,3 +161,51 @@ extension Expander {
         }
     }
 }
+
+/// An environment as a Scheme value (R7RS 6.12): what `environment`,
+/// `interaction-environment` and `scheme-report-environment` return and
+/// `eval` compiles against.
+final class EnvironmentObject: HeapObject, CustomPrintable {
+    let environment: GlobalEnvironment
+    init(_ environment: GlobalEnvironment) {
+        self.environment = environment
+        super.init(kind: .environment)
+    }
+    override func trace(_ marker: inout Marker) { environment.trace(&marker) }
+    func printedForm(_ interp: Interpreter) -> String { "#<environment \(environment.name)>" }
+}
+
+/// `environment`, `interaction-environment`, the R5RS environments, and
+/// `eval` in them.
+enum EnvironmentLibrary: NativeLibrary {
+    static func register(in i: Interpreter) {
+        i.define("environment", min: 0, max: nil) { i, args in
+            let env = GlobalEnvironment(name: "environment", heap: i.heap)
+            for k in 0..<args.count {
+                let (bindings, _) = try i.expander.importSet(args[k], .none)
+                i.expander.bind(bindings, in: env)
+            }
+            return Value(object: i.heap.register(EnvironmentObject(env)))
+        }
+        i.define("interaction-environment") { i in
+            Value(object: i.heap.register(EnvironmentObject(i.userEnvironment)))
+        }
+        // The R5RS environments: everything built in (special forms included).
+        let report: (Interpreter, Arguments) throws -> Value = { i, _ in
+            let env = GlobalEnvironment(name: "scheme-report-environment", heap: i.heap)
+            let (bindings, _) = try i.expander.importSet(i.list([Value(object: i.symbols.intern("scheme")),
+                                                                  Value(object: i.symbols.intern("base"))]), .none)
+            i.expander.bind(bindings, in: env)
+            return Value(object: i.heap.register(EnvironmentObject(env)))
+        }
+        i.define("scheme-report-environment", min: 0, max: 1, report)
+        i.define("null-environment", min: 0, max: 1, report)
+        i.define("eval", min: 1, max: 2) { i, args in
+            guard let e = args.optional(1) else { return try i.eval(args[0]) }
+            guard let env = e.as(EnvironmentObject.self) else {
+                throw SchemeError.wrongType(e, expected: "an environment", argument: 2)
+            }
+            return try i.eval(args[0], in: env.environment)
+        }
+    }
+}

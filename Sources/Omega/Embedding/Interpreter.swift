@@ -229,6 +229,14 @@ public final class Interpreter {
     }
 
     /// Compiles and runs one datum.
+    /// Compiles and runs `form` against another top-level environment (`eval`'s second argument).
+    func eval(_ form: Value, in environment: GlobalEnvironment) throws -> Value {
+        let saved = expander.environment
+        expander.environment = environment
+        defer { expander.environment = saved }
+        return try eval(form)
+    }
+
     func eval(_ form: Value) throws -> Value {
         let lambda = try expander.expandToplevel(form)
         let template = try CodeGenerator.generate(lambda, interp: self)

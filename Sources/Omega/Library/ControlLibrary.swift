@@ -41,9 +41,6 @@ enum ControlLibrary: NativeLibrary {
             }
             return Value(f.isProcedure)
         }
-        i.define("eval", min: 1, max: 2) { i, args in
-            try i.eval(args[0])
-        }
     }
 }
 

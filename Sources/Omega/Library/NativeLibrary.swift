@@ -11,7 +11,8 @@ enum BaseLibrary {
         NumberLibrary.self, ListLibrary.self, CharacterLibrary.self, StringLibrary.self,
         SymbolLibrary.self, VectorLibrary.self, EqualityLibrary.self, ControlLibrary.self,
         OutputLibrary.self, SystemLibrary.self, ExceptionLibrary.self, RecordLibrary.self,
-        InputLibrary.self, CollectionLibrary.self, BinaryPortLibrary.self, TokenLibrary.self, EffectLibrary.self,
+        InputLibrary.self, CollectionLibrary.self, BinaryPortLibrary.self, EnvironmentLibrary.self,
+        TokenLibrary.self, EffectLibrary.self,
         BudgetLibrary.self,
     ]
 
