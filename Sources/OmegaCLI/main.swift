@@ -319,9 +319,19 @@ func runSubcommand<C: ParsableCommand>(_ type: C.Type, _ args: [String]) -> Neve
 }
 
 // `omega run FILE` is the same as `omega FILE`.
-var argv = Array(CommandLine.arguments.dropFirst())
+var argv = ArgumentOrder.normalize(Array(CommandLine.arguments.dropFirst()))
 if argv.first == "test" {
     let files = Array(argv.dropFirst())
+    if files.contains("--help") || files.contains("-h") {
+        print("""
+            Usage: omega test FILE.scm …
+
+            Runs Scheme test files: each (test EXPECTED EXPR) compares with equal?,
+            each (test-error EXPR) expects an error. Prints failures with their
+            place and a summary; exits 1 if any failed.
+            """)
+        exit(ExitStatus.success)
+    }
     var code: Int32 = 0
     let finished = DispatchSemaphore(value: 0)
     let t = Thread { code = runSchemeTests(files); finished.signal() }

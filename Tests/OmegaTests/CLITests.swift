@@ -52,6 +52,28 @@ import Testing
         #expect(missing.stderr.contains("\(path):1:1: error: import: unknown library (omega-test shouter): no omega-test/shouter.sld"))
     }
 
+    /// Options may come before a subcommand: `omega --ledger X tokens status`,
+    /// `omega --ledger none repl`; `omega help NAME` shows NAME's help.
+    @Test func optionsBeforeTheSubcommand() throws {
+        let ledger = FileManager.default.temporaryDirectory.appendingPathComponent("omega-order-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: ledger) }
+        let call = try runOmega(["--ledger", ledger, "-e", "(effect infer.op \"hi\" 'max-tokens 5)"])
+        #expect(call.status == 0, "\(call.stderr)")
+        let status = try runOmega(["--ledger", ledger, "tokens", "status", "--json"])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("\"calls\""), "\(status.stdout)")
+        let after = try runOmega(["tokens", "status", "--json", "--ledger", ledger])
+        #expect(after.stdout == status.stdout)
+        let repl = try runOmega(["--ledger", "none", "repl"], stdin: "(display (* 6 7))\n")
+        #expect(repl.status == 0, "\(repl.stderr)")
+        #expect(repl.stdout.contains("42"))
+        let help = try runOmega(["help", "tokens"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: tokens"))
+        let testHelp = try runOmega(["help", "test"])
+        #expect(testHelp.stdout.hasPrefix("Usage: omega test"))
+    }
+
     @Test func uncaughtErrorsExitOneWithLocation() throws {
         let path = try script("(display \"before\")\n(newline)\n  (vector-ref (vector) 0)\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
