@@ -156,6 +156,31 @@ import Testing
         #expect(a.writeString(try a.evaluate("(car '(1))")) == "1")
     }
 
+    /// Token-counting settings belong to an interpreter: configuring one
+    /// (a model mapped to another encoding) changes nothing in another, also
+    /// when both count at once on two threads; only rank tables are shared.
+    @Test func interpretersKeepTheirOwnTokenSettings() throws {
+        var custom = ModelSettings()
+        custom.tokens.models.custom = [.init("house-model", "cl100k_base")]
+        var options = Interpreter.Options()
+        options.models = custom
+        let configured = try Interpreter(options: options)
+        let plain = try Interpreter()
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            let omega = k == 0 ? configured : plain
+            var seen = 0
+            for _ in 0..<200 {
+                let encoding = omega.models.tokens.resolve("house-model").encoding
+                seen = encoding == "cl100k_base" ? 1 : (encoding == "o200k_base" ? 2 : 3)
+                _ = try? omega.evaluate("(count-tokens \"a few words to count\" \"house-model\")")
+            }
+            results.set(k, seen)
+        }
+        #expect(Array(results.values.prefix(2)) == [1, 2])
+        #expect(TokenCounter.shared.resolve("house-model").encoding == "o200k_base")
+    }
+
     @Test func interpretersRunOnSeparateThreads() throws {
         let results = Results()
         DispatchQueue.concurrentPerform(iterations: 4) { k in

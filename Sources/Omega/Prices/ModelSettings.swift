@@ -6,15 +6,16 @@ public struct ModelSettings: Sendable {
     public var defaultModel: String
     /// Prices per model.
     public var prices: PriceTable
-    /// Counts tokens (shared by default: the rank files load once per process).
+    /// Counts tokens: a counter of these settings' own (the rank tables it
+    /// loads are shared by the whole process).
     public var tokens: TokenCounter
     /// The time → money → tokens scale.
     public var conversions: BudgetConversions
 
-    /// Defaults: `$OMEGA_MODEL` or gpt-4o-mini, the built-in prices, the
-    /// shared counter, 4 hours = $10.
+    /// Defaults: `$OMEGA_MODEL` or gpt-4o-mini, the built-in prices, a new
+    /// counter with the default encodings, 4 hours = $10.
     public init(defaultModel: String? = nil, prices: PriceTable = .builtIn,
-                tokens: TokenCounter = .shared, conversions: BudgetConversions = BudgetConversions()) {
+                tokens: TokenCounter = TokenCounter(), conversions: BudgetConversions = BudgetConversions()) {
         let env = ProcessInfo.processInfo.environment["OMEGA_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
         self.defaultModel = defaultModel ?? env ?? "gpt-4o-mini"
         self.prices = prices

@@ -38,8 +38,14 @@ public struct ChatMessage: Sendable, Equatable {
 /// Counts tokens for models: picks the encoding, loads its tokenizer once
 /// (lazily, on first use), and falls back to a labelled estimate when the
 /// rank files are not installed.
+///
+/// Each interpreter's settings have a counter of their own (its model →
+/// encoding map is configuration); only the loaded tokenizers — immutable,
+/// checksum-verified rank tables — are shared by the whole process.
 public final class TokenCounter: @unchecked Sendable {
-    /// The process-wide counter, reading rank files from the usual places.
+    /// A counter with the default encodings, for one-off counting (`omega
+    /// count`, tests). Interpreters make their own; configuring one never
+    /// changes another's encodings.
     public static let shared = TokenCounter()
 
     /// Where rank files are looked for.
@@ -70,19 +76,13 @@ public final class TokenCounter: @unchecked Sendable {
         self.files = files
     }
 
-    /// The tokenizer for `encoding`, loading it on first use.
+    /// The tokenizer for `encoding`, loading it on first use (once per
+    /// process for the same rank-file search).
     public func tokenizer(_ encoding: EncodingSpec) -> Result<Tokenizer, TokenizerError> {
         lock.lock()
         defer { lock.unlock() }
         if let r = loaded[encoding.name] { return r }
-        let r: Result<Tokenizer, TokenizerError>
-        do {
-            r = .success(try Tokenizer(encoding, files: files))
-        } catch let e as TokenizerError {
-            r = .failure(e)
-        } catch {
-            r = .failure(.damagedRankFile("\(error)"))
-        }
+        let r = LoadedTokenizers.shared.tokenizer(encoding, files: files)
         loaded[encoding.name] = r
         return r
     }
@@ -141,5 +141,32 @@ public final class TokenCounter: @unchecked Sendable {
             if m.name != nil { total.tokens += 1 }
         }
         return total
+    }
+}
+
+/// The tokenizers loaded in this process, by encoding and the places its
+/// rank file was searched for: loading and verifying a rank table costs
+/// tens of milliseconds, and a loaded one never changes.
+final class LoadedTokenizers: @unchecked Sendable {
+    static let shared = LoadedTokenizers()
+    private let lock = NSLock()
+    private var loaded: [String: Result<Tokenizer, TokenizerError>] = [:]
+
+    func tokenizer(_ encoding: EncodingSpec, files: RankFiles) -> Result<Tokenizer, TokenizerError> {
+        let key = encoding.name + "|" + files.candidates(for: encoding).map(\.path).joined(separator: ":")
+        lock.lock()
+        defer { lock.unlock() }
+        if let r = loaded[key] { return r }
+        let r: Result<Tokenizer, TokenizerError>
+        do {
+            r = .success(try Tokenizer(encoding, files: files))
+        } catch let e as TokenizerError {
+            r = .failure(e)
+        } catch {
+            r = .failure(.damagedRankFile("\(error)"))
+        }
+        // A missing file may be installed later (scripts/setup): only successes are kept.
+        if case .success = r { loaded[key] = r }
+        return r
     }
 }
