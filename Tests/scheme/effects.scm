@@ -167,3 +167,7 @@
 (define (ask-failing) (effect infer.op "x" 'simulate-fault 'server-error))
 (test #t (let ((e (guard (e (#t e)) (ask-failing))))
            (and (effect-error? e) (string? (error-object-message e)))))
+
+;; 'stream is a boolean, checked where the call is made.
+(test-error (effect infer.op "hi" 'stream 1))
+(test #t (string? (result-text (effect infer.op "hi" 'stream #t 'max-tokens 5))))

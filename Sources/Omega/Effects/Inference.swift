@@ -27,6 +27,8 @@ public struct InferenceRequest: Sendable, Equatable {
     public var timeout: Double
     /// Which sample of a `search.op` this is (0 for a single call).
     public var sample: Int
+    /// Stream this answer (`'stream #t`); nil: the backend's configured default.
+    public var stream: Bool?
     /// Options the core does not interpret, passed to the backend
     /// (`simulate-fault`, `simulate-latency`…).
     public var extra: [String: String]

@@ -205,7 +205,12 @@ enum EffectLibrary: NativeLibrary {
             throw fail(.type, operation, "budget-approved is not an option: a refused call is approved by a handler (return #t) or the host")
         }
         let known: Set<String> = ["model", "max-tokens", "temperature", "stop", "system", "agent", "workflow", "timeout", "sample", "n",
-                                  "budget-scope"]
+                                  "budget-scope", "stream"]
+        var stream: Bool? = nil
+        if let v = opts["stream"] {
+            guard v.raw == Value.true.raw || v.isFalse else { throw fail(.type, operation, "option stream must be #t or #f, got ", [v]) }
+            stream = v.raw == Value.true.raw
+        }
         var extra: [String: String] = [:]
         for (k, v) in opts where !known.contains(k) { extra[k] = interp.displayString(v) }
 
@@ -222,6 +227,7 @@ enum EffectLibrary: NativeLibrary {
             promptTokens: TokenCount(tokens: 0, exact: true, encoding: nil, note: nil),
             timeout: try real("timeout", 0.001...1_000_000) ?? interp.effectSettings.timeout,
             sample: opts["sample"].flatMap { $0.isFixnum ? $0.fixnum : nil } ?? 0, extra: extra)
+        request.stream = stream
         request.promptTokens = interp.models.tokens.count(messages: request.messages, model: model)
         // Every enclosing with-budget scope (the context lists them innermost first).
         for item in try Check.list(options, 3) where item.pair.car.as(Symbol.self)?.name == "budget-scope" {

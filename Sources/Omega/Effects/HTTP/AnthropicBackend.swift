@@ -59,7 +59,7 @@ public struct AnthropicBackend: ModelBackend {
         }
         let started = Date()
         let url = baseURL + "/v1/messages"
-        let wantsStream = request.extra["stream"].map { $0 == "#t" || $0 == "true" } ?? stream
+        let wantsStream = request.stream ?? stream
         var reply = Reply()
         if wantsStream {
             do {

@@ -33,7 +33,7 @@ public struct OllamaBackend: ModelBackend {
     public func infer(_ request: InferenceRequest) async throws -> InferenceResult {
         let started = Date()
         let url = baseURL + "/api/chat"
-        let wantsStream = request.extra["stream"].map { $0 == "#t" || $0 == "true" } ?? stream
+        let wantsStream = request.stream ?? stream
         var reply = Reply()
         if wantsStream {
             do {

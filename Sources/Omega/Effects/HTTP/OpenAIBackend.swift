@@ -61,7 +61,7 @@ public struct OpenAIBackend: ModelBackend {
 
     public func infer(_ request: InferenceRequest) async throws -> InferenceResult {
         let started = Date()
-        let wantsStream = request.extra["stream"].map { $0 == "#t" || $0 == "true" } ?? stream
+        let wantsStream = request.stream ?? stream
         let url = baseURL + "/chat/completions"
         if wantsStream { return try await streamed(request, url: url, started: started) }
         let data = try await transport.postJSON(url, headers: headers, body: JSON.encode(body(request, stream: false)),
