@@ -210,8 +210,8 @@ import Testing
     }
 
     @Test func theEmbeddingDemoRuns() throws {
-        let demo = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("omega-embed-demo")
-        guard FileManager.default.fileExists(atPath: demo.path) else { return }
+        let demo = builtProduct("omega-embed-demo")
+        try #require(FileManager.default.fileExists(atPath: demo.path), "omega-embed-demo is not built (swift build builds it)")
         let text = try runProcess(demo, []).stdout
         #expect(text.contains("sum of squares: 30"))
         #expect(text.contains("fib(20) = 6765"))

@@ -65,14 +65,13 @@ import Testing
 
     @Test func errorsNameTheLocation() throws {
         #expect(throws: SchemeError.self) { try read("(1 2") }
-        do { _ = try read("(a\n  b") } catch let e as SchemeError {
-            #expect(e.kind == .read)
-            #expect(e.location.line == 1)
-            #expect(e.message.contains("missing )"))
-        }
-        do { _ = try read("  )") } catch let e as SchemeError {
-            #expect(e.location.column == 3)
-        }
+        // Each must throw: a read that succeeds fails the test.
+        let unclosed = #expect(throws: SchemeError.self) { try read("(a\n  b") }
+        #expect(unclosed?.kind == .read)
+        #expect(unclosed?.location.line == 1)
+        #expect(unclosed?.message.contains("missing )") == true)
+        let stray = #expect(throws: SchemeError.self) { try read("  )") }
+        #expect(stray?.location.column == 3)
         #expect(throws: SchemeError.self) { try read("\"unterminated") }
         #expect(throws: SchemeError.self) { try read("#\\nosuchname") }
         #expect(throws: SchemeError.self) { try read("(. a)") }

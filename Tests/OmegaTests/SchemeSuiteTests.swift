@@ -10,6 +10,11 @@ import Testing
         return names.filter { $0.hasSuffix(".scm") }.sorted().map { dir.appendingPathComponent($0).path }
     }
 
+    /// The suite's own folder is read: zero files would make zero cases pass.
+    @Test func theSchemeFilesAreFound() {
+        #expect(Self.files.count >= 15, "Tests/scheme has \(Self.files.count) files")
+    }
+
     @Test(arguments: files)
     func schemeFile(_ path: String) throws {
         var report: [String] = []
