@@ -332,13 +332,15 @@ if argv.first == "test" {
             """)
         exit(ExitStatus.success)
     }
-    var code: Int32 = 0
+    /// Written once by the test thread before it signals, read after.
+    final class Status: @unchecked Sendable { var code: Int32 = 0 }
+    let status = Status()
     let finished = DispatchSemaphore(value: 0)
-    let t = Thread { code = runSchemeTests(files); finished.signal() }
+    let t = Thread { status.code = runSchemeTests(files); finished.signal() }
     t.stackSize = 512 << 20
     t.start()
     finished.wait()
-    exit(code)
+    exit(status.code)
 }
 if argv.first == "count" {
     runSubcommand(CountCommand.self, Array(argv.dropFirst()))

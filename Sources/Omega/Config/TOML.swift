@@ -361,7 +361,8 @@ public struct TOMLParser {
                         throw fail("bad unicode escape \\\(e)\(hex)")
                     }
                     s.unicodeScalars.append(scalar)
-                case "\n", "\r\n", " ", "\t" where multiline:
+                case let c where multiline && (c == "\n" || c == "\r\n" || c == " " || c == "\t"):
+                    // A line-ending backslash (multi-line strings only) trims the whitespace after it.
                     while let w = current, w == " " || w == "\t" || w == "\n" || w == "\r\n" { advance() }
                 default: throw fail("unknown escape \\\(e) in a string")
                 }

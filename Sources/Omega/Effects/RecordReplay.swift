@@ -61,12 +61,12 @@ public final class RecordingBackend: ModelBackend, @unchecked Sendable {
     public func infer(_ request: InferenceRequest) async throws -> InferenceResult {
         let result = try await inner.infer(request)
         let line = RecordReplay.line(request, result)
-        lock.lock()
-        defer { lock.unlock() }
-        if let handle = try? FileHandle(forWritingTo: file) {
-            handle.seekToEndOfFile()
-            handle.write(line)
-            try? handle.close()
+        lock.withLock {
+            if let handle = try? FileHandle(forWritingTo: file) {
+                handle.seekToEndOfFile()
+                handle.write(line)
+                try? handle.close()
+            }
         }
         return result
     }

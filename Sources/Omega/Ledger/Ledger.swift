@@ -88,6 +88,7 @@ public final class Ledger {
     }
 
     /// Runs `body` holding the database.
+    @discardableResult
     func locked<T>(_ body: () throws -> T) rethrows -> T {
         dbLock.lock()
         defer { dbLock.unlock() }

@@ -32,7 +32,7 @@ enum TokenLibrary: NativeLibrary {
             let usage = TokenUsage(inputTokens: try tokens(args[1], 2), outputTokens: try tokens(args[2], 3),
                                    cacheReadTokens: try args.optional(3).map { try tokens($0, 4) } ?? 0)
             let price = try priceOf(model, interp)
-            return try dollars(try money { try price.cost(of: usage) }, interp)
+            return dollars(try money { try price.cost(of: usage) }, interp)
         }
         interp.define("model-price") { interp, m in
             let price = try priceOf(try modelName(m, interp, argument: 1), interp)
@@ -54,7 +54,7 @@ enum TokenLibrary: NativeLibrary {
         interp.define("time->cost") { interp, minutes in
             let m = try Check.int(minutes)
             guard m >= 0 else { throw SchemeError(.range, "time->cost: minutes must not be negative, got ", irritants: [minutes]) }
-            return try dollars(try money { try interp.models.conversions.cost(minutes: m) }, interp)
+            return dollars(try money { try interp.models.conversions.cost(minutes: m) }, interp)
         }
         interp.define("cost->tokens", min: 1, max: 2) { interp, args in
             let amount = try moneyArgument(args[0], interp, argument: 1)

@@ -176,7 +176,7 @@ final class VM {
     }
 
     @inline(__always) private func decodePC(_ v: Value) -> UnsafeMutablePointer<UInt32> {
-        unsafeBitCast(UInt(v.raw & ~1), to: UnsafeMutablePointer<UInt32>.self)
+        UnsafeMutablePointer<UInt32>(bitPattern: UInt(v.raw & ~1)).unsafelyUnwrapped
     }
 
     /// Grows the stack so that `needed` slots fit, or raises a stack overflow.

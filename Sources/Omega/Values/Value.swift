@@ -92,7 +92,7 @@ public struct Value: Hashable, @unchecked Sendable {
     @inline(__always) var isOtherObject: Bool { raw & Value.tagMask == 0 && raw != 0 }
 
     @inline(__always) var objectPointer: UnsafeRawPointer {
-        unsafeBitCast(UInt(raw & ~Value.tagMask), to: UnsafeRawPointer.self)
+        UnsafeRawPointer(bitPattern: UInt(raw & ~Value.tagMask)).unsafelyUnwrapped
     }
 
     /// Wraps an object the heap owns. Use `Heap.allocate`/`Interpreter` APIs

@@ -165,7 +165,7 @@ extension Repl {
                 return Array(Set(Repl.commands.map(\.name))).filter { $0.hasPrefix(word) }.sorted()
             }
             switch parts[0] {
-            case ":tokens", ":t" where parts.count == 2:
+            case ":tokens" where parts.count == 2, ":t" where parts.count == 2:
                 return Repl.tokensSubcommands.filter { $0.hasPrefix(word) }
             case ":backend" where parts.count == 2:
                 return BackendSelection.names.filter { $0.hasPrefix(word) }
@@ -191,7 +191,7 @@ extension Repl {
             .sorted()
             .map { entry in
                 var isDir: ObjCBool = false
-                FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(entry), isDirectory: &isDir)
+                _ = FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(entry), isDirectory: &isDir)
                 return shownDir + entry + (isDir.boolValue ? "/" : "")
             }
     }
