@@ -4,6 +4,27 @@ import Testing
 /// The effect path through the `omega` command: backend flags, record and
 /// replay, the examples.
 @Suite(.serialized) struct EffectCLITests {
+    /// A recording that can no longer be appended to is reported once, and
+    /// the program still gets its answers.
+    @Test func aRecordingThatStopsGrowingIsReported() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omega-rec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("r.jsonl").path
+        let program = """
+            (effect infer.op "a" 'max-tokens 3)
+            (delete-file "\(file)")
+            (effect infer.op "b" 'max-tokens 3)
+            (effect infer.op "c" 'max-tokens 3)
+            (display 'done)
+            """
+        let r = try runOmega(["--record", file, "-e", program])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasSuffix("done"))
+        let warnings = r.stderr.components(separatedBy: "cannot append to the recording").count - 1
+        #expect(warnings == 1, "\(r.stderr)")
+    }
+
     @Test func examplesRunOnTheSimulator() throws {
         let sim = try runOmega([packageRoot.appendingPathComponent("examples/backends/simulate.scm").path])
         #expect(sim.status == 0, "\(sim.stderr)")

@@ -46,6 +46,7 @@ public final class RecordingBackend: ModelBackend, @unchecked Sendable {
     let inner: ModelBackend
     let file: URL
     private let lock = NSLock()
+    private var warned = false
 
     /// Records to `file` (created if missing, appended to otherwise).
     public init(_ inner: ModelBackend, file: URL) throws {
@@ -62,10 +63,18 @@ public final class RecordingBackend: ModelBackend, @unchecked Sendable {
         let result = try await inner.infer(request)
         let line = RecordReplay.line(request, result)
         lock.withLock {
-            if let handle = try? FileHandle(forWritingTo: file) {
-                handle.seekToEndOfFile()
-                handle.write(line)
-                try? handle.close()
+            do {
+                let handle = try FileHandle(forWritingTo: file)
+                defer { try? handle.close() }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: line)
+            } catch {
+                // The answer is the program's (and charged) either way; a
+                // recording that stops growing is said once, not swallowed.
+                if !warned {
+                    warned = true
+                    FileHandle.standardError.write(Data("omega: cannot append to the recording \(file.path): \(Interpreter.describeFileError(error)); later calls are not recorded\n".utf8))
+                }
             }
         }
         return result
