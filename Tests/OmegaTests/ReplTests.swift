@@ -70,8 +70,9 @@ import Testing
     func ctrlCInterruptsTheEvaluationNotTheRepl() throws {
         let t = try Terminal(omegaIn: try ReplTests.scratch())
         _ = try t.waitFor("Ω>")
-        try t.type("(let loop () (loop))")
-        Thread.sleep(forTimeInterval: 0.5)
+        // Ctrl-C once the loop is seen running (a condition, not a clock).
+        try t.type("(begin (display \"loop-running\") (newline) (let loop () (loop)))")
+        _ = try t.waitFor("loop-running\n")
         try t.key("C-c")
         #expect(try t.waitFor("error: interrupted").contains("error: interrupted"))
         try t.type("(+ 1 2)")
@@ -82,8 +83,9 @@ import Testing
     func ctrlCCancelsModelCallsInFlight() throws {
         let t = try Terminal(omegaIn: try ReplTests.scratch())
         _ = try t.waitFor("Ω>")
-        try t.type("(parallel-map (lambda (p) (effect infer.op p 'simulate-latency 30)) '(\"a\" \"b\"))")
-        Thread.sleep(forTimeInterval: 0.7)
+        // Each element says it is sending just before its call goes out.
+        try t.type("(parallel-map (lambda (p) (display \"sending \") (effect infer.op p 'simulate-latency 30)) '(\"a\" \"b\"))")
+        _ = try t.waitFor("sending sending ")
         try t.key("C-c")
         #expect(try t.waitFor("calls in flight were cancelled").contains("interrupted (calls in flight were cancelled)"))
         try t.type("(+ 1 2)")
@@ -202,8 +204,8 @@ import Testing
         try t.type("(length (budget-status))")
         #expect(try t.waitFor("=> 1").contains("=> 1"))
         // Interrupted with Ctrl-C.
-        try t.type("(with-budget 100 (lambda () (let loop () (loop))))")
-        Thread.sleep(forTimeInterval: 0.5)
+        try t.type("(with-budget 100 (lambda () (display \"scope-open\") (newline) (let loop () (loop))))")
+        _ = try t.waitFor("scope-open\n")
         try t.key("C-c")
         _ = try t.waitFor("error: interrupted")
         try t.type("(list 'after (length (budget-status)) (string? (effect infer.op \"Another haiku\" 'max-tokens 100)))")

@@ -16,6 +16,9 @@ final class StubServer: @unchecked Sendable {
         var cut = false
         /// Seconds to wait before answering.
         var delay: Double = 0
+        /// Answer only once this many requests have arrived (a condition,
+        /// not a clock: proves requests were in flight together).
+        var gate = 0
     }
 
     struct Received {
@@ -33,6 +36,8 @@ final class StubServer: @unchecked Sendable {
     private let lock = NSLock()
     private var replies: [Reply]
     private(set) var received: [Received] = []
+    /// Replies held back by their gate, each with the loop that sends it.
+    private var held: [(gate: Int, send: () -> Void)] = []
     var port: Int { channel?.localAddress?.port ?? 0 }
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -71,6 +76,18 @@ final class StubServer: @unchecked Sendable {
         return replies.isEmpty ? Reply(status: 500, chunks: ["{\"error\":{\"message\":\"no more scripted replies\"}}"]) : replies.removeFirst()
     }
 
+    /// Holds a reply until `gate` requests have arrived, then sends every
+    /// held reply whose gate is reached.
+    fileprivate func hold(gate: Int, _ send: @escaping () -> Void) {
+        lock.lock()
+        held.append((gate, send))
+        let count = received.count
+        let ready = held.filter { $0.gate <= count }
+        held.removeAll { $0.gate <= count }
+        lock.unlock()
+        for r in ready { r.send() }
+    }
+
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
@@ -92,6 +109,10 @@ final class StubServer: @unchecked Sendable {
                                                  headers: h.headers.map { ($0.name, $0.value) }, body: body))
                 let loop = context.eventLoop
                 let ctx = NIOLoopBound(context, eventLoop: loop)
+                if reply.gate > 0 {
+                    server.hold(gate: reply.gate) { loop.execute { self.respond(ctx.value, reply) } }
+                    return
+                }
                 loop.scheduleTask(in: .milliseconds(Int64(reply.delay * 1000))) {
                     self.respond(ctx.value, reply)
                 }
