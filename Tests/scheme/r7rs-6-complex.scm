@@ -108,3 +108,11 @@
 (test #t (close? +1.3169578969248166i (acos 2)))
 (test 1.0+2.0i (inexact 1+2i))
 (test 3/2+5/2i (exact 1.5+2.5i))
+
+;; Complex numbers as hash-table keys, by value.
+(test '(x #f z)
+      (let ((h (make-hash-table equal?)) (v (make-hash-table eqv?)))
+        (hash-table-set! h (make-rectangular 1 2) 'x)
+        (hash-table-set! v 1.0+2.0i 'z)
+        (list (hash-table-ref/default h 1+2i #f) (hash-table-ref/default h 1.0+2.0i #f)
+              (hash-table-ref/default v (make-rectangular 1.0 2.0) #f))))

@@ -48,6 +48,10 @@ final class HashTable: HeapObject, CustomPrintable {
         case .ratnum?:
             let r = v.unsafeObject(Ratnum.self)
             h.combine(r.numerator); h.combine(r.denominator)
+        case .compnum?:
+            // Its written form: equal exactly when eqv? is (exactness, -0.0 included).
+            let c = v.unsafeObject(Compnum.self)
+            h.combine(NumberSyntax.format(Complex(c.real, c.imag)))
         case .string? where mode != .eqv:
             for c in v.unsafeObject(SchemeString.self).scalars { h.combine(c.value) }
         case .vector? where mode == .equal:
