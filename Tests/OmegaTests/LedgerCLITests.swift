@@ -322,6 +322,27 @@ import Testing
         #expect(refused.status == 2 && refused.stderr.contains("alerts.pager: unknown key in [alerts] (known: command, console, email, file, webhook)"))
     }
 
+    /// A webhook that does not take an alert is reported (naming only its
+    /// host), and the run goes on.
+    @Test func aFailedWebhookIsReported() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("omega-hook-\(UUID().uuidString).toml").path
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        // Port 9 (discard) on 127.0.0.1: nothing listens there in the test environment.
+        try """
+            [budget.run]
+            tokens = 200
+            [alerts.webhook]
+            url = "http://127.0.0.1:9/secret-path"
+            threshold = 50
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try runOmega(["--ledger", "none", "--config", config, "-e",
+                              "(guard (e (#t #f)) (effect infer.op \"hello\" 'max-tokens 150)) (display 'went-on)"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasSuffix("went-on"))
+        #expect(r.stderr.contains("omega: budget: the alert webhook at 127.0.0.1 did not take the threshold alert"), "\(r.stderr)")
+        #expect(!r.stderr.contains("secret-path"))
+    }
+
     @Test func theBudgetTourRuns() throws {
         let r = try runOmega(["--ledger", "none", packageRoot.appendingPathComponent("examples/budget/tour.scm").path])
         #expect(r.status == 0, "\(r.stderr)")

@@ -111,7 +111,14 @@ public struct AlertChannels: Sendable {
                     defer { AlertChannels.deliveries.leave() }
                     var transport = HTTPTransport()
                     transport.attempts = 2
-                    _ = try? await transport.postJSON(url, headers: [], body: body, timeout: 10) { status, _ in "HTTP \(status)" }
+                    do {
+                        _ = try await transport.postJSON(url, headers: [], body: body, timeout: 10) { status, _ in "HTTP \(status)" }
+                    } catch {
+                        // Said, not swallowed; only the host is named (a webhook's path is often its secret).
+                        let host = URL(string: url)?.host ?? "the configured URL"
+                        let why = (error as? BackendError)?.message ?? "\(error)"
+                        FileHandle.standardError.write(Data("omega: budget: the alert webhook at \(host) did not take the \(alert.kind) alert: \(why)\n".utf8))
+                    }
                 }
             case .command(let command):
                 AlertChannels.run(command, alert)
@@ -163,7 +170,10 @@ public struct AlertChannels: Sendable {
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid: pid_t = 0
-        guard posix_spawn(&pid, "/bin/sh", &actions, nil, argv, envp) == 0 else { return }
+        guard posix_spawn(&pid, "/bin/sh", &actions, nil, argv, envp) == 0 else {
+            FileHandle.standardError.write(Data("omega: budget: cannot start the alert command: \(String(cString: strerror(errno)))\n".utf8))
+            return
+        }
         let child = pid
         Thread.detachNewThread {
             var status: Int32 = 0
