@@ -116,12 +116,7 @@ extension Expander {
             }
         }
         var directories = interp.libraryPath
-        if loc.isKnown {
-            let file = interp.sourceFiles.name(of: loc)
-            if !file.hasPrefix("<") && !file.hasPrefix("stdlib/") {
-                directories.append((file as NSString).deletingLastPathComponent)
-            }
-        }
+        if let dir = directoryOfFile(at: loc) { directories.append(dir) }
         directories.append(FileManager.default.currentDirectoryPath)
         let relative = components.joined(separator: "/")
         var tried: [String] = []
@@ -149,6 +144,15 @@ extension Expander {
         throw SchemeError.syntax("import: unknown library \(name): no \(relative).sld in "
             + (interp.libraryPath.isEmpty ? "" : "the library path (--lib-path, OMEGA_LIB_PATH), ")
             + "the script's directory or the working directory", at: loc)
+    }
+
+    /// The directory of the program file `loc` is in; nil for `-e`, the
+    /// REPL, standard input and the embedded standard library.
+    func directoryOfFile(at loc: SourceLocation) -> String? {
+        guard loc.isKnown else { return nil }
+        let file = interp.sourceFiles.name(of: loc)
+        guard !file.hasPrefix("<") && !file.hasPrefix("stdlib/") else { return nil }
+        return (file as NSString).deletingLastPathComponent
     }
 
     /// Binds what an import set makes visible in `env`.

@@ -172,12 +172,9 @@ extension Expander {
             // A relative name is found beside the file that includes it (a
             // library's own files), else from the working directory.
             var path = given
-            if !given.hasPrefix("/") && loc.isKnown {
-                let including = interp.sourceFiles.name(of: loc)
-                if !including.hasPrefix("<") && !including.hasPrefix("stdlib/") {
-                    let beside = ((including as NSString).deletingLastPathComponent as NSString).appendingPathComponent(given)
-                    if FileManager.default.fileExists(atPath: beside) { path = beside }
-                }
+            if !given.hasPrefix("/"), let dir = directoryOfFile(at: loc) {
+                let beside = (dir as NSString).appendingPathComponent(given)
+                if FileManager.default.fileExists(atPath: beside) { path = beside }
             }
             guard interp.capabilities.contains([.load, .fileRead]) else {
                 throw SchemeError(.file, "include: permission denied: load (capabilities)", location: loc)

@@ -18,7 +18,6 @@ final class BinaryOutputPort: HeapObject, CustomPrintable, FlushablePort {
     /// it fills, on `flush-output-port` and on close. Nil for a bytevector port.
     private let sink: (([UInt8]) -> Void)?
     private let name: String
-    /// Runs when the port is closed (file ports close their file).
     var onClose: (() -> Void)?
 
     init(sink: (([UInt8]) -> Void)? = nil, name: String = "bytevector") {
@@ -44,14 +43,6 @@ final class BinaryOutputPort: HeapObject, CustomPrintable, FlushablePort {
         bytes.removeAll(keepingCapacity: true)
     }
 
-    func flushIfOpen() { if isOpen { flush() } }
-
-    func close() {
-        guard isOpen else { return }
-        flush()
-        isOpen = false
-        onClose?()
-    }
 }
 
 enum BinaryPortLibrary: NativeLibrary {
@@ -96,13 +87,7 @@ enum BinaryPortLibrary: NativeLibrary {
         i.define("open-binary-output-file") { i, path in
             try i.require(.fileWrite, "open-binary-output-file")
             let p = try Check.string(path).string
-            guard FileManager.default.createFile(atPath: p, contents: nil), let handle = FileHandle(forWritingAtPath: p) else {
-                throw SchemeError(.file, "cannot open \(p) for writing")
-            }
-            let port = BinaryOutputPort(sink: { handle.write(Data($0)) }, name: p)
-            port.onClose = { try? handle.close() }
-            i.trackFilePort(port)
-            return Value(object: i.heap.register(port))
+            return try i.openFileForWriting(p) { handle in BinaryOutputPort(sink: { handle.write(Data($0)) }, name: p) }
         }
         i.define("get-output-bytevector") { i, p in
             guard let port = p.as(BinaryOutputPort.self), port.isBytevectorPort else {

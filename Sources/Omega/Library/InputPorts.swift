@@ -118,14 +118,9 @@ enum InputLibrary: NativeLibrary {
         }
         i.define("open-output-file") { i, path in
             try i.require(.fileWrite, "open-output-file")
-            let p = try Check.string(path).string
-            guard FileManager.default.createFile(atPath: p, contents: nil), let handle = FileHandle(forWritingAtPath: p) else {
-                throw SchemeError(.file, "cannot open \(p) for writing")
+            return try i.openFileForWriting(try Check.string(path).string) { handle in
+                OutputPort(target: .callback({ text in handle.write(text.data(using: .utf8) ?? Data()) }))
             }
-            let port = OutputPort(target: .callback({ text in handle.write(text.data(using: .utf8) ?? Data()) }))
-            port.onClose = { try? handle.close() }
-            i.trackFilePort(port)
-            return Value(object: i.heap.register(port))
         }
         i.define("close-port") { _, x in
             if let p = x.as(InputPort.self) { p.isOpen = false; return .unspecified }

@@ -344,19 +344,9 @@ enum NumberLibrary: NativeLibrary {
         i.define("sqrt") { i, x in
             if let c = x.as(Compnum.self) { return i.heap.number(Complex.sqrt(Complex(c.real, c.imag))) }
             let n = try Check.number(x)
-            if n.isExact && n.sign >= 0 {
-                // Exact square roots of exact squares stay exact.
-                let p = n.numerator, q = n.denominator
-                let sp = BigInt(p.magnitude.squareRoot()), sq = BigInt(q.magnitude.squareRoot())
-                if sp * sp == p && sq * sq == q, let r = Num.rational(sp, sq) { return i.heap.number(r) }
-            }
-            if n.isExact && n.sign < 0 {
-                // √-4 is exactly +2i.
-                let m = Num.negate(n)
-                let p = m.numerator, q = m.denominator
-                let sp = BigInt(p.magnitude.squareRoot()), sq = BigInt(q.magnitude.squareRoot())
-                if sp * sp == p && sq * sq == q, let r = Num.rational(sp, sq) { return i.heap.number(Complex(.fix(0), r)) }
-            }
+            // Exact roots of exact squares stay exact (√-4 is exactly +2i).
+            if n.sign >= 0, let r = n.exactSquareRoot { return i.heap.number(r) }
+            if n.sign < 0, let r = Num.negate(n).exactSquareRoot { return i.heap.number(Complex(.fix(0), r)) }
             let d = n.doubleValue
             if d < 0 { return i.heap.number(Complex(.flo(0), .flo((-d).squareRoot()))) }
             return i.heap.flonum(d.squareRoot())

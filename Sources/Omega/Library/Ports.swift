@@ -10,9 +10,38 @@ public enum OutputTarget {
     case callback((String) -> Void)
 }
 
-/// An output port whose buffer `Interpreter.flushOutput` writes out.
+/// An output port with a buffer (text or bytes): `Interpreter.flushOutput`
+/// writes it out, and closing flushes it first.
 protocol FlushablePort: AnyObject {
-    func flushIfOpen()
+    var isOpen: Bool { get set }
+    /// Runs when the port is closed (file ports close their file).
+    var onClose: (() -> Void)? { get set }
+    func flush()
+}
+
+extension Interpreter {
+    /// A file output port on `path` (created, or emptied): closing it closes
+    /// the file, and what it holds is flushed when an evaluation ends.
+    func openFileForWriting<P: HeapObject & FlushablePort>(_ path: String, _ makePort: (FileHandle) -> P) throws -> Value {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw SchemeError(.file, "cannot open \(path) for writing")
+        }
+        let port = makePort(handle)
+        port.onClose = { try? handle.close() }
+        trackFilePort(port)
+        return Value(object: heap.register(port))
+    }
+}
+
+extension FlushablePort {
+    func flushIfOpen() { if isOpen { flush() } }
+
+    func close() {
+        guard isOpen else { return }
+        flush()
+        isOpen = false
+        onClose?()
+    }
 }
 
 /// A file port the interpreter flushes without keeping it alive.
@@ -71,17 +100,7 @@ final class OutputPort: HeapObject, CustomPrintable, FlushablePort {
         buffer = ""
     }
 
-    /// Runs when the port is closed (file ports close their file).
     var onClose: (() -> Void)?
-
-    func flushIfOpen() { if isOpen { flush() } }
-
-    func close() {
-        guard isOpen else { return }
-        flush()
-        isOpen = false
-        onClose?()
-    }
 
     /// The accumulated text of a string port.
     var contents: String { buffer }

@@ -69,13 +69,8 @@ struct Complex {
 
     var magnitude: Num {
         if isReal { return re.sign < 0 ? Num.negate(re) : re }
-        if isExact {
-            // |3+4i| is exactly 5.
-            let sq = Num.add(Num.mul(re, re), Num.mul(im, im))
-            let p = sq.numerator, q = sq.denominator
-            let sp = BigInt(p.magnitude.squareRoot()), sqq = BigInt(q.magnitude.squareRoot())
-            if sp * sp == p && sqq * sqq == q, let r = Num.rational(sp, sqq) { return r }
-        }
+        // |3+4i| is exactly 5.
+        if isExact, let r = Num.add(Num.mul(re, re), Num.mul(im, im)).exactSquareRoot { return r }
         let (x, y) = doubles
         if x.isInfinite || y.isInfinite { return .flo(.infinity) }
         return .flo(hypot(x, y))

@@ -294,6 +294,16 @@ enum Num {
         }
     }
 
+    /// The exact square root of a non-negative exact number that is the
+    /// square of a rational (`4/9` → `2/3`), else nil.
+    var exactSquareRoot: Num? {
+        guard isExact, sign >= 0 else { return nil }
+        let p = numerator, q = denominator
+        let sp = BigInt(p.magnitude.squareRoot()), sq = BigInt(q.magnitude.squareRoot())
+        guard sp * sp == p && sq * sq == q else { return nil }
+        return Num.rational(sp, sq)
+    }
+
     // MARK: Conversion
 
     var toExact: Num? {
