@@ -10,6 +10,11 @@ let fuzzSettings: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])
 let package = Package(
     name: "Omega",
     products: [
+        // The Scheme engine alone: no SQLite, no HTTP, no YAML.
+        .library(name: "OmegaCore", targets: ["OmegaCore"]),
+        // The model runtime (effects, meter, ledger, config) on top of the engine.
+        .library(name: "OmegaModels", targets: ["OmegaModels"]),
+        // Both, for hosts that want the whole of Omega.
         .library(name: "Omega", targets: ["Omega"]),
         .executable(name: "omega", targets: ["OmegaCLI"]),
         .executable(name: "omega-embed-demo", targets: ["EmbedDemo"]),
@@ -45,16 +50,29 @@ let package = Package(
         // The REPL's line editor: libedit behind a non-variadic C API.
         .target(name: "CLineEditor", dependencies: ["CLibEdit"], path: "Sources/CLineEditor",
                 linkerSettings: [.linkedLibrary("edit")]),
-        // The embeddable interpreter: values, reader, compiler, VM, libraries.
+        // The Scheme engine: values, memory, reader, compiler, VM, printer and
+        // the R7RS libraries, with the embedding API. It knows nothing of models.
         .target(
-            name: "Omega",
-            dependencies: ["COmegaShims", "CZlib", "CSQLite", .product(name: "BigInt", package: "BigInt"),
-                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                           .product(name: "Yams", package: "Yams")],
-            path: "Sources/Omega",
+            name: "OmegaCore",
+            dependencies: ["COmegaShims", .product(name: "BigInt", package: "BigInt")],
+            path: "Sources/OmegaCore",
             swiftSettings: fuzzSettings,
             plugins: ["EmbedStdlib"]
         ),
+        // The model runtime: tokens, prices, effects and backends, the meter,
+        // the ledger, configuration, reports, alerts and the Session that sets
+        // a run up. It attaches to an interpreter as a library the host opens.
+        .target(
+            name: "OmegaModels",
+            dependencies: ["OmegaCore", "CZlib", "CSQLite", .product(name: "BigInt", package: "BigInt"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "Yams", package: "Yams")],
+            path: "Sources/OmegaModels",
+            swiftSettings: fuzzSettings,
+            plugins: ["EmbedStdlib"]
+        ),
+        // The umbrella: `import Omega` re-exports both.
+        .target(name: "Omega", dependencies: ["OmegaCore", "OmegaModels"], path: "Sources/Omega"),
         // The `omega` command.
         .executableTarget(
             name: "OmegaCLI",
@@ -66,8 +84,10 @@ let package = Package(
         // The fuzzing entry point (scripts/fuzz); built normally it replays inputs.
         .executableTarget(name: "OmegaFuzz", dependencies: ["Omega"], path: "Sources/OmegaFuzz", swiftSettings: fuzzSettings,
                           linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []),
+        // A host of the engine alone: depends on OmegaCore and nothing else.
+        .testTarget(name: "OmegaCoreTests", dependencies: ["OmegaCore"], path: "Tests/OmegaCoreTests"),
         .testTarget(name: "OmegaTests", dependencies: [
-            "Omega", "COmegaShims",
+            "Omega", "OmegaCore", "OmegaModels", "COmegaShims",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

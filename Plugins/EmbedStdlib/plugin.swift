@@ -1,12 +1,14 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds every `stdlib/*.scm` file of the package into the `Omega` module as
-/// a Swift string table (`EmbeddedStdlib.sources`), in file-name order.
+/// Embeds the Scheme library of a target into it as a Swift string table
+/// (`EmbeddedStdlib.sources`), in file-name order: `stdlib/core/*.scm` into
+/// `OmegaCore`, `stdlib/models/*.scm` into `OmegaModels`.
 @main
 struct EmbedStdlib: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let dir = context.package.directoryURL.appending(path: "stdlib")
+        let folder = target.name == "OmegaCore" ? "core" : target.name == "OmegaModels" ? "models" : target.name
+        let dir = context.package.directoryURL.appending(path: "stdlib/\(folder)")
         let files = try FileManager.default
             .contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "scm" }

@@ -37,31 +37,16 @@ enum TokensActions {
         return "\(target.label): \(target.unit == .tokens ? Dashboard.grouped(amount) + " tokens" : target.unit.format(amount)) (kept in the ledger \(ledger.path); later runs obey it\(counts))"
     }
 
-    /// The modes of `tokens mode`, and what each does to every later call.
-    static let modes: [(name: String, does: String)] = [
-        ("economy", "expensive models go to their cheaper siblings, outputs at most 500 tokens, answers cached"),
-        ("emergency", "expensive models go to their cheaper siblings, outputs at most 150 tokens, answers cached"),
-        ("standard", "calls go out as the program asks"),
-    ]
-
     /// Sets the mode: in the running interpreter (when there is one) and,
     /// with a ledger, for later runs too; returns what to tell the user.
     static func setMode(_ name: String, interp: Interpreter?, ledger: Ledger?) throws -> String {
-        guard let mode = modes.first(where: { $0.name == name.lowercased() }) else {
+        guard let mode = Session.modes.first(where: { $0.name == name.lowercased() }) else {
             throw CLIError("unknown mode '\(name)' (economy, emergency or standard)")
         }
         if let interp { _ = try interp.evaluate("(\(mode.name)-mode!)", sourceName: "<tokens mode>") }
         try ledger?.setSetting("mode", mode.name == "standard" ? nil : mode.name)
         let kept = ledger == nil ? " (this session only: there is no ledger)" : mode.name == "standard" ? "" : " (kept in the ledger: later runs use it until `omega tokens mode standard`)"
         return "mode: \(mode.name) — \(mode.does)\(kept)"
-    }
-
-    /// Puts a run in the mode its ledger keeps; returns a note for the user, or nil in standard mode.
-    static func applyKeptMode(_ interp: Interpreter) throws -> String? {
-        guard let ledger = interp.meter.ledger, let name = try ledger.setting("mode"), name != "standard",
-              let mode = modes.first(where: { $0.name == name }) else { return nil }
-        _ = try interp.evaluate("(\(mode.name)-mode!)", sourceName: "<tokens mode>")
-        return "\(mode.name) mode: \(mode.does) (set with `omega tokens mode`; `omega tokens mode standard` ends it)"
     }
 
     /// An amount typed by a person, in the unit's internal measure: `300000`,

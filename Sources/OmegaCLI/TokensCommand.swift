@@ -23,16 +23,15 @@ struct LedgerOptions: ParsableArguments {
     /// The configuration's budget policy (with the ledger's command-line
     /// limits over it), its prices, and the ledger.
     func open() throws -> (policy: BudgetPolicy, prices: PriceTable, ledger: Ledger) {
-        let env = ProcessInfo.processInfo.environment
         do {
-            let configuration = try Configuration.load(path: config)
-            var policy = try configuration.budgetPolicy()
-            let path = Ledger.path(flag: ledger, configured: try configuration.ledgerPath(), environment: env)
-            guard path != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
-            let store = try Ledger(path: path)
-            for w in store.warnings { FileHandle.standardError.write(Data("omega: \(w)\n".utf8)) }
-            policy.apply(try store.budgetOverrides())
-            return (policy, try configuration.prices(), store)
+            var flags = Session.Flags()
+            flags.config = config
+            flags.ledger = ledger
+            let session = try Session(flags: flags)
+            guard session.ledgerPath != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
+            guard let store = try session.openLedger() else { throw CLIError("there is no ledger to read") }
+            for w in session.warnings { FileHandle.standardError.write(Data("omega: \(w)\n".utf8)) }
+            return (session.policy, session.models.prices, store)
         } catch let e as CLIError {
             throw e
         } catch {
@@ -146,7 +145,7 @@ struct TokensMode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mode",
         abstract: "Show or set the mode every later run uses (kept in the ledger).",
-        discussion: TokensActions.modes.map { "\($0.name): \($0.does)" }.joined(separator: "\n")
+        discussion: Session.modes.map { "\($0.name): \($0.does)" }.joined(separator: "\n")
     )
 
     @Argument(help: ArgumentHelp("economy, emergency or standard; none shows the mode.", valueName: "MODE"))
@@ -159,7 +158,7 @@ struct TokensMode: ParsableCommand {
         do {
             guard let mode else {
                 let current = try store.setting("mode") ?? "standard"
-                let does = TokensActions.modes.first { $0.name == current }?.does ?? ""
+                let does = Session.modes.first { $0.name == current }?.does ?? ""
                 print("mode: \(current) — \(does)")
                 return
             }

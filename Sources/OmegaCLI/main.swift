@@ -109,87 +109,76 @@ struct OmegaCommand: ParsableCommand {
         if replay != nil, let b = backend, b != "replay" { throw ValidationError("--replay answers from a file: it cannot be used with --backend \(b)") }
     }
 
-    /// The interpreter for this run, or the exit status when it cannot start
-    /// (2 for a bad configuration, 1 otherwise).
-    func makeInterpreter() -> Result<Interpreter, ExitCode> {
+    /// The session flags as this command line gives them.
+    var sessionFlags: Session.Flags {
+        var flags = Session.Flags()
+        flags.config = config
+        flags.model = model
+        flags.backend = backend
+        flags.record = record
+        flags.replay = replay
+        flags.budget = budget
+        flags.ledger = ledger
+        flags.resume = resume
+        flags.memoryLimit = memoryLimit.flatMap(MemorySize.parse)
+        flags.timeLimit = timeLimit
+        flags.sandbox = sandbox
+        flags.allow = allow.flatMap { Capabilities.parse($0.split(separator: ",").map(String.init)) }
+        return flags
+    }
+
+    /// The script's name in the ledger: its full path, `<-e>` or `<repl>`.
+    var scriptName: String {
+        file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? (eval != nil ? "<-e>" : "<repl>")
+    }
+
+    /// The session and interpreter of this run, or the exit status when it
+    /// cannot start (2 for a bad configuration, 1 otherwise).
+    func makeInterpreter() -> Result<(Session, Interpreter), ExitCode> {
         var options = Interpreter.Options()
         if let s = stackLimit { options.stackLimit = s }
         options.stepLimit = stepLimit
         options.libraryPath = libPath.flatMap { $0.split(separator: ":").map(String.init) } + options.libraryPath
+        let session: Session
         do {
-            let configuration = try Configuration.load(path: config)
-            for note in configuration.notes { printError("omega: note: \(note)") }
-            if let m = try configuration.memoryLimit() { options.memoryLimit = m }
-            if let m = memoryLimit.flatMap(MemorySize.parse) { options.memoryLimit = m }
-            if let t = try configuration.timeLimit() { options.timeLimit = t }
-            if let t = timeLimit { options.timeLimit = t }
-            if let c = try configuration.capabilities() { options.capabilities = c }
-            if sandbox || allow != nil {
-                let extra = allow.flatMap { Capabilities.parse($0.split(separator: ",").map(String.init)) } ?? []
-                options.capabilities = (sandbox ? Capabilities.sandbox : options.capabilities).union(extra)
-            }
-            options.models = try ModelSettings(configuration: configuration, defaultModel: model)
-            options.effects = try configuration.effectSettings()
-            options.backend = try BackendSelection(name: backend, record: record, replay: replay)
-                .make(configuration: configuration, models: options.models)
-            options.meter = try makeMeter(configuration: configuration, models: options.models)
+            session = try Session(flags: sessionFlags)
         } catch {
             printError("omega: \(error)")
             return .failure(ExitCode(ExitStatus.usage))
         }
+        defer {
+            for w in session.warnings { printError("omega: \(w)") }
+            for note in session.notes { printError("omega: note: \(note)") }
+        }
         do {
-            let interp = try Interpreter(options: options)
+            let interp = try session.makeInterpreter(script: scriptName, options: options)
             interp.commandLine = [file ?? "omega"] + arguments
-            if let note = try TokensActions.applyKeptMode(interp) { printError("omega: note: \(note)") }
-            return .success(interp)
-        } catch {
-            printError("omega: failed to start: \(error)")
+            return .success((session, interp))
+        } catch let e as ConfigError {
+            printError("omega: \(e)")
+            return .failure(ExitCode(ExitStatus.usage))
+        } catch let e as LedgerError {
+            printError("omega: \(e)")
+            return .failure(ExitCode(ExitStatus.usage))
+        } catch let e as OmegaError {
+            printError("omega: failed to start: \(e)")
             return .failure(ExitCode(ExitStatus.error))
+        } catch {
+            printError("omega: \(error)")
+            return .failure(ExitCode(ExitStatus.usage))
         }
-    }
-
-    /// The meter: the configured budgets, `$OMEGA_TOKEN_BUDGET` and
-    /// `--budget` (flags beat the environment beat the file), and the ledger.
-    func makeMeter(configuration: Configuration, models: ModelSettings) throws -> Meter {
-        let env = ProcessInfo.processInfo.environment
-        var policy = try configuration.budgetPolicy()
-        let path = Ledger.path(flag: ledger, configured: try configuration.ledgerPath(), environment: env)
-        let store = path == "none" ? nil : try Ledger(path: path)
-        for w in store?.warnings ?? [] { printError("omega: \(w)") }
-        if let store {
-            // Budgets set with `omega tokens budget` beat the file; the
-            // environment and flags below beat them.
-            let overrides = try store.budgetOverrides()
-            policy.apply(overrides)
-        }
-        try SettingSources.applyEnvironmentAndFlags(to: &policy, environment: env, budgetFlag: budget)
-        let script = file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? (eval != nil ? "<-e>" : "<repl>")
-        let meter = Meter(policy: policy, ledger: store, models: models, script: script)
-        if let run = resume {
-            guard let store, let found = try store.run(run) else {
-                throw LedgerError("--resume: no run \(run) in the ledger \(path)")
-            }
-            let n = try meter.resume(from: found.id)
-            printError("omega: resuming \(found.id): \(n) completed calls will be answered from the ledger")
-        }
-        try store?.startRun(id: meter.runID, script: script, resumedFrom: resume, started: Date())
-        return meter
     }
 
     /// The REPL's settings: `[repl] history` / `$OMEGA_HISTORY` (default
     /// `$XDG_STATE_HOME/omega/history`; `none` keeps none) and `[repl]
     /// approvals` (`ask`, the default, or `never`).
-    func replSession() throws -> ReplSession {
-        let env = ProcessInfo.processInfo.environment
-        let configuration = try Configuration.load(path: config)
+    func replSession(_ run: Session) throws -> ReplSession {
+        let env = run.environment
+        let configuration = run.configuration
         let configured = try configuration.string("repl.history")
-        var history = env["OMEGA_HISTORY"].flatMap { $0.isEmpty ? nil : $0 } ?? configured
-        if history == nil {
-            let state = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/state")
-            history = state + "/omega/history"
-        }
+        let history = env["OMEGA_HISTORY"].flatMap { $0.isEmpty ? nil : $0 } ?? configured ?? run.defaultHistoryPath
         var session = ReplSession(configuration: configuration,
-                                  historyPath: history == "none" ? nil : history.map { ($0 as NSString).expandingTildeInPath })
+                                  historyPath: history == "none" ? nil : (history as NSString).expandingTildeInPath)
         if let a = try configuration.string("repl.approvals") {
             guard let mode = ReplSession.Approvals(rawValue: a) else {
                 throw ConfigError(place: configuration.lookup("repl.approvals")?.place ?? "repl.approvals", key: "repl.approvals",
@@ -201,24 +190,23 @@ struct OmegaCommand: ParsableCommand {
     }
 
     func execute() -> Int32 {
-        let interp: Interpreter
+        let session: Session, interp: Interpreter
         switch makeInterpreter() {
-        case .success(let i): interp = i
+        case .success(let made): (session, interp) = made
         case .failure(let code): return code.rawValue
         }
-        let status = run(interp)
+        let status = run(interp, session)
         AlertChannels.waitForDeliveries()
         let outcome = status == ExitStatus.success ? "ok" : status == ExitStatus.budget ? "budget" : "error"
         do {
-            try interp.meter.ledger?.endRun(id: interp.meter.runID, outcome: outcome, totals: interp.meter.runTotals, ended: Date())
-            try interp.meter.ledger?.close()
+            try session.endRun(outcome: outcome)
         } catch {
             printError("omega: the ledger could not record the end of the run: \(error)")
         }
         return status
     }
 
-    func run(_ interp: Interpreter) -> Int32 {
+    func run(_ interp: Interpreter, _ session: Session) -> Int32 {
         if let expr = eval {
             return runReporting(interp) {
                 let v = try interp.evaluate(expr, sourceName: "<-e>")
@@ -235,7 +223,7 @@ struct OmegaCommand: ParsableCommand {
         }
         if isatty(0) != 0 || forceRepl {
             do {
-                return Repl(interp: interp, session: try replSession()).run()
+                return Repl(interp: interp, session: try replSession(session)).run()
             } catch {
                 printError("omega: \(error)")
                 return ExitStatus.usage
@@ -286,7 +274,10 @@ func runSchemeTests(_ files: [String]) -> Int32 {
         printError("omega test: no test files given\nUsage: omega test FILE.scm…")
         return ExitStatus.usage
     }
-    let runner = SchemeTestRunner()
+    // Test files may make model calls: on the simulator, with no ledger.
+    var options = Interpreter.Options()
+    options.libraries = [ModelLibrary()]
+    let runner = SchemeTestRunner(options: options)
     for f in files { runner.run(file: f) }
     print(runner.summary)
     return runner.failed == 0 ? ExitStatus.success : ExitStatus.error

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// The HTTP backends' wire formats against a scripted local server, and
 /// record/replay. (The OpenAI-compatible backend is also tested against a

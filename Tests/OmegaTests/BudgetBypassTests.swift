@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// Ways past a budget that bad replies, scripts or disks once opened
 /// (issue 14): each is refused or charged at its worst case.
@@ -51,7 +52,7 @@ import Testing
             let path = MeterTests.tempLedger()
             defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
             // The spool's directory is a file, and the database takes no writes: nowhere to record.
-            FileManager.default.createFile(atPath: path + "-spool", contents: Data())
+            _ = FileManager.default.createFile(atPath: path + "-spool", contents: Data())
             let ledger = try Ledger(path: path)
             try ledger.db.execute("PRAGMA query_only = 1")
             var policy = BudgetPolicy()
@@ -70,7 +71,7 @@ import Testing
         // With a working database the spool's failure loses nothing: the call goes straight in.
         let path = MeterTests.tempLedger()
         defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
-        FileManager.default.createFile(atPath: path + "-spool", contents: Data())
+        _ = FileManager.default.createFile(atPath: path + "-spool", contents: Data())
         let ledger = try Ledger(path: path)
         let meter = Meter(ledger: ledger, report: { _ in })
         try MeterTests.call(meter, output: 40)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// Configuration files: the seeds' YAML layout, layering of the user's and
 /// the project's files, and `omega config show`.

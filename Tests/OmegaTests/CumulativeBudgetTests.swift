@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// Limits that add up across runs (seeds 000–002): model, agent and
 /// workflow limits and the total count everything the ledger recorded since

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 @Suite struct EmbeddingTests {
     @Test func evaluateReturnsSwiftReadableValues() throws {
-        let omega = try Interpreter()
+        let omega = try Interpreter(models: ModelLibrary())
         #expect(omega.int(try omega.evaluate("(* 6 7)")) == 42)
         #expect(omega.string(try omega.evaluate("(string-append \"a\" \"b\")")) == "ab")
         #expect(omega.double(try omega.evaluate("(/ 1. 4)")) == 0.25)
@@ -12,11 +13,11 @@ import Testing
     }
 
     @Test func aHostCanApproveRefusedCalls() throws {
-        var options = Interpreter.Options()
         var policy = BudgetPolicy()
         policy.run[.tokens] = 50
-        options.meter = Meter(policy: policy)
-        let omega = try Interpreter(options: options)
+        var library = ModelLibrary()
+        library.meter = Meter(policy: policy)
+        let omega = try Interpreter(models: library)
         var asked: [BudgetExceeded] = []
         var answer = BudgetApproval.extend(10_000)
         omega.budgetApprover = { refusal in asked.append(refusal); return answer }
@@ -38,9 +39,9 @@ import Testing
     /// A `with-budget` scope ends with the evaluation that opened it, however
     /// that ended; later plain calls are neither charged nor refused by it.
     @Test func budgetScopesEndWithTheirEvaluation() throws {
-        var options = Interpreter.Options()
-        options.meter = Meter(report: { _ in })
-        let omega = try Interpreter(options: options)
+        var library = ModelLibrary()
+        library.meter = Meter(report: { _ in })
+        let omega = try Interpreter(models: library)
         omega.budgetApprover = { _ in .decline }
         let plain = "(string? (effect infer.op \"hello\" 'max-tokens 20))"
         // An error inside the scope.
@@ -78,9 +79,9 @@ import Testing
     /// The host (the REPL's prompt) is asked about refusals inside
     /// parallel-map as for a sequential call, once per refused element.
     @Test func aHostIsAskedAboutRefusalsInsideParallelMap() throws {
-        var options = Interpreter.Options()
-        options.meter = Meter(report: { _ in })
-        let omega = try Interpreter(options: options)
+        var library = ModelLibrary()
+        library.meter = Meter(report: { _ in })
+        let omega = try Interpreter(models: library)
         var asked = 0
         omega.budgetApprover = { _ in asked += 1; return .once }
         let n = try omega.evaluate("""
@@ -160,12 +161,12 @@ import Testing
     /// (a model mapped to another encoding) changes nothing in another, also
     /// when both count at once on two threads; only rank tables are shared.
     @Test func interpretersKeepTheirOwnTokenSettings() throws {
-        var custom = ModelSettings()
+        let custom = ModelSettings()
         custom.tokens.models.custom = [.init("house-model", "cl100k_base")]
-        var options = Interpreter.Options()
-        options.models = custom
-        let configured = try Interpreter(options: options)
-        let plain = try Interpreter()
+        var library = ModelLibrary()
+        library.models = custom
+        let configured = try Interpreter(models: library)
+        let plain = try Interpreter(models: ModelLibrary())
         let results = Results()
         DispatchQueue.concurrentPerform(iterations: 2) { k in
             let omega = k == 0 ? configured : plain

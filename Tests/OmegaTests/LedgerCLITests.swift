@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// The ledger and budget stops through the `omega` command: real processes
 /// sharing one SQLite file, `kill -9`, `--resume`, exit status 3.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// The meter's promises, checked directly: calendar windows, concurrency,
 /// overruns, the ledger.
@@ -97,11 +98,11 @@ import Testing
 
     @Test func concurrentCallsNeverOverspend() throws {
         for (seed, limit) in [(1, 3000), (2, 5000), (3, 1500)] {
-            var options = Interpreter.Options()
             var policy = BudgetPolicy()
             policy.run = [.tokens: Int64(limit) * 3]
-            options.meter = Meter(policy: policy, report: { _ in })
-            let interp = try Interpreter(options: options)
+            var library = ModelLibrary()
+            library.meter = Meter(policy: policy, report: { _ in })
+            let interp = try Interpreter(models: library)
             let spent = try interp.evaluate("""
                 (define inner 0)
                 (with-budget \(limit)
@@ -124,9 +125,9 @@ import Testing
 
     @Test func aReplyLargerThanItsReservationIsChargedAndStopsTheRun() throws {
         var reports: [String] = []
-        var options = Interpreter.Options()
-        options.meter = Meter(report: { reports.append($0) })
-        let interp = try Interpreter(options: options)
+        var library = ModelLibrary()
+        library.meter = Meter(report: { reports.append($0) })
+        let interp = try Interpreter(models: library)
         do {
             try interp.evaluate("(with-budget 1000 (lambda () (guard (e (#t 'caught)) (effect infer.op \"x\" 'max-tokens 100 'simulate-overrun 15))))")
             Issue.record("the run was not stopped")
@@ -144,9 +145,9 @@ import Testing
     /// long reply stops the run; the others are cancelled, never charged, so
     /// the budget ends at most that one call over.
     @Test func aServerIgnoringMaxTokensEndsTheRunAtMostOneCallOver() throws {
-        var options = Interpreter.Options()
-        options.meter = Meter(report: { _ in })
-        let interp = try Interpreter(options: options)
+        var library = ModelLibrary()
+        library.meter = Meter(report: { _ in })
+        let interp = try Interpreter(models: library)
         do {
             try interp.evaluate("""
                 (with-budget 1000
@@ -168,10 +169,10 @@ import Testing
     @Test func replayedAndCachedAnswersCostNothing() throws {
         let path = Self.tempLedger()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var options = Interpreter.Options()
         let ledger = try Ledger(path: path)
-        options.meter = Meter(ledger: ledger, report: { _ in })
-        let interp = try Interpreter(options: options)
+        var library = ModelLibrary()
+        library.meter = Meter(ledger: ledger, report: { _ in })
+        let interp = try Interpreter(models: library)
         try interp.evaluate("(enable-caching!) (effect infer.op \"same\" 'max-tokens 20) (effect infer.op \"same\" 'max-tokens 20)")
         let calls = try ledger.calls(ofRun: interp.meter.runID)
         #expect(calls.count == 2)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// Money, the price tables, cost formulas and configuration of prices.
 @Suite struct PriceTests {

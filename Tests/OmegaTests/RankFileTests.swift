@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// Where rank files are found, in which order, and what is refused.
 @Suite(.serialized) struct RankFileTests {

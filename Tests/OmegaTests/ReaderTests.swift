@@ -1,5 +1,6 @@
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 @Suite struct ReaderTests {
     let h = try! Harness()

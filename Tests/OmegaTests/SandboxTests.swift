@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// A host runs an untrusted script: it touches only what it was given, and
 /// it ends within its steps, memory and time (issue 14).
@@ -35,8 +36,9 @@ import Testing
         for (capability, script) in Self.attempts {
             var options = Interpreter.Options()
             options.capabilities = Capabilities.all.subtracting(capability)
-            options.meter = Meter(report: { _ in })
-            let omega = try Interpreter(options: options)
+            var library = ModelLibrary()
+            library.meter = Meter(report: { _ in })
+            let omega = try Interpreter(options: options, models: library)
             do {
                 _ = try omega.evaluate(script)
                 Issue.record("\(script) was allowed without \(capability.label)")
@@ -50,9 +52,9 @@ import Testing
             }
             #expect(omega.int(try omega.evaluate("(* 6 7)")) == 42)
             // With the capability the same script runs (or fails for its own reasons, not a permission).
-            var all = Interpreter.Options()
-            all.meter = Meter(report: { _ in })
-            let free = try Interpreter(options: all)
+            var unmetered = ModelLibrary()
+            unmetered.meter = Meter(report: { _ in })
+            let free = try Interpreter(models: unmetered)
             do { _ = try free.evaluate(script) } catch let e as OmegaError {
                 #expect(!e.message.contains("permission denied"), "\(script): \(e.message)")
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// Runs every Tests/scheme/*.scm file through the Scheme test runner.
 @Suite struct SchemeSuiteTests {
@@ -18,7 +19,10 @@ import Testing
     @Test(arguments: files)
     func schemeFile(_ path: String) throws {
         var report: [String] = []
-        let runner = SchemeTestRunner { report.append($0) }
+        // As `omega test` runs them: with the model runtime open.
+        var options = Interpreter.Options()
+        options.libraries = [ModelLibrary()]
+        let runner = SchemeTestRunner(options: options) { report.append($0) }
         let finished = runner.run(file: path)
         #expect(finished, "\(report.joined(separator: "\n"))")
         #expect(runner.failed == 0, "\(report.joined(separator: "\n"))")

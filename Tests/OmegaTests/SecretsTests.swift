@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// No form of a configured key leaves the process (issue 14): misbehaving
 /// servers echo it in every way they can, through every path Omega prints,

@@ -1,6 +1,7 @@
 import COmegaShims
 import Foundation
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// The package root, found from this file's path.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -16,7 +17,7 @@ final class Harness {
         options.stepLimit = stepLimit
         var captured = ""
         options.output = .callback { captured += $0 }
-        interp = try Interpreter(options: options)
+        interp = try Interpreter(options: options, models: ModelLibrary())
         sink = { captured }
     }
     private var sink: () -> String = { "" }

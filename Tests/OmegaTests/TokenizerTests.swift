@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// The tokenizer against ids tiktoken produced (Tests/tokens/expected.json,
 /// made by Tests/tokens/make-expected.py). The rank files come from

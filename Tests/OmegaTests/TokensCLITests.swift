@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 /// `omega tokens budget|reset|report` against real ledgers and real runs.
 @Suite(.serialized) struct TokensCLITests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Omega
+@testable import OmegaCore
+@testable import OmegaModels
 
 @Suite struct VMTests {
     @Test func deepRecursionIsBoundedByMemoryNotTheThreadStack() throws {

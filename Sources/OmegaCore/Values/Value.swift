@@ -1,0 +1,164 @@
+/// A Scheme value: one 64-bit word.
+///
+/// Immediates (fixnums, booleans, characters, the empty list and the other
+/// constants) are encoded in the word itself, so copying them never touches a
+/// reference count. Heap objects are *unretained* pointers to `HeapObject`
+/// instances owned by the interpreter's `Heap`; the garbage collector keeps
+/// every object reachable from the roots alive (see `Heap`).
+///
+/// ```
+///  bits 63 ………………………………… 3 2 1 0
+///  [        63-bit integer         | 1]   fixnum
+///  [   object pointer (16-aligned)  000]   heap object (not a pair)
+///  [   object pointer (16-aligned)  100]   pair
+///  [ payload …  | subtag (5 bits) | 010]   immediate constant or character
+/// ```
+///
+/// A `Value` that points to a heap object is valid only while that object is
+/// reachable from the interpreter's roots. Host code that keeps a value across
+/// evaluations holds it through a `SchemeHandle`.
+@frozen
+public struct Value: Hashable, @unchecked Sendable {
+    public let raw: UInt64
+
+    @inline(__always) init(raw: UInt64) { self.raw = raw }
+
+    // MARK: Tags
+
+    static let pairTag: UInt64 = 0b100
+    static let immediateTag: UInt64 = 0b010
+    static let tagMask: UInt64 = 0b111
+
+    @inline(__always) static func constant(_ sub: UInt64) -> Value {
+        Value(raw: (sub << 3) | immediateTag)
+    }
+
+    /// The empty list `()`.
+    public static let null = constant(0)
+    public static let `true` = constant(1)
+    public static let `false` = constant(2)
+    /// The value of expressions whose value R7RS leaves unspecified.
+    public static let unspecified = constant(3)
+    /// The end-of-file object.
+    public static let eof = constant(4)
+    /// Marks a variable that is bound but not yet initialised (letrec).
+    static let undefined = constant(5)
+    /// Marks a global cell that has no value.
+    static let unbound = constant(6)
+    /// The default value of a missing optional argument.
+    static let defaultObject = constant(7)
+    static let charSubtag: UInt64 = 8
+
+    // MARK: Fixnums
+
+    /// The smallest and largest integers stored without allocation.
+    public static let fixnumMin = -(1 << 62)
+    public static let fixnumMax = (1 << 62) - 1
+
+    @inline(__always) public var isFixnum: Bool { raw & 1 != 0 }
+
+    /// A fixnum; the caller guarantees `n` is within `fixnumMin...fixnumMax`.
+    @inline(__always) package init(fixnum n: Int) {
+        raw = UInt64(bitPattern: Int64(n) << 1) | 1
+    }
+
+    /// The fixnum's integer (only meaningful when `isFixnum`).
+    @inline(__always) public var fixnum: Int { Int(Int64(bitPattern: raw) >> 1) }
+
+    /// True when `n` fits a fixnum.
+    @inline(__always) static func fitsFixnum(_ n: Int) -> Bool { n >= fixnumMin && n <= fixnumMax }
+
+    // MARK: Booleans and characters
+
+    @inline(__always) public init(_ b: Bool) { self = b ? .true : .false }
+    @inline(__always) public var isFalse: Bool { raw == Value.false.raw }
+    @inline(__always) public var isTrue: Bool { raw != Value.false.raw }
+    @inline(__always) public var isBoolean: Bool { self == .true || self == .false }
+    @inline(__always) public var isNull: Bool { raw == Value.null.raw }
+
+    @inline(__always) public init(char c: Unicode.Scalar) {
+        raw = (UInt64(c.value) << 8) | (Value.charSubtag << 3) | Value.immediateTag
+    }
+    @inline(__always) public var isChar: Bool { raw & 0xFF == (Value.charSubtag << 3) | Value.immediateTag }
+    /// The character (only meaningful when `isChar`).
+    public var char: Unicode.Scalar { Unicode.Scalar(UInt32(truncatingIfNeeded: raw >> 8)) ?? "\u{FFFD}" }
+
+    // MARK: Heap objects
+
+    @inline(__always) public var isPair: Bool { raw & Value.tagMask == Value.pairTag }
+    /// True for any heap object, pairs included.
+    @inline(__always) public var isHeapObject: Bool { raw & 0b011 == 0 && raw != 0 }
+    /// True for heap objects other than pairs.
+    @inline(__always) var isOtherObject: Bool { raw & Value.tagMask == 0 && raw != 0 }
+
+    @inline(__always) var objectPointer: UnsafeRawPointer {
+        UnsafeRawPointer(bitPattern: UInt(raw & ~Value.tagMask)).unsafelyUnwrapped
+    }
+
+    /// Wraps an object the heap owns. Use `Heap.allocate`/`Interpreter` APIs
+    /// rather than calling this on an unregistered object.
+    @inline(__always) package init(object: HeapObject) {
+        raw = UInt64(UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque()))
+    }
+    @inline(__always) package init(pair: Pair) {
+        raw = UInt64(UInt(bitPattern: Unmanaged.passUnretained(pair).toOpaque())) | Value.pairTag
+    }
+
+    /// The object, borrowed without retaining it, for the body's duration.
+    @inline(__always) func withObject<R>(_ body: (HeapObject) throws -> R) rethrows -> R {
+        try Unmanaged<HeapObject>.fromOpaque(objectPointer)._withUnsafeGuaranteedRef(body)
+    }
+
+    /// The object as a strong reference (slow paths only); nil for immediates.
+    public var object: HeapObject? {
+        isHeapObject ? Unmanaged<HeapObject>.fromOpaque(objectPointer).takeUnretainedValue() : nil
+    }
+
+    /// The object's kind, or nil for immediates and pairs.
+    @inline(__always) var kind: ObjectKind? {
+        isOtherObject ? withObject { $0.kind } : nil
+    }
+
+    @inline(__always) func isObject(of k: ObjectKind) -> Bool {
+        isOtherObject && withObject { $0.kind == k }
+    }
+
+    /// The object downcast without a check; the caller has checked `kind`.
+    @inline(__always) func unsafeObject<T: HeapObject>(_ type: T.Type) -> T {
+        unsafeDowncast(Unmanaged<HeapObject>.fromOpaque(objectPointer).takeUnretainedValue(), to: T.self)
+    }
+
+    /// The object as `T` when it is one.
+    package func `as`<T: HeapObject>(_ type: T.Type) -> T? {
+        guard isHeapObject else { return nil }
+        return Unmanaged<HeapObject>.fromOpaque(objectPointer).takeUnretainedValue() as? T
+    }
+
+    // MARK: Pairs (hot path: no retain)
+
+    @inline(__always) package var pair: Pair {
+        unsafeDowncast(Unmanaged<HeapObject>.fromOpaque(objectPointer).takeUnretainedValue(), to: Pair.self)
+    }
+    @inline(__always) var car: Value {
+        Unmanaged<Pair>.fromOpaque(objectPointer)._withUnsafeGuaranteedRef { $0.car }
+    }
+    @inline(__always) var cdr: Value {
+        Unmanaged<Pair>.fromOpaque(objectPointer)._withUnsafeGuaranteedRef { $0.cdr }
+    }
+
+    // MARK: Common predicates
+
+    public var isSymbol: Bool { isObject(of: .symbol) }
+    public var isString: Bool { isObject(of: .string) }
+    public var isProcedure: Bool {
+        guard let k = kind else { return false }
+        return k == .closure || k == .primitive || k == .continuation || k == .parameter
+    }
+    /// True for exact integers (fixnums and bignums).
+    public var isExactInteger: Bool { isFixnum || isObject(of: .bignum) }
+    public var isNumber: Bool {
+        if isFixnum { return true }
+        guard let k = kind else { return false }
+        return k == .bignum || k == .ratnum || k == .flonum || k == .compnum
+    }
+}

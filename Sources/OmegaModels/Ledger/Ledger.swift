@@ -1,0 +1,730 @@
+import Foundation
+import OmegaCore
+
+/// The SQLite database that remembers every settled call, every run, and the
+/// spend of each calendar window — shared safely by the processes of one
+/// machine.
+///
+/// Durability: a settled call is first appended to this process's spool
+/// file (see `SpoolFile`), which survives the process being killed, and
+/// moved into the database in batches (every `batchSize` calls or quarter
+/// second on a background thread; before any read or window reservation,
+/// and at the end, at once); WAL mode. A killed
+/// process's spool is moved in by the next process that opens the ledger. Cross-process budgets: a
+/// reservation against a daily/weekly/monthly limit is a row taken inside a
+/// `BEGIN IMMEDIATE` transaction after reading the window's totals, so two
+/// processes can never both take the last of a window.
+public final class Ledger {
+    let db: SQLiteDatabase
+    /// Where the database lives.
+    public var path: String { db.path }
+    /// Settled calls written to the spool and not yet moved into the
+    /// database. Guarded by `pendingLock`, with `lastFlush`, `flushScheduled`
+    /// and `backgroundError`.
+    private var pending: [SpooledCall] = []
+    private var lastFlush = Date()
+    private var flushScheduled = false
+    private var backgroundError: Error?
+    private let pendingLock = NSLock()
+    /// Guards `db` (the background batch and the caller's queries share it).
+    private let dbLock = NSRecursiveLock()
+    private var spool: SpoolFile?
+    private static let background = DispatchQueue(label: "omega.ledger")
+    /// Problems found while opening (damaged spool lines left out), for the
+    /// host to show; the ledger itself stays consistent.
+    public private(set) var warnings: [String] = []
+    /// Calls moved into the database per transaction (at most).
+    public var batchSize = 256
+    /// The spool directory (nil for an in-memory ledger: calls go straight in).
+    private var spoolDirectory: String? { path == ":memory:" ? nil : path + "-spool" }
+
+    /// Opens (creating and migrating as needed) the ledger at `path`
+    /// (`:memory:` for one that lives only as long as the process).
+    public init(path: String) throws {
+        if path != ":memory:" {
+            let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+            do {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            } catch {
+                throw LedgerError("cannot create the ledger's directory \(dir.path): \(error.localizedDescription)")
+            }
+        }
+        db = try SQLiteDatabase(path: path)
+        // Switching a new file to WAL and creating the schema need the lock
+        // exclusively, and SQLite does not wait for it there: two processes
+        // opening a new ledger at once retry instead of failing.
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                // NORMAL: a commit is a write to the WAL (it survives the
+                // process being killed); only checkpoints wait for the disk.
+                try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000")
+                try LedgerSchema.migrate(db)
+                try releaseAbandonedReservations()
+                try recoverSpools()
+                try markKilledRuns()
+                break
+            } catch let e as LedgerError where e.busy && Date() < deadline {
+                usleep(10_000)
+            }
+        }
+    }
+
+    /// The ledger to use: the flag, else `$OMEGA_LEDGER`, else the
+    /// configuration's `[ledger] path`, else the default (`none`: no ledger).
+    public static func path(flag: String?, configured: String?,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let f = flag { return f }
+        if let p = environment["OMEGA_LEDGER"], !p.isEmpty { return p }
+        return configured ?? defaultPath(environment: environment)
+    }
+
+    /// `$OMEGA_LEDGER`, else `$XDG_DATA_HOME/omega/ledger.sqlite`, else
+    /// `~/.local/share/omega/ledger.sqlite`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let p = environment["OMEGA_LEDGER"], !p.isEmpty { return p }
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.local/share")
+        return data + "/omega/ledger.sqlite"
+    }
+
+    /// Runs `body` holding the database.
+    @discardableResult
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        return try body()
+    }
+
+    /// The schema version this build reads and writes.
+    public var schemaVersion: Int { LedgerSchema.migrations.count }
+
+    // MARK: Runs
+
+    /// Records the start of a run.
+    public func startRun(id: String, script: String, resumedFrom: String? = nil, started: Date) throws {
+        try locked { try db.run("INSERT INTO runs(id, script, started, pid, resumed_from, outcome) VALUES (?, ?, ?, ?, ?, 'running')",
+                   [.text(id), .text(script), .double(started.timeIntervalSince1970), .int(Int64(getpid())),
+                    resumedFrom.map { .text($0) } ?? .null]) }
+    }
+
+    deinit { try? close() }
+
+    /// Moves every spooled call into the database and removes this process's spool.
+    public func close() throws {
+        try locked {
+            try flushLocked()
+            if let s = spool {
+                try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(s.path), .int(-1)])
+                try? FileManager.default.removeItem(atPath: s.path)
+                spool = nil
+            }
+        }
+    }
+
+    /// Records the end of a run with its totals and outcome (`ok`, `error`,
+    /// `budget`; a run whose process was killed is marked `killed` by the
+    /// next process that opens the ledger).
+    public func endRun(id: String, outcome: String, totals: Amounts, ended: Date) throws {
+        try flush()
+        try locked { try db.run("""
+            UPDATE runs SET ended = ?, outcome = ?, input_tokens = ?, output_tokens = ?, cost_pd = ?, calls = ?
+            WHERE id = ?
+            """, [.double(ended.timeIntervalSince1970), .text(outcome), .int(totals.inputTokens),
+                  .int(totals.outputTokens), .int(totals.picodollars), .int(totals.calls), .text(id)]) }
+    }
+
+    /// A run as the ledger remembers it.
+    public struct Run: Sendable, Equatable {
+        public var id: String
+        public var script: String
+        public var started: Date
+        public var ended: Date?
+        public var outcome: String
+        public var totals: Amounts
+        public var resumedFrom: String?
+    }
+
+    /// The run with `id` (or the latest run whose id starts with it).
+    public func run(_ id: String) throws -> Run? {
+        try flush()
+        var found: Run?
+        try locked { try db.query("""
+            SELECT id, script, started, ended, outcome, input_tokens, output_tokens, cost_pd, calls, resumed_from
+            FROM runs WHERE id = ? OR id LIKE ? ORDER BY (id = ?) DESC, started DESC LIMIT 1
+            """, [.text(id), .text(id + "%"), .text(id)]) { r in
+            found = Run(id: r.text(0) ?? "", script: r.text(1) ?? "", started: Date(timeIntervalSince1970: r.double(2)),
+                        ended: r.isNull(3) ? nil : Date(timeIntervalSince1970: r.double(3)), outcome: r.text(4) ?? "",
+                        totals: Amounts(inputTokens: r.int(5), outputTokens: r.int(6), picodollars: r.int(7), calls: r.int(8)),
+                        resumedFrom: r.text(9))
+        } }
+        return found
+    }
+
+    // MARK: Calls
+
+    /// One settled call: a row of the `calls` table.
+    public struct Call: Sendable, Equatable {
+        public var time: Date
+        public var runID: String
+        /// The call's position in its run (1, 2, …), for resuming.
+        public var sequence: Int
+        public var script: String
+        /// The model Omega asked for: the one prices, limits and reports name.
+        public var model: String
+        public var backend: String
+        public var agent: String?
+        public var workflow: String?
+        public var operation: String
+        public var usage: TokenUsage
+        /// Exact cost; nil when the model has no price.
+        public var cost: Money?
+        public var latency: Double
+        public var cacheHit: Bool
+        /// `ok`, or the error kind (`timeout`, `cut-stream`…).
+        public var outcome: String
+        /// `reported`, `counted`, `estimated`, `cache`, `replay`.
+        public var usageSource: String
+        public var requestID: String
+        /// The hash of backend, model, prompt and options: the cache's key.
+        public var requestKey: String
+        public var answer: String?
+        public var finishReason: String?
+        /// The calendar windows the call falls in.
+        public var day: String
+        public var week: String
+        public var month: String
+        /// What the call counted against budgets (zero for a cache hit).
+        public var charged: Amounts
+        /// The model the server said answered, when it differs from `model`
+        /// (`gpt-4o-2024-08-06` for `gpt-4o`).
+        public var servedModel: String? = nil
+    }
+
+    /// Records a settled call: appended to the spool at once (durable from
+    /// then on), moved into the database with its batch — its windows'
+    /// totals, its cache entry (`cacheable`) and the removal of its
+    /// cross-process reservation (which other processes count, worst case,
+    /// until then).
+    public func record(_ call: Call, releasing reservation: Int64? = nil, cacheable: Bool = false) throws {
+        // The texts a server sent (answer, model names) lose any key it echoed.
+        var call = call
+        call.answer = call.answer.map(Secrets.scrub)
+        call.model = Secrets.scrub(call.model)
+        call.servedModel = call.servedModel.map(Secrets.scrub)
+        call.finishReason = call.finishReason.map(Secrets.scrub)
+        var entry = SpooledCall(call: call, reservation: reservation, cacheable: cacheable)
+        guard let dir = spoolDirectory else {
+            try locked { try db.immediateTransaction { try ingest([entry]) } }
+            return
+        }
+        let spool: SpoolFile
+        do {
+            if self.spool == nil {
+                try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                let name = "\(getpid())-\(UInt64.random(in: 0...UInt64.max)).spool"
+                self.spool = try SpoolFile(path: dir + "/" + name)
+            }
+            guard let s = self.spool else { return }
+            try s.append(SpoolLine.encode(entry))
+            spool = s
+        } catch let spoolError {
+            // The spool cannot take it: the call goes straight into the
+            // database (slower, as durable); only if that fails too is it lost.
+            do {
+                try locked { try db.immediateTransaction { try ingest([entry]) } }
+                return
+            } catch {
+                throw LedgerError("\(spoolError); and the database could not take it either: \(error)")
+            }
+        }
+        entry.spoolEnd = spool.size
+        pendingLock.lock()
+        pending.append(entry)
+        let failure = backgroundError
+        backgroundError = nil
+        let due = !flushScheduled && (pending.count >= batchSize || Date().timeIntervalSince(lastFlush) > 0.25)
+        if due { flushScheduled = true }
+        pendingLock.unlock()
+        if let failure { throw failure }   // the call itself is safe in the spool
+        if due {
+            // Moving the batch in is not on the caller's path: the calls are
+            // already durable in the spool.
+            Ledger.background.async {
+                self.locked {
+                    do { try self.flushLocked() } catch {
+                        self.pendingLock.lock()
+                        self.backgroundError = error
+                        self.pendingLock.unlock()
+                    }
+                }
+                self.pendingLock.lock()
+                self.flushScheduled = false
+                self.pendingLock.unlock()
+            }
+        }
+    }
+
+    /// Moves the spooled calls into the database now.
+    public func flush() throws {
+        try locked { try flushLocked() }
+    }
+
+    /// Holding the database: moves the pending batch in, in one transaction.
+    private func flushLocked() throws {
+        let batch = pendingBatch()
+        guard !batch.isEmpty else { return }
+        try db.immediateTransaction { try ingestBatch(batch) }
+        batchCommitted(batch.count)
+    }
+
+    private func pendingBatch() -> [SpooledCall] {
+        pendingLock.lock()
+        defer { pendingLock.unlock() }
+        return pending
+    }
+
+    /// Inside a transaction: a batch and the spool offset after it. The
+    /// caller calls `batchCommitted` once the transaction committed (a
+    /// rolled-back batch stays pending).
+    private func ingestBatch(_ batch: [SpooledCall]) throws {
+        guard let last = batch.last else { return }
+        try ingest(batch)
+        if let s = spool {
+            try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(s.path), .int(last.spoolEnd)])
+        }
+    }
+
+    private func batchCommitted(_ count: Int) {
+        pendingLock.lock()
+        pending.removeFirst(min(count, pending.count))
+        lastFlush = Date()
+        pendingLock.unlock()
+    }
+
+    /// Inside a transaction: rows, window totals (summed per window), cache
+    /// entries, released reservations.
+    private func ingest(_ entries: [SpooledCall]) throws {
+        var windows: [String: Amounts] = [:]
+        for e in entries {
+            try insert(e.call)
+            let c = e.call
+            if e.cacheable && c.outcome == "ok" && c.answer != nil && !c.cacheHit {
+                try db.run("INSERT OR REPLACE INTO answers(request_key, call_id) VALUES (?, ?)",
+                           [.text(c.requestKey), .int(db.lastInsertID)])
+            }
+            if let r = e.reservation { try db.run("DELETE FROM reservations WHERE id = ?", [.int(r)]) }
+            if c.charged != Amounts() {
+                for key in BudgetCounter.keys(of: c) { windows[key, default: Amounts()] += c.charged }
+            }
+        }
+        for (key, a) in windows {
+            try db.run("""
+                INSERT INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(window) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
+                  output_tokens = output_tokens + excluded.output_tokens, cost_pd = cost_pd + excluded.cost_pd,
+                  calls = calls + excluded.calls
+                """, [.text(key), .int(a.inputTokens), .int(a.outputTokens), .int(a.picodollars), .int(a.calls)])
+        }
+    }
+
+    /// Moves in the spools of processes that ended without closing the
+    /// ledger (killed), from where each was last ingested.
+    private func recoverSpools() throws {
+        guard let dir = spoolDirectory,
+              let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasSuffix(".spool") {
+            let file = dir + "/" + name
+            if file == spool?.path { continue }
+            if let pid = Int32(name.prefix { $0 != "-" }), pid != getpid(), kill(pid, 0) == 0 || errno != ESRCH { continue }
+            try db.immediateTransaction {
+                var offset: Int64 = 0
+                try db.query("SELECT offset FROM spool_progress WHERE file = ?", [.text(file)]) { offset = $0.int(0) }
+                guard offset >= 0 else { return }   // already moved in by another process
+                let lines = SpoolFile.lines(of: file, from: offset)
+                var calls: [SpooledCall] = []
+                for (i, l) in lines.enumerated() {
+                    if let c = SpoolLine.decode(l.line) { calls.append(c); continue }
+                    warnings.append("ledger: ignored line \(i + 1) of \(file) (from byte \(offset)): not a call this omega can read, or its counts are impossible")
+                }
+                try ingest(calls)
+                try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(file), .int(-1)])
+            }
+            try? FileManager.default.removeItem(atPath: file)
+        }
+    }
+
+    private func insert(_ c: Call) throws {
+        try db.run("""
+            INSERT INTO calls(time, run_id, seq, script, model, backend, agent, workflow, operation,
+              input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency,
+              cache_hit, outcome, usage_source, request_id, request_key, answer, finish_reason, day, week, month,
+              charged_input, charged_output, charged_pd, charged_calls, served_model)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """, [.double(c.time.timeIntervalSince1970), .text(c.runID), .int(Int64(c.sequence)), .text(c.script),
+                  .text(c.model), .text(c.backend), c.agent.map { .text($0) } ?? .null, c.workflow.map { .text($0) } ?? .null,
+                  .text(c.operation), .int(Int64(c.usage.inputTokens)), .int(Int64(c.usage.outputTokens)),
+                  .int(Int64(c.usage.cacheReadTokens)), .int(Int64(c.usage.cacheWriteTokens)),
+                  .int(Int64(c.usage.reasoningTokens)), c.cost.map { .int($0.picodollars) } ?? .null,
+                  .double(c.latency), .int(c.cacheHit ? 1 : 0), .text(c.outcome), .text(c.usageSource),
+                  .text(c.requestID), .text(c.requestKey), c.answer.map { .text($0) } ?? .null,
+                  c.finishReason.map { .text($0) } ?? .null, .text(c.day), .text(c.week), .text(c.month),
+                  .int(c.charged.inputTokens), .int(c.charged.outputTokens), .int(c.charged.picodollars),
+                  .int(c.charged.calls), c.servedModel.map { .text($0) } ?? .null])
+    }
+
+    /// Every call of a run, in order.
+    public func calls(ofRun runID: String) throws -> [Call] {
+        try flush()
+        return try locked { try selectCalls("WHERE run_id = ? ORDER BY seq", [.text(runID)]) }
+    }
+
+    /// The calls in a time range (for reports).
+    public func calls(from: Date, to: Date) throws -> [Call] {
+        try flush()
+        return try locked {
+            try selectCalls("WHERE time >= ? AND time < ? ORDER BY time",
+                            [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)])
+        }
+    }
+
+    /// The calls of one calendar window (`day`, `week` or `month` and its key).
+    public func calls(window: BudgetScope.Kind, key: String) throws -> [Call] {
+        let column = window.isWindow ? window.rawValue : "day"   // the columns are named as the kinds
+        try flush()
+        return try locked { try selectCalls("WHERE \(column) = ? ORDER BY id", [.text(key)]) }
+    }
+
+    /// The latest successful answer to an identical request, for the cache.
+    public func cachedCall(requestKey: String) throws -> Call? {
+        try flush()
+        return try locked { try selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first }
+    }
+
+    private func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Call] {
+        var result: [Call] = []
+        try db.query("""
+            SELECT time, run_id, seq, script, model, backend, agent, workflow, operation, input_tokens, output_tokens,
+              cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency, cache_hit, outcome, usage_source,
+              request_id, request_key, answer, finish_reason, day, week, month,
+              charged_input, charged_output, charged_pd, charged_calls, served_model
+            FROM calls \(clause)
+            """, values) { r in
+            result.append(Call(
+                time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", sequence: Int(r.int(2)),
+                script: r.text(3) ?? "", model: r.text(4) ?? "", backend: r.text(5) ?? "", agent: r.text(6),
+                workflow: r.text(7), operation: r.text(8) ?? "",
+                usage: TokenUsage(inputTokens: Int(r.int(9)), outputTokens: Int(r.int(10)), cacheReadTokens: Int(r.int(11)),
+                                  cacheWriteTokens: Int(r.int(12)), reasoningTokens: Int(r.int(13))),
+                cost: r.isNull(14) ? nil : Money(picodollars: r.int(14)), latency: r.double(15), cacheHit: r.int(16) != 0,
+                outcome: r.text(17) ?? "", usageSource: r.text(18) ?? "", requestID: r.text(19) ?? "",
+                requestKey: r.text(20) ?? "", answer: r.text(21), finishReason: r.text(22), day: r.text(23) ?? "",
+                week: r.text(24) ?? "", month: r.text(25) ?? "",
+                charged: Amounts(inputTokens: r.int(26), outputTokens: r.int(27), picodollars: r.int(28), calls: r.int(29)),
+                servedModel: r.text(30)))
+        }
+        return result
+    }
+
+    // MARK: Alerts
+
+    /// Records a warning or alert (a threshold crossed, a level reached, a
+    /// reply over its reservation, an emergency stop, a degradation).
+    public func recordAlert(time: Date, runID: String, kind: String, scope: String, message: String) throws {
+        try locked { try db.run("INSERT INTO alerts(time, run_id, kind, scope, message) VALUES (?, ?, ?, ?, ?)",
+                   [.double(time.timeIntervalSince1970), .text(runID), .text(kind), .text(scope), .text(message)]) }
+    }
+
+    /// An alert as recorded.
+    public struct Alert: Sendable, Equatable {
+        public var time: Date
+        public var runID: String
+        public var kind: String
+        public var scope: String
+        public var message: String
+    }
+
+    /// The alerts of a run, in order.
+    public func alerts(ofRun runID: String) throws -> [Alert] {
+        try selectAlerts("WHERE run_id = ? ORDER BY id", [.text(runID)])
+    }
+
+    func selectAlerts(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Alert] {
+        try flush()
+        var result: [Alert] = []
+        try locked { try db.query("SELECT time, run_id, kind, scope, message FROM alerts \(clause)", values) { r in
+            result.append(Alert(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", kind: r.text(2) ?? "",
+                                scope: r.text(3) ?? "", message: r.text(4) ?? ""))
+        } }
+        return result
+    }
+
+    // MARK: Tasks
+
+    /// A completed task's spend: what forecasts of similar tasks start from.
+    public struct TaskRecord: Sendable, Equatable {
+        public var time: Date
+        public var runID: String
+        /// What kind of task (the first word of `(summarize 100 documents)`).
+        public var kind: String
+        /// The task as written.
+        public var task: String
+        /// Its size (the first number in it), when it has one.
+        public var size: Double?
+        public var tokens: Int64
+        public var cost: Money
+        public var seconds: Double
+    }
+
+    /// Records a completed task.
+    public func recordTask(_ t: TaskRecord) throws {
+        try locked {
+            try db.run("INSERT INTO tasks(time, run_id, kind, task, size, tokens, cost_pd, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [.double(t.time.timeIntervalSince1970), .text(t.runID), .text(t.kind), .text(t.task),
+                        t.size.map { .double($0) } ?? .null, .int(t.tokens), .int(t.cost.picodollars), .double(t.seconds)])
+        }
+    }
+
+    /// Completed tasks of a kind, oldest first.
+    public func tasks(kind: String) throws -> [TaskRecord] {
+        var result: [TaskRecord] = []
+        try locked {
+            try db.query("SELECT time, run_id, kind, task, size, tokens, cost_pd, seconds FROM tasks WHERE kind = ? ORDER BY id",
+                         [.text(kind)]) { r in
+                result.append(TaskRecord(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "",
+                                         kind: r.text(2) ?? "", task: r.text(3) ?? "", size: r.isNull(4) ? nil : r.double(4),
+                                         tokens: r.int(5), cost: Money(picodollars: r.int(6)), seconds: r.double(7)))
+            }
+        }
+        return result
+    }
+
+    // MARK: Calendar windows
+
+    /// Settled spend of a window (`day:2026-11-23`, `week:2026-W48`, `month:2026-11`).
+    public func windowTotal(_ window: String) throws -> Amounts {
+        try flush()
+        return try locked { try storedWindowTotal(window) }
+    }
+
+    /// A window's settled totals as stored (no flush, no lock: callers hold it).
+    func storedWindowTotal(_ window: String) throws -> Amounts {
+        var a = Amounts()
+        try db.query("SELECT input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window = ?",
+                     [.text(window)]) { r in
+            a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
+        }
+        return a
+    }
+
+    /// What calls in flight (in any process) have reserved against a counter.
+    func windowReserved(_ counter: String) throws -> Amounts {
+        var a = Amounts()
+        // Reservations of a build before schema 6 name only their windows.
+        let window = String(counter.prefix { $0 != ":" })
+        let isWindow = ["day", "week", "month"].contains(window) && !counter.contains("/")
+        let legacy = isWindow ? window : "'-'"
+        let legacyKey = isWindow ? String(counter.dropFirst(window.count + 1)) : ""
+        try db.query("""
+            SELECT COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cost_pd),0), COUNT(*)
+            FROM reservations WHERE instr(counters, ?) > 0 OR (counters = '' AND \(legacy) = ?)
+            """, [.text(BudgetCounter.delimited([counter])), .text(legacyKey)]) { r in
+            a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
+        }
+        return a
+    }
+
+    /// A window that cannot take a reservation: its key and its totals.
+    public struct WindowRefusal: Error {
+        public var window: String
+        public var unit: BudgetUnit
+        public var limit: Int64
+        public var used: Amounts
+        public var reserved: Amounts
+    }
+
+    /// Atomically checks `amount` against each counter's limits (settled spend
+    /// of every process plus their reservations) and, if all can take it,
+    /// records the reservation against every counter in `covering` (all the
+    /// call's counters, so that a process with other limits sees it too).
+    /// Returns its id, or throws `WindowRefusal`.
+    func reserve(_ amount: Amounts, windows: [(key: String, limits: BudgetLimits)], covering: [String],
+                 day: String, week: String, month: String, runID: String,
+                 check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        let batch = pendingBatch()
+        let outcome: Result<(id: Int64, totals: [String: Amounts]), WindowRefusal> = try db.immediateTransaction {
+            // This process's settled calls count exactly, not as reservations
+            // (and are committed even when the new call is refused).
+            try ingestBatch(batch)
+            var totals: [String: Amounts] = [:]
+            for (key, limits) in windows {
+                let used = try storedWindowTotal(key), reserved = try windowReserved(key)
+                totals[key] = used
+                guard check else { continue }
+                for (unit, limit) in limits.sorted(by: { $0.key.rawValue < $1.key.rawValue })
+                where unit != .seconds && used[unit].adding(saturating: reserved[unit]).adding(saturating: amount[unit]) > limit {
+                    return .failure(WindowRefusal(window: key, unit: unit, limit: limit, used: used, reserved: reserved))
+                }
+            }
+            try db.run("""
+                INSERT INTO reservations(run_id, pid, day, week, month, input_tokens, output_tokens, cost_pd, created, counters)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(runID), .int(Int64(getpid())), .text(day), .text(week), .text(month),
+                      .int(amount.inputTokens), .int(amount.outputTokens), .int(amount.picodollars),
+                      .double(Date().timeIntervalSince1970), .text(BudgetCounter.delimited(covering))])
+            return .success((db.lastInsertID, totals))
+        }
+        batchCommitted(batch.count)
+        return try outcome.get()
+    }
+
+    /// Runs still marked `running` whose process is gone (killed, or lost
+    /// with its machine) become `killed`, with the totals of the calls they
+    /// settled (their spools were moved in just before) and the time of their
+    /// last call as their end. This process has not started a run yet, so a
+    /// `running` row with its own pid is an earlier process's.
+    private func markKilledRuns() throws {
+        var dead: [String] = []
+        try db.query("SELECT id, pid FROM runs WHERE outcome = 'running'") { r in
+            let pid = pid_t(truncatingIfNeeded: r.int(1))
+            if pid == getpid() || pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH) { dead.append(r.text(0) ?? "") }
+        }
+        guard !dead.isEmpty else { return }
+        try db.immediateTransaction {
+            for id in dead {
+                try db.run("""
+                    UPDATE runs SET outcome = 'killed',
+                      input_tokens = (SELECT COALESCE(SUM(charged_input), 0) FROM calls WHERE run_id = ?1),
+                      output_tokens = (SELECT COALESCE(SUM(charged_output), 0) FROM calls WHERE run_id = ?1),
+                      cost_pd = (SELECT COALESCE(SUM(charged_pd), 0) FROM calls WHERE run_id = ?1),
+                      calls = (SELECT COUNT(*) FROM calls WHERE run_id = ?1),
+                      ended = (SELECT MAX(time) FROM calls WHERE run_id = ?1)
+                    WHERE id = ?1 AND outcome = 'running'
+                    """, [.text(id)])
+            }
+        }
+    }
+
+    /// Reservations of processes that no longer exist (killed mid-call) hold
+    /// nothing: drop them.
+    private func releaseAbandonedReservations() throws {
+        var pids: [Int64] = []
+        try db.query("SELECT DISTINCT pid FROM reservations") { r in pids.append(r.int(0)) }
+        for pid in pids where kill(pid_t(pid), 0) != 0 && errno == ESRCH {
+            try db.run("DELETE FROM reservations WHERE pid = ?", [.int(pid)])
+        }
+    }
+}
+
+/// The ledger's schema, one migration per version; `PRAGMA user_version`
+/// says how many have run.
+enum LedgerSchema {
+    static let migrations: [String] = [
+        // 1: runs, calls, window totals, cross-process reservations.
+        """
+        CREATE TABLE runs(
+          id TEXT PRIMARY KEY, script TEXT NOT NULL, started REAL NOT NULL, ended REAL, pid INTEGER,
+          outcome TEXT NOT NULL, input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0,
+          cost_pd INTEGER NOT NULL DEFAULT 0, calls INTEGER NOT NULL DEFAULT 0, resumed_from TEXT);
+        CREATE TABLE calls(
+          id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, seq INTEGER NOT NULL, script TEXT NOT NULL,
+          model TEXT NOT NULL, backend TEXT NOT NULL, agent TEXT, workflow TEXT, operation TEXT NOT NULL,
+          input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,
+          cache_write_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, cost_pd INTEGER, latency REAL NOT NULL,
+          cache_hit INTEGER NOT NULL, outcome TEXT NOT NULL, usage_source TEXT NOT NULL, request_id TEXT NOT NULL,
+          request_key TEXT NOT NULL, answer TEXT, finish_reason TEXT, day TEXT NOT NULL, week TEXT NOT NULL,
+          month TEXT NOT NULL, charged_input INTEGER NOT NULL, charged_output INTEGER NOT NULL,
+          charged_pd INTEGER NOT NULL, charged_calls INTEGER NOT NULL);
+        CREATE TABLE window_totals(
+          window TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+          cost_pd INTEGER NOT NULL, calls INTEGER NOT NULL);
+        CREATE TABLE reservations(
+          id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, pid INTEGER NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL,
+          month TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_pd INTEGER NOT NULL,
+          created REAL NOT NULL);
+        """,
+        // 2: alerts, the cache's index, the spool's progress; the per-call
+        // indexes of early builds dropped (they cost a page write per call).
+        """
+        CREATE TABLE IF NOT EXISTS alerts(
+          id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, scope TEXT NOT NULL,
+          message TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS spool_progress(file TEXT PRIMARY KEY, offset INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS answers(request_key TEXT PRIMARY KEY, call_id INTEGER NOT NULL);
+        DROP INDEX IF EXISTS calls_run;
+        DROP INDEX IF EXISTS calls_key;
+        DROP INDEX IF EXISTS calls_time;
+        """,
+        // 3: completed tasks, for forecasts of similar ones.
+        """
+        CREATE TABLE IF NOT EXISTS tasks(
+          id INTEGER PRIMARY KEY, time REAL NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, task TEXT NOT NULL,
+          size REAL, tokens INTEGER NOT NULL, cost_pd INTEGER NOT NULL, seconds REAL NOT NULL);
+        CREATE INDEX IF NOT EXISTS tasks_kind ON tasks(kind);
+        """,
+        // 4: budgets set from the command line; budget counts started again.
+        """
+        CREATE TABLE IF NOT EXISTS budget_overrides(
+          kind TEXT NOT NULL, name TEXT NOT NULL, unit TEXT NOT NULL, amount INTEGER NOT NULL, set_at REAL NOT NULL,
+          PRIMARY KEY(kind, name, unit));
+        CREATE TABLE IF NOT EXISTS resets(
+          id INTEGER PRIMARY KEY, time REAL NOT NULL, window TEXT NOT NULL, input_tokens INTEGER NOT NULL,
+          output_tokens INTEGER NOT NULL, cost_pd INTEGER NOT NULL, calls INTEGER NOT NULL);
+        """,
+        // 5: what each backend and model bills for a prompt, against Omega's count (InputBounds).
+        """
+        CREATE TABLE IF NOT EXISTS calibrations(
+          backend TEXT NOT NULL, model TEXT NOT NULL, ratio REAL NOT NULL, residual INTEGER NOT NULL,
+          ratio_residual INTEGER NOT NULL, observations INTEGER NOT NULL, updated REAL NOT NULL,
+          PRIMARY KEY(backend, model));
+        """,
+        // 6: budgets that add up across runs: counters of everything since a
+        // reset (total, per model, agent, workflow) and of each of those in
+        // each calendar window, kept in window_totals beside the windows and
+        // filled from the calls already recorded; reservations list the
+        // counters they hold; the model a server said answered.
+        """
+        ALTER TABLE reservations ADD COLUMN counters TEXT NOT NULL DEFAULT '';
+        ALTER TABLE calls ADD COLUMN served_model TEXT;
+        INSERT OR REPLACE INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls)
+          SELECT 'total', SUM(charged_input), SUM(charged_output), SUM(charged_pd), SUM(charged_calls) FROM calls
+          HAVING COUNT(*) > 0;
+        """ + ["model", "agent", "workflow"].map { column in
+            ["", "day", "week", "month"].map { window in
+                let key = window.isEmpty ? "'\(column):' || \(column)" : "'\(window):' || \(window) || '/\(column):' || \(column)"
+                let group = window.isEmpty ? column : "\(window), \(column)"
+                return """
+                INSERT OR REPLACE INTO window_totals(window, input_tokens, output_tokens, cost_pd, calls)
+                  SELECT \(key), SUM(charged_input), SUM(charged_output), SUM(charged_pd), SUM(charged_calls) FROM calls
+                  WHERE \(column) IS NOT NULL GROUP BY \(group);
+                """
+            }.joined()
+        }.joined(),
+        // 7: settings that outlive a run (the mode of `omega tokens mode`).
+        """
+        CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, set_at REAL NOT NULL);
+        """,
+    ]
+
+    /// Runs the migrations not yet run, each in its own write transaction
+    /// that first re-reads the version: two processes opening an old ledger
+    /// at once never run one twice.
+    static func migrate(_ db: SQLiteDatabase) throws {
+        while true {
+            let done: Bool = try db.immediateTransaction {
+                var version = 0
+                try db.query("PRAGMA user_version") { r in version = Int(r.int(0)) }
+                guard version <= migrations.count else {
+                    throw LedgerError("the ledger \(db.path) has schema version \(version), newer than this omega understands (\(migrations.count)); upgrade omega")
+                }
+                if version == migrations.count { return true }
+                try db.execute(migrations[version])
+                try db.execute("PRAGMA user_version = \(version + 1)")
+                return false
+            }
+            if done { return }
+        }
+    }
+}
