@@ -1,6 +1,6 @@
 ;;; Budgets: with-budget scopes, budget specs, the budget-exceeded
 ;;; condition, queries, tracking and threshold callbacks. The meter itself
-;;; (reserve, settle, the ledger) is Swift: Sources/Omega/Meter.
+;;; (reserve, settle, the ledger) is Swift: Sources/OmegaModels/Meter.
 ;;;
 ;;; 40-effects.scm sends every call through %submit and %after-call below.
 
