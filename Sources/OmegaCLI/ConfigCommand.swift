@@ -53,11 +53,12 @@ struct ConfigShow: ParsableCommand {
             entries = session.settings
         } catch let e as CLIError {
             throw e
+        } catch let e as ConfigError {
+            throw e
         } catch {
             // A configuration that does not make sense stops a run with status
             // 2 (a usage error); showing it does the same.
-            FileHandle.standardError.write(Data("omega config: \(error)\n".utf8))
-            Foundation.exit(2)
+            throw SetupError(error)
         }
         entries.sort { $0.key < $1.key }
         if json {

@@ -56,15 +56,12 @@ struct CountCommand: ParsableCommand {
     }
 
     func run() throws {
-        let counter = TokenCounter.shared
-        let prices: PriceTable
-        do {
-            let configuration = try Configuration.load(path: config)
-            counter.models = try configuration.modelEncodings()
-            prices = try configuration.prices()
-        } catch {
-            throw CLIError("\(error)")
-        }
+        // The configuration's encodings and prices, resolved as a run would.
+        var flags = Session.Flags()
+        flags.config = config
+        let session = try Session(flags: flags)
+        let counter = session.models.tokens
+        let prices = session.models.prices
         let chosenModel = model ?? (encoding == nil ? ProcessInfo.processInfo.environment["OMEGA_MODEL"].flatMap { $0.isEmpty ? nil : $0 } : nil)
         let spec: EncodingSpec
         var exactForModel = true

@@ -23,20 +23,14 @@ struct LedgerOptions: ParsableArguments {
     /// The configuration's budget policy (with the ledger's command-line
     /// limits over it), its prices, and the ledger.
     func open() throws -> (policy: BudgetPolicy, prices: PriceTable, ledger: Ledger) {
-        do {
-            var flags = Session.Flags()
-            flags.config = config
-            flags.ledger = ledger
-            let session = try Session(flags: flags)
-            guard session.ledgerPath != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
-            guard let store = try session.openLedger() else { throw CLIError("there is no ledger to read") }
-            for w in session.warnings { FileHandle.standardError.write(Data("omega: \(w)\n".utf8)) }
-            return (session.policy, session.models.prices, store)
-        } catch let e as CLIError {
-            throw e
-        } catch {
-            throw CLIError("\(error)")
-        }
+        var flags = Session.Flags()
+        flags.config = config
+        flags.ledger = ledger
+        let session = try Session(flags: flags)
+        guard session.ledgerPath != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
+        guard let store = try session.openLedger() else { throw CLIError("there is no ledger to read") }
+        for w in session.warnings { printError("omega: \(w)") }
+        return (session.policy, session.models.prices, store)
     }
 }
 

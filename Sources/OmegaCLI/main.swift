@@ -2,15 +2,6 @@ import ArgumentParser
 import Foundation
 import Omega
 
-/// Exit statuses (see README): 0 success, 1 uncaught error, 2 bad usage,
-/// 3 stopped by a budget.
-enum ExitStatus {
-    static let success: Int32 = 0
-    static let error: Int32 = 1
-    static let usage: Int32 = 2
-    static let budget: Int32 = 3
-}
-
 struct OmegaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omega",
@@ -143,8 +134,7 @@ struct OmegaCommand: ParsableCommand {
         do {
             session = try Session(flags: sessionFlags)
         } catch {
-            printError("omega: \(error)")
-            return .failure(ExitCode(ExitStatus.usage))
+            return .failure(ExitCode(ExitStatus.report(error, command: "omega")))
         }
         defer {
             for w in session.warnings { printError("omega: \(w)") }
@@ -154,18 +144,11 @@ struct OmegaCommand: ParsableCommand {
             let interp = try session.makeInterpreter(script: scriptName, options: options)
             interp.commandLine = [file ?? "omega"] + arguments
             return .success((session, interp))
-        } catch let e as ConfigError {
-            printError("omega: \(e)")
-            return .failure(ExitCode(ExitStatus.usage))
-        } catch let e as LedgerError {
-            printError("omega: \(e)")
-            return .failure(ExitCode(ExitStatus.usage))
         } catch let e as OmegaError {
             printError("omega: failed to start: \(e)")
             return .failure(ExitCode(ExitStatus.error))
         } catch {
-            printError("omega: \(error)")
-            return .failure(ExitCode(ExitStatus.usage))
+            return .failure(ExitCode(ExitStatus.report(error, command: "omega")))
         }
     }
 
@@ -241,30 +224,14 @@ struct OmegaCommand: ParsableCommand {
 /// Runs `body`, printing an uncaught error as `FILE:LINE:COL: error: …` plus
 /// its backtrace; returns the exit status.
 func runReporting(_ interp: Interpreter, _ body: () throws -> Void) -> Int32 {
+    defer { interp.flushOutput() }
     do {
         try body()
-        interp.flushOutput()
         return ExitStatus.success
-    } catch let e as OmegaError {
-        interp.flushOutput()
-        if e.kind == .exit { return e.exitStatus }
-        if e.kind == .budget {
-            // A budget stop is a decision, not a crash: one line, no backtrace.
-            let at = e.location.flatMap { $0.hasPrefix("stdlib/") ? nil : " (at \($0))" } ?? ""
-            printError("omega: stopped by a budget: \(e.message)\(at)")
-            return ExitStatus.budget
-        }
-        printError(e.report)
-        return ExitStatus.error
     } catch {
         interp.flushOutput()
-        printError("error: \(error)")
-        return ExitStatus.error
+        return ExitStatus.report(error)
     }
-}
-
-func printError(_ s: String) {
-    FileHandle.standardError.write((s + "\n").data(using: .utf8) ?? Data())
 }
 
 /// `omega test FILE…`: runs Scheme test files written with
@@ -291,12 +258,8 @@ func runSubcommand<C: ParsableCommand>(_ type: C.Type, _ args: [String]) -> Neve
         var command = try type.parseAsRoot(args)   // as root: a subcommand's own subcommands
         try command.run()
         exit(ExitStatus.success)
-    } catch let e as CLIError {
-        printError("omega \(name): \(e)")
-        exit(ExitStatus.error)
-    } catch let e as TokenizerError {
-        printError("omega \(name): \(e)")
-        exit(ExitStatus.error)
+    } catch where ExitStatus.of(error) != nil {
+        exit(ExitStatus.report(error, command: "omega \(name)"))
     } catch {
         let message = type.fullMessage(for: error)
         if type.exitCode(for: error) == .success {

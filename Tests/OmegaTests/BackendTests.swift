@@ -38,7 +38,9 @@ import Testing
         #expect(r.text == "Hi there")
         #expect(r.usage == TokenUsage(inputTokens: 1000, outputTokens: 500, cacheReadTokens: 200, reasoningTokens: 120))
         #expect(r.usageSource == .reported)
-        #expect(r.cost == Money(dollars: "0.00725"))
+        // The backend reports usage; the meter prices it (once).
+        #expect(r.cost == nil)
+        #expect(try PriceTable.builtIn.price(for: "gpt-4o")?.cost(of: r.usage) == Money(dollars: "0.00725"))
         #expect(r.model == "gpt-4o-2024-08-06" && r.finishReason == "stop" && r.backend == "openai")
         let sent = try #require(server.requests.first)
         #expect(sent.path == "/v1/chat/completions")
@@ -174,7 +176,8 @@ import Testing
         let r = try await backend.infer(request(model: "claude-haiku-4-5", system: "Answer in French."))
         #expect(r.text == "Bonjour" && r.finishReason == "length")
         #expect(r.usage == TokenUsage(inputTokens: 1000, outputTokens: 500, cacheReadTokens: 2000, cacheWriteTokens: 400))
-        #expect(r.cost == Money(dollars: "0.0042"))
+        #expect(r.cost == nil)
+        #expect(try PriceTable.builtIn.price(for: "claude-haiku-4-5")?.cost(of: r.usage) == Money(dollars: "0.0042"))
         let sent = try #require(server.requests.first)
         #expect(sent.path == "/v1/messages")
         #expect(sent.header("x-api-key") == Self.key && sent.header("anthropic-version") == "2023-06-01")
@@ -281,7 +284,7 @@ import Testing
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("omega-norank-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: empty) }
-        let counter = withRankFiles ? TokenCounter.shared
+        let counter = withRankFiles ? TokenCounter()
             : TokenCounter(files: RankFiles(environment: ["HOME": empty.path, "TMPDIR": empty.path]))
         let simulator = SimulatorBackend(tokens: counter)
         var over = 0

@@ -129,3 +129,32 @@ import Testing
         #expect(r.stderr.contains("\(path):2:1: error: unexpected end of input"))
     }
 }
+
+/// One mapping from what went wrong to an exit status, whichever subcommand
+/// met it: 2 for a configuration or setup the user must fix, 1 for an
+/// error, 3 for a budget stop.
+@Suite struct ExitStatusTests {
+    @Test func everySubcommandMapsAFailureTheSameWay() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omega-exit-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let badConfig = dir.appendingPathComponent("bad.toml").path
+        try "[budget.run]\ntokens = = 2\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        for args in [["--config", badConfig, "-e", "1"], ["--config", badConfig, "tokens", "status", "--ledger", ledger],
+                     ["config", "show", "--config", badConfig], ["--config", badConfig, "count", "--model", "gpt-4o"]] {
+            let r = try runOmega(args, stdin: "x")
+            #expect(r.status == 2, "\(args): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("bad.toml:2"), "\(args): \(r.stderr)")
+        }
+        // A ledger that cannot be opened is a setup the user must fix, for a run and for `tokens`.
+        for args in [["--ledger", "/proc/nope/l.sqlite", "-e", "1"], ["tokens", "status", "--ledger", "/proc/nope/l.sqlite"]] {
+            let r = try runOmega(args)
+            #expect(r.status == 2 && r.stderr.contains("ledger"), "\(args): \(r.status) \(r.stderr)")
+        }
+        let error = try runOmega(["--ledger", "none", "-e", "(car '())"])
+        #expect(error.status == 1 && error.stderr.contains("<-e>:1:1: error: car"), "\(error.stderr)")
+        let budget = try runOmega(["--ledger", "none", "--budget", "5", "-e", "(effect infer.op \"a long prompt for a tiny budget\")"])
+        #expect(budget.status == 3 && budget.stderr.contains("omega: stopped by a budget"), "\(budget.stderr)")
+    }
+}

@@ -179,7 +179,6 @@ import Testing
             results.set(k, seen)
         }
         #expect(Array(results.values.prefix(2)) == [1, 2])
-        #expect(TokenCounter.shared.resolve("house-model").encoding == "o200k_base")
     }
 
     @Test func interpretersRunOnSeparateThreads() throws {

@@ -18,7 +18,7 @@ import Testing
     }
 
     /// The real cl100k file as scripts/setup installed it (gzipped).
-    static var installed: URL? { TokenCounter.shared.tokenizer(.cl100k).map(\.source).value ?? nil }
+    static var installed: URL? { TokenCounter().tokenizer(.cl100k).map(\.source).value ?? nil }
 
     static func environment(_ scratch: Scratch, _ extra: [String: String]) -> [String: String] {
         // HOME and TMPDIR inside the scratch tree: nothing outside it is found.

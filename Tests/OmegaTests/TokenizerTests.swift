@@ -31,7 +31,7 @@ import Testing
     }()
 
     static func tokenizer(_ spec: EncodingSpec) throws -> Tokenizer {
-        try TokenCounter.shared.tokenizer(spec).get()
+        try TokenCounter().tokenizer(spec).get()
     }
 
     @Test(arguments: [EncodingSpec.cl100k, .o200k])
@@ -137,7 +137,7 @@ import Testing
     }
 
     @Test func countsAreLabelled() throws {
-        let counter = TokenCounter.shared
+        let counter = TokenCounter()
         let exact = counter.count("hello world", model: "gpt-4o")
         #expect(exact == TokenCount(tokens: 2, exact: true, encoding: "o200k_base", note: nil))
         let estimate = counter.count("hello world", model: "claude-haiku-4-5")
@@ -146,7 +146,7 @@ import Testing
     }
 
     @Test func chatMessagesIncludeOpenAIsFraming() throws {
-        let counter = TokenCounter.shared
+        let counter = TokenCounter()
         let messages = [ChatMessage(role: "system", content: "You are terse."),
                         ChatMessage(role: "user", content: "Hi there", name: "ann")]
         let parts = ["system", "You are terse.", "user", "Hi there", "ann"].map { counter.count($0, model: "gpt-4o").tokens }

@@ -31,7 +31,7 @@ public struct BackendSelection {
         var backend: ModelBackend
         switch chosen {
         case "simulate":
-            var s = SimulatorBackend(tokens: models.tokens, prices: models.prices)
+            var s = SimulatorBackend(tokens: models.tokens)
             if let v = try configuration.number("simulate.latency", in: 0...3600) { s.latency = v }
             if let v = try configuration.number("simulate.min-ratio", in: 0...100) { s.minRatio = v }
             if let v = try configuration.number("simulate.max-ratio", in: 0...100) { s.maxRatio = v }

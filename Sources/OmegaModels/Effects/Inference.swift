@@ -107,7 +107,9 @@ public struct InferenceResult: Sendable, Equatable {
     public var finishReason: String
     public var usage: TokenUsage
     public var usageSource: UsageSource
-    /// The exact cost, when the model has a price.
+    /// The exact cost, when the model has a price. Backends leave it nil —
+    /// they report usage — and the meter sets it when it settles the call,
+    /// so money is priced in one place (zero for a cache hit).
     public var cost: Money?
     /// Seconds from sending to the complete answer.
     public var latency: Double

@@ -26,11 +26,9 @@ public struct SimulatorBackend: ModelBackend {
     /// The faults it can simulate.
     public static let faults = ["rate-limit", "server-error", "timeout", "cut-stream"]
     let tokens: TokenCounter
-    let prices: PriceTable
 
-    public init(tokens: TokenCounter = .shared, prices: PriceTable = .builtIn) {
+    public init(tokens: TokenCounter = TokenCounter()) {
         self.tokens = tokens
-        self.prices = prices
     }
 
     static let words = ["the", "model", "budget", "report", "shows", "that", "costs", "and", "tokens", "are",
@@ -139,7 +137,6 @@ public struct SimulatorBackend: ModelBackend {
         return InferenceResult(
             text: text, model: request.model, finishReason: finish, usage: usage,
             usageSource: input.exact && output.exact ? .counted : .estimated,
-            cost: try? prices.price(for: request.model).map { try $0.cost(of: usage) } ?? nil,
             latency: Date().timeIntervalSince(started), backend: name, requestID: request.id, simulated: true)
     }
 

@@ -206,7 +206,7 @@ enum BudgetLibrary: NativeLibrary {
             interp.modelRuntime.dryRunSaved.append((interp.meter, interp.effects.backend))
             let dry = Meter(models: interp.models, report: { _ in })
             interp.modelRuntime.replaceMeter(dry)
-            interp.effects.backend = SimulatorBackend(tokens: interp.models.tokens, prices: interp.models.prices)
+            interp.effects.backend = SimulatorBackend(tokens: interp.models.tokens)
             return .unspecified
         }
         interp.define("%dry-run-end") { interp in

@@ -64,7 +64,7 @@ public final class ModelRuntime: InterpreterAttachment {
     init(_ library: ModelLibrary) {
         models = library.models
         effects = EffectEngine(backend: library.backend
-            ?? SimulatorBackend(tokens: library.models.tokens, prices: library.models.prices))
+            ?? SimulatorBackend(tokens: library.models.tokens))
         effectSettings = library.effects
         meter = library.meter ?? Meter(models: library.models)
         effects.meter = meter

@@ -440,11 +440,11 @@ public final class Meter: EffectMeter {
                     result.usage = boundedUsage(request, result.usage, finishedByLength: result.finishReason == "length",
                                                 backend: r.backend)
                     result.usageSource = .bounded
-                    result.cost = price.flatMap { try? $0.cost(of: result.usage) }
-                    outcome = .success(result)
                 }
+                // Backends report usage; the money is priced here, once.
                 charge(result.usage)
-                if let c = result.cost { cost = c; charged.picodollars = c.picodollars }
+                result.cost = cost
+                outcome = .success(result)
                 if result.usageSource == .reported {
                     bounds.observe(request, backend: r.backend, billed: Int(charged.inputTokens))
                 }

@@ -108,14 +108,15 @@ public final class Session {
 
     /// Opens the ledger (once) and lays its `omega tokens budget` limits
     /// under the environment's and the flags'. With `create: false` a ledger
-    /// file that does not exist is not made (nil is returned).
+    /// file that does not exist is not made (nil is returned). A ledger that
+    /// cannot be opened or read is a `SetupError`.
     @discardableResult
     public func openLedger(create: Bool = true) throws -> Ledger? {
         if let ledger { return ledger }
         if ledgerPath != "none", create || FileManager.default.fileExists(atPath: ledgerPath) {
-            let store = try Ledger(path: ledgerPath)
+            let store = try SetupError.wrapping { try Ledger(path: ledgerPath) }
             warnings += store.warnings
-            let overrides = try store.budgetOverrides()
+            let overrides = try SetupError.wrapping { try store.budgetOverrides() }
             policy.apply(overrides)
             for o in overrides { set(Session.key(of: o), Session.value(of: o), "ledger (omega tokens budget, \(ISO8601DateFormatter().string(from: o.setAt)))") }
             ledger = store
@@ -205,12 +206,14 @@ public final class Session {
 
     /// An interpreter for a run of `script`, with the model runtime attached
     /// and the economy/emergency mode the ledger keeps applied. Throws
-    /// `ConfigError` for a bad setting, and whatever the ledger throws.
+    /// `ConfigError` for a bad setting, `SetupError` for a ledger, backend or
+    /// resumed run that cannot be had, `OmegaError` if the interpreter
+    /// cannot start.
     public func makeInterpreter(script: String = "<host>", options base: Interpreter.Options = Interpreter.Options()) throws -> Interpreter {
         let options = try interpreterOptions(base)
-        let library = try modelLibrary(script: script)
+        let library = try SetupError.wrapping { try modelLibrary(script: script) }
         let interp = try Interpreter(options: options, models: library)
-        if let note = try applyKeptMode(interp) { notes.append(note) }
+        if let note = try SetupError.wrapping({ try applyKeptMode(interp) }) { notes.append(note) }
         self.interpreter = interp
         return interp
     }
@@ -248,5 +251,22 @@ public final class Session {
     func set(_ key: String, _ value: String, _ source: String) {
         settings.removeAll { $0.key == key }
         settings.append(Setting(key: key, value: value, source: source))
+    }
+}
+
+/// A run could not be set up as asked: a ledger that cannot be opened, a
+/// replay file that cannot be read, a run to resume that is not there. Like
+/// a bad configuration (`ConfigError`), it is the caller's to fix, and the
+/// `omega` command exits 2 for it.
+public struct SetupError: Error, CustomStringConvertible {
+    /// What went wrong underneath.
+    public let underlying: any Error
+    public init(_ underlying: any Error) { self.underlying = underlying }
+    public var description: String { "\(underlying)" }
+
+    /// Runs `body`, turning its errors into setup errors (a `ConfigError`
+    /// stays what it is).
+    static func wrapping<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as ConfigError { throw e } catch let e as SetupError { throw e } catch { throw SetupError(error) }
     }
 }

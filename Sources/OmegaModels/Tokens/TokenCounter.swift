@@ -44,11 +44,6 @@ public struct ChatMessage: Sendable, Equatable {
 /// encoding map is configuration); only the loaded tokenizers — immutable,
 /// checksum-verified rank tables — are shared by the whole process.
 public final class TokenCounter: @unchecked Sendable {
-    /// A counter with the default encodings, for one-off counting (`omega
-    /// count`, tests). Interpreters make their own; configuring one never
-    /// changes another's encodings.
-    public static let shared = TokenCounter()
-
     /// Where rank files are looked for.
     public let files: RankFiles
     private let lock = NSLock()

@@ -13,17 +13,14 @@ public struct AnthropicBackend: ModelBackend {
     var apiKey: String?
     public var stream: Bool
     let tokens: TokenCounter
-    let prices: PriceTable
     var transport: HTTPTransport
     static let version = "2023-06-01"
 
-    public init(baseURL: String, apiKey: String?, stream: Bool = false, tokens: TokenCounter = .shared,
-                prices: PriceTable = .builtIn) {
+    public init(baseURL: String, apiKey: String?, stream: Bool = false, tokens: TokenCounter = TokenCounter()) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
         self.stream = stream
         self.tokens = tokens
-        self.prices = prices
         transport = HTTPTransport(secrets: [apiKey].compactMap { $0 })
     }
 
@@ -134,10 +131,9 @@ public struct AnthropicBackend: ModelBackend {
         if !reported {
             tokenUsage = TokenUsage(inputTokens: request.promptTokens.tokens, outputTokens: tokens.count(reply.text, model: request.model).tokens)
         }
-        let cost = try? prices.price(for: request.model).map { try $0.cost(of: tokenUsage) } ?? nil
         return InferenceResult(text: reply.text, model: reply.answeredBy ?? request.model,
                                finishReason: AnthropicBackend.finishReason(reply.stop),
-                               usage: tokenUsage, usageSource: reported ? .reported : .estimated, cost: cost,
+                               usage: tokenUsage, usageSource: reported ? .reported : .estimated,
                                latency: Date().timeIntervalSince(started), backend: name, requestID: request.id)
     }
 

@@ -9,18 +9,16 @@ public struct OllamaBackend: ModelBackend {
     public var baseURL: String
     public var stream: Bool
     let tokens: TokenCounter
-    let prices: PriceTable
     var transport = HTTPTransport()
 
     /// `host` as Ollama reads `OLLAMA_HOST`: `host:port`, or a full URL.
-    public init(host: String, stream: Bool = false, tokens: TokenCounter = .shared, prices: PriceTable = .builtIn) {
+    public init(host: String, stream: Bool = false, tokens: TokenCounter = TokenCounter()) {
         var h = host.isEmpty ? "127.0.0.1:11434" : host
         if !h.hasPrefix("http://") && !h.hasPrefix("https://") { h = "http://" + h }
         if h.hasSuffix("/") { h.removeLast() }
         baseURL = h
         self.stream = stream
         self.tokens = tokens
-        self.prices = prices
     }
 
     func body(_ r: InferenceRequest, stream: Bool) -> [String: Any] {
@@ -90,10 +88,9 @@ public struct OllamaBackend: ModelBackend {
         let usage = input != nil && output != nil
             ? TokenUsage(inputTokens: input ?? 0, outputTokens: output ?? 0) : counted(request, reply.text)
         let finish = (final?["done_reason"] as? String).map { $0 == "length" ? "length" : "stop" } ?? "stop"
-        let cost = try? prices.price(for: request.model).map { try $0.cost(of: usage) } ?? nil
         return InferenceResult(text: reply.text, model: (final?["model"] as? String) ?? request.model, finishReason: finish,
                                usage: usage, usageSource: input != nil && output != nil ? .reported : .estimated,
-                               cost: cost, latency: Date().timeIntervalSince(started), backend: name, requestID: request.id)
+                               latency: Date().timeIntervalSince(started), backend: name, requestID: request.id)
     }
 
     func counted(_ request: InferenceRequest, _ text: String) -> TokenUsage {
@@ -128,18 +125,18 @@ enum HTTPBackends {
         case "openai":
             var b = OpenAIBackend(baseURL: try setting("base-url", env: "OPENAI_BASE_URL") ?? "https://api.openai.com/v1",
                                   apiKey: environment["OPENAI_API_KEY"], stream: stream,
-                                  tokens: models.tokens, prices: models.prices)
+                                  tokens: models.tokens)
             limited(&b.transport)
             return b
         case "anthropic":
             var b = AnthropicBackend(baseURL: try setting("base-url", env: "ANTHROPIC_BASE_URL") ?? "https://api.anthropic.com",
                                      apiKey: environment["ANTHROPIC_API_KEY"], stream: stream,
-                                     tokens: models.tokens, prices: models.prices)
+                                     tokens: models.tokens)
             limited(&b.transport)
             return b
         case "ollama":
             var b = OllamaBackend(host: try setting("host", env: "OLLAMA_HOST") ?? "127.0.0.1:11434", stream: stream,
-                                  tokens: models.tokens, prices: models.prices)
+                                  tokens: models.tokens)
             limited(&b.transport)
             return b
         default:

@@ -16,16 +16,13 @@ public struct OpenAIBackend: ModelBackend {
     /// Stream answers (`stream: true` with `include_usage`).
     public var stream: Bool
     let tokens: TokenCounter
-    let prices: PriceTable
     var transport: HTTPTransport
 
-    public init(baseURL: String, apiKey: String?, stream: Bool = false, tokens: TokenCounter = .shared,
-                prices: PriceTable = .builtIn) {
+    public init(baseURL: String, apiKey: String?, stream: Bool = false, tokens: TokenCounter = TokenCounter()) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
         self.stream = stream
         self.tokens = tokens
-        self.prices = prices
         transport = HTTPTransport(secrets: [apiKey].compactMap { $0 })
     }
 
@@ -151,9 +148,8 @@ public struct OpenAIBackend: ModelBackend {
             tokenUsage = countedUsage(request, text: text)
             source = .counted
         }
-        let cost = try? prices.price(for: request.model).map { try $0.cost(of: tokenUsage) } ?? nil
         return InferenceResult(text: text, model: answeredBy ?? request.model, finishReason: finish, usage: tokenUsage,
-                               usageSource: source, cost: cost, latency: Date().timeIntervalSince(started),
+                               usageSource: source, latency: Date().timeIntervalSince(started),
                                backend: name, requestID: request.id)
     }
 }
