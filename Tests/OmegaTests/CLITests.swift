@@ -71,7 +71,14 @@ import Testing
         #expect(help.status == 0)
         #expect(help.stdout.contains("USAGE: tokens"))
         let testHelp = try runOmega(["help", "test"])
-        #expect(testHelp.stdout.hasPrefix("Usage: omega test"))
+        #expect(testHelp.stdout.contains("USAGE: test <FILE.scm> ..."), "\(testHelp.stdout)")
+        // The root's help lists the subcommands, and shell completion knows them.
+        let rootHelp = try runOmega(["--help"])
+        for name in ["run", "repl", "count", "tokens", "config", "test"] {
+            #expect(rootHelp.stdout.contains("\n  \(name) "), "\(name) missing from --help")
+        }
+        let completion = try runOmega(["--generate-completion-script", "bash"])
+        #expect(completion.status == 0 && completion.stdout.contains("tokens") && completion.stdout.contains("--ledger"))
     }
 
     @Test func uncaughtErrorsExitOneWithLocation() throws {
