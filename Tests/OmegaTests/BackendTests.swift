@@ -14,7 +14,7 @@ import Testing
         var r = InferenceRequest(prompt: prompt, model: model, maxTokens: maxTokens, system: system,
                                  promptTokens: TokenCount(tokens: 9, exact: true, encoding: "o200k_base", note: nil),
                                  timeout: timeout)
-        if stream { r.extra["stream"] = "#t" }
+        if stream { r.stream = true }
         return r
     }
 
@@ -51,10 +51,35 @@ import Testing
         #expect((body["messages"] as? [[String: String]])?.map { $0["role"] ?? "" } == ["system", "user"])
     }
 
+    func json(_ data: Data) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+
     @Test func openAIReasoningModelsGetMaxCompletionTokens() {
         let b = OpenAIBackend(baseURL: "http://x/v1", apiKey: nil)
-        #expect(b.body(request(model: "gpt-5-mini"), stream: false)["max_completion_tokens"] as? Int == 50)
-        #expect(b.body(request(model: "gpt-4o"), stream: false)["max_tokens"] as? Int == 50)
+        #expect(json(b.body(request(model: "gpt-5-mini"), stream: false))["max_completion_tokens"] as? Int == 50)
+        #expect(json(b.body(request(model: "gpt-4o"), stream: false))["max_tokens"] as? Int == 50)
+        #expect(json(b.body(request(model: "gpt-4o"), stream: false))["max_completion_tokens"] == nil)
+    }
+
+    /// A call's provider fields go into every provider's body as JSON values,
+    /// at the top level, beside the fields Omega sets.
+    @Test func providerFieldsTravelIntoTheBody() {
+        var r = request()
+        r.providerFields = ["top_p": .number(0.5), "seed": .integer(7), "logit_bias": .object(["42": .integer(-100)]),
+                            "user": .string("agent-7"), "parallel_tool_calls": .bool(false)]
+        let bodies = [OpenAIBackend(baseURL: "http://x/v1", apiKey: nil).body(r, stream: true),
+                      AnthropicBackend(baseURL: "http://x", apiKey: "k").body(r, stream: false),
+                      OllamaBackend(host: "http://x").body(r, stream: false)]
+        for data in bodies {
+            let o = json(data)
+            #expect(o["top_p"] as? Double == 0.5 && o["seed"] as? Int == 7 && o["user"] as? String == "agent-7", "\(o)")
+            #expect((o["logit_bias"] as? [String: Int])?["42"] == -100 && o["parallel_tool_calls"] as? Bool == false)
+            #expect(o["model"] as? String == "gpt-4o")
+        }
+        #expect(json(bodies[0])["stream"] as? Bool == true)
+        #expect((json(bodies[0])["stream_options"] as? [String: Bool])?["include_usage"] == true)
+        #expect((json(bodies[2])["options"] as? [String: Any])?["num_predict"] as? Int == 50)
     }
 
     @Test func rateLimitsAreRetriedHonouringRetryAfter() async throws {

@@ -91,6 +91,16 @@
                  (effect infer.op "x" 'simulate-fault 'timeout 'timeout 0.1)))
 (test 'cut-stream (guard (e ((effect-error? e) (effect-error-kind e))) (effect int.op "x" 'simulate-fault 'cut-stream)))
 
+;; Provider fields: JSON values sent as they are; none may change what the meter reserved.
+(test #t (string? (effect infer.op "x" 'provider-fields '((top_p . 0.5) (seed . 7) (tags . #("a" "b"))))))
+(test-error (effect infer.op "x" 'provider-fields '((max_tokens . 100000))))
+(test-error (effect infer.op "x" 'provider-fields '((n . 5))))
+(test-error (effect infer.op "x" 'provider-fields '(1 2 3)))
+(test-error (effect infer.op "x" 'provider-fields (list (cons 'f car))))
+;; The simulator's options are checked where they are given.
+(test-error (effect infer.op "x" 'simulate-latency -1))
+(test-error (effect infer.op "x" 'simulate-fault 42))
+
 ;; parallel-map: order kept, errors reported without losing the rest.
 (test '(1 4 9 16) (parallel-map (lambda (x) (* x x)) '(1 2 3 4)))
 (test '() (parallel-map (lambda (x) x) '()))

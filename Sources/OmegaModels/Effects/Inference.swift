@@ -30,9 +30,18 @@ public struct InferenceRequest: Sendable, Equatable {
     public var sample: Int
     /// Stream this answer (`'stream #t`); nil: the backend's configured default.
     public var stream: Bool?
-    /// Options the core does not interpret, passed to the backend
-    /// (`simulate-fault`, `simulate-latency`…).
-    public var extra: [String: String]
+    /// Fields added to the provider's request body as they are
+    /// (`'provider-fields '((top_p . 0.9) (seed . 7))`): what Omega has no
+    /// option for. Fields that would change what the meter reserved
+    /// (`max_tokens`, `n`, `model`, `stream` …) are refused where the option
+    /// is read.
+    public var providerFields: [String: JSONValue] = [:]
+    /// The offline simulator's per-call options (`simulate-latency`,
+    /// `simulate-fault`, `simulate-overrun`); other backends ignore them.
+    public var simulation = SimulationOptions()
+    /// Options no part of Omega interprets, kept for handlers
+    /// (`effect-request-option`) and as part of the request's identity.
+    public var extra: [String: JSONValue]
     /// The `with-budget` scopes the call was made in, innermost first.
     public var budgetScopes: [Int] = []
     /// A handler approved this one call past its budget.
@@ -46,7 +55,7 @@ public struct InferenceRequest: Sendable, Equatable {
     public init(id: String = InferenceRequest.newID(), operation: String = "infer.op", prompt: Prompt, model: String,
                 maxTokens: Int, temperature: Double? = nil, stop: [String] = [], system: String? = nil,
                 agent: String? = nil, workflow: String? = nil, promptTokens: TokenCount, timeout: Double = 120,
-                sample: Int = 0, extra: [String: String] = [:]) {
+                sample: Int = 0, extra: [String: JSONValue] = [:]) {
         self.id = id
         self.operation = operation
         self.prompt = prompt
@@ -80,6 +89,22 @@ public struct InferenceRequest: Sendable, Equatable {
         case .messages(let m): ms.append(contentsOf: m)
         }
         return ms
+    }
+}
+
+/// The simulator's options for one call, checked where Scheme gave them.
+public struct SimulationOptions: Sendable, Equatable, Hashable {
+    /// Seconds before the answer (over `[simulate] latency`).
+    public var latency: Double?
+    /// A fault to produce instead of an answer: `rate-limit`, `server-error`,
+    /// `timeout`, `cut-stream`.
+    public var fault: String?
+    /// Answer with this many times `max-tokens` (a server that ignores it).
+    public var overrun: Double?
+    public init(latency: Double? = nil, fault: String? = nil, overrun: Double? = nil) {
+        self.latency = latency
+        self.fault = fault
+        self.overrun = overrun
     }
 }
 

@@ -39,8 +39,8 @@ public struct SimulatorBackend: ModelBackend {
 
     public func infer(_ request: InferenceRequest) async throws -> InferenceResult {
         let started = Date()
-        let delay = Double(request.extra["simulate-latency"] ?? "") ?? latency
-        if let fault = request.extra["simulate-fault"] ?? fault {
+        let delay = request.simulation.latency ?? latency
+        if let fault = request.simulation.fault ?? fault {
             switch fault {
             case "rate-limit": throw BackendError(.rateLimited, "simulated rate limit (429)", retryAfter: 1, status: 429)
             case "server-error": throw BackendError(.server, "simulated server error (500)", status: 500)
@@ -58,8 +58,8 @@ public struct SimulatorBackend: ModelBackend {
 
     /// At zero latency and without a fault the answer needs no waiting.
     public func answerNow(_ request: InferenceRequest) -> Result<InferenceResult, Error>? {
-        let delay = Double(request.extra["simulate-latency"] ?? "") ?? latency
-        guard delay <= 0, (request.extra["simulate-fault"] ?? fault) == nil else { return nil }
+        let delay = request.simulation.latency ?? latency
+        guard delay <= 0, (request.simulation.fault ?? fault) == nil else { return nil }
         return Result { try answer(request, started: Date()) }
     }
 
@@ -70,14 +70,14 @@ public struct SimulatorBackend: ModelBackend {
         var target = max(1, CheckedNumber.int(Double(request.maxTokens) * ratio) ?? 1)
         var finish = "stop"
         // `simulate-overrun N`: a server that ignores max-tokens and answers N times longer.
-        let overrun = Double(request.extra["simulate-overrun"] ?? "") ?? 0
+        let overrun = request.simulation.overrun ?? 0
         // At most 10 million tokens: a simulated overrun is an overrun, not an allocation of the whole memory.
         if overrun > 0 { target = max(1, min(CheckedNumber.int(Double(request.maxTokens) * overrun) ?? 10_000_000, 10_000_000)) }
         if target >= request.maxTokens && overrun <= 0 {
             target = request.maxTokens
             finish = "length"
         }
-        let cut = request.extra["simulate-fault"] ?? fault == "cut-stream"
+        let cut = request.simulation.fault ?? fault == "cut-stream"
         if cut { target = max(1, target / 2) }
         var text = ""
         var sentenceStart = true

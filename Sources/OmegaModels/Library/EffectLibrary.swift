@@ -186,9 +186,9 @@ enum EffectLibrary: NativeLibrary {
             }
             return d
         }
-        // The simulator's numeric options are checked here, where the script's value is at hand.
-        _ = try real("simulate-latency", 0...3600)
-        _ = try real("simulate-overrun", 0...1000)
+        // The simulator's options are checked here, where the script's value is at hand.
+        let simulation = SimulationOptions(latency: try real("simulate-latency", 0...3600), fault: try text("simulate-fault"),
+                                           overrun: try real("simulate-overrun", 0...1000))
         let model = try text("model") ?? interp.models.defaultModel
         let system = try text("system")
         var stop: [String] = []
@@ -206,14 +206,17 @@ enum EffectLibrary: NativeLibrary {
             throw fail(.type, operation, "budget-approved is not an option: a refused call is approved by a handler (return #t) or the host")
         }
         let known: Set<String> = ["model", "max-tokens", "temperature", "stop", "system", "agent", "workflow", "timeout", "sample", "n",
-                                  "budget-scope", "stream"]
+                                  "budget-scope", "stream", "provider-fields", "simulate-latency", "simulate-fault", "simulate-overrun"]
         var stream: Bool? = nil
         if let v = opts["stream"] {
             guard v.raw == Value.true.raw || v.isFalse else { throw fail(.type, operation, "option stream must be #t or #f, got ", [v]) }
             stream = v.raw == Value.true.raw
         }
-        var extra: [String: String] = [:]
-        for (k, v) in opts where !known.contains(k) { extra[k] = interp.displayString(v) }
+        var extra: [String: JSONValue] = [:]
+        for (k, v) in opts where !known.contains(k) {
+            extra[k] = JSONValue.from(v, interp) ?? .string(interp.displayString(v))
+        }
+        let providerFields = try self.providerFields(opts["provider-fields"], operation, interp)
 
         let maxTokens = try count("max-tokens") ?? interp.effectSettings.defaultMaxTokens
         // No model answers with more; a typo must not become a reservation
@@ -229,12 +232,76 @@ enum EffectLibrary: NativeLibrary {
             timeout: try real("timeout", 0.001...1_000_000) ?? interp.effectSettings.timeout,
             sample: opts["sample"].flatMap { $0.isFixnum ? $0.fixnum : nil } ?? 0, extra: extra)
         request.stream = stream
+        request.simulation = simulation
+        request.providerFields = providerFields
         request.promptTokens = interp.models.tokens.count(messages: request.messages, model: model)
         // Every enclosing with-budget scope (the context lists them innermost first).
         for item in try Check.list(options, 3) where item.pair.car.as(Symbol.self)?.name == "budget-scope" {
             if item.pair.cdr.isFixnum { request.budgetScopes.append(item.pair.cdr.fixnum) }
         }
         return request
+    }
+}
+
+extension EffectLibrary {
+    /// Request-body fields a call may not set through `'provider-fields`:
+    /// they would change what the meter reserved or how the answer arrives.
+    static let reservedProviderFields: Set<String> = [
+        "model", "messages", "prompt", "system", "max_tokens", "max_completion_tokens", "max_output_tokens",
+        "num_predict", "n", "best_of", "stream", "stream_options", "options",
+    ]
+
+    /// `'provider-fields`: a list of `(name . value)` pairs whose values JSON
+    /// can hold, added to the request body.
+    static func providerFields(_ option: Value?, _ operation: String, _ interp: Interpreter) throws -> [String: JSONValue] {
+        guard let option, option != .false else { return [:] }
+        guard let value = JSONValue.from(option, interp), case .object(let fields) = value else {
+            throw fail(.type, operation, "option provider-fields must be a list of (name . value) pairs, got ", [option])
+        }
+        if let bad = fields.keys.sorted().first(where: { reservedProviderFields.contains($0) }) {
+            throw fail(.range, operation, "option provider-fields may not set \(bad): Omega sets it from the call's own options (the meter reserves by them)")
+        }
+        return fields
+    }
+}
+
+extension JSONValue {
+    /// A Scheme value as JSON: booleans, exact integers, reals, strings and
+    /// symbols (as strings), lists of `(name . value)` pairs as objects,
+    /// other lists and vectors as arrays, `'()` as an empty array. Nil for
+    /// what JSON cannot hold (procedures, non-finite numbers, nesting deeper
+    /// than 64 levels).
+    static func from(_ v: Value, _ interp: Interpreter, depth: Int = 0) -> JSONValue? {
+        guard depth < 64 else { return nil }
+        if v.raw == Value.true.raw { return .bool(true) }
+        if v.isFalse { return .bool(false) }
+        if v.isFixnum { return .integer(v.fixnum) }
+        if let s = interp.string(v) { return .string(s) }
+        if let s = v.as(Symbol.self) { return .string(s.name) }
+        if let n = Num(v) {
+            if let i = interp.int(v) { return .integer(i) }
+            let d = n.doubleValue
+            return d.isFinite ? .number(d) : nil
+        }
+        if let vector = v.as(SchemeVector.self) {
+            var items: [JSONValue] = []
+            for x in vector.items { guard let j = from(x, interp, depth: depth + 1) else { return nil }; items.append(j) }
+            return .array(items)
+        }
+        guard let list = interp.array(v) else { return nil }
+        let isObject = !list.isEmpty && list.allSatisfy { $0.isPair && ($0.pair.car.as(Symbol.self) != nil || interp.string($0.pair.car) != nil) }
+        if isObject {
+            var object: [String: JSONValue] = [:]
+            for item in list {
+                let key = item.pair.car.as(Symbol.self)?.name ?? interp.string(item.pair.car) ?? ""
+                guard let j = from(item.pair.cdr, interp, depth: depth + 1) else { return nil }
+                if object[key] == nil { object[key] = j }
+            }
+            return .object(object)
+        }
+        var items: [JSONValue] = []
+        for x in list { guard let j = from(x, interp, depth: depth + 1) else { return nil }; items.append(j) }
+        return .array(items)
     }
 }
 

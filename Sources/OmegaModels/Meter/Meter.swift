@@ -385,7 +385,10 @@ public final class Meter: EffectMeter {
         field(r.temperature.map { String($0) } ?? "-"); field(String(r.sample))
         for stop in r.stop { field(stop, 2) }
         for m in r.messages { field(m.role); field(m.content, 3) }
-        for (k, v) in r.extra.sorted(by: { $0.key < $1.key }) { field(k); field(v, 4) }
+        for (k, v) in r.extra.sorted(by: { $0.key < $1.key }) { field(k); field(v.description, 4) }
+        for (k, v) in r.providerFields.sorted(by: { $0.key < $1.key }) { field(k); field(v.description, 5) }
+        let sim = r.simulation
+        if sim != SimulationOptions() { field("\(sim.latency ?? -1) \(sim.fault ?? "-") \(sim.overrun ?? 0)", 6) }
         return Digest.sha256Hex(bytes)
     }
 

@@ -24,18 +24,16 @@ public struct AnthropicBackend: ModelBackend {
         transport = HTTPTransport(secrets: [apiKey].compactMap { $0 })
     }
 
-    func body(_ r: InferenceRequest, stream: Bool) -> [String: Any] {
+    /// The request body as the Messages API wants it.
+    func body(_ r: InferenceRequest, stream: Bool) -> Data {
         // System messages go in the top-level `system`; the rest alternate user/assistant.
         let system = r.messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
-        var body: [String: Any] = [
-            "model": r.model, "max_tokens": r.maxTokens,
-            "messages": r.messages.filter { $0.role != "system" }.map { ["role": $0.role == "assistant" ? "assistant" : "user", "content": $0.content] },
-        ]
-        if !system.isEmpty { body["system"] = system }
-        if let t = r.temperature { body["temperature"] = t }
-        if !r.stop.isEmpty { body["stop_sequences"] = r.stop }
-        if stream { body["stream"] = true }
-        return body
+        let body = AnthropicWire.Request(
+            model: r.model, maxTokens: r.maxTokens,
+            messages: r.messages.filter { $0.role != "system" }.map { .init(role: $0.role == "assistant" ? "assistant" : "user", content: $0.content) },
+            system: system.isEmpty ? nil : system, temperature: r.temperature,
+            stopSequences: r.stop.isEmpty ? nil : r.stop, stream: stream ? true : nil)
+        return WireBody(fields: body, extra: r.providerFields).data()
     }
 
     var headers: [(String, String)] {
@@ -61,7 +59,7 @@ public struct AnthropicBackend: ModelBackend {
         var reply = Reply()
         if wantsStream {
             do {
-                try await transport.postStreaming(url, headers: headers, body: JSON.encode(body(request, stream: true)),
+                try await transport.postStreaming(url, headers: headers, body: body(request, stream: true),
                                                   timeout: request.timeout, describeError: { _, d in JSON.errorText(d) }) { line in
                     try reply.feed(line)
                 }
@@ -75,7 +73,7 @@ public struct AnthropicBackend: ModelBackend {
                 throw e
             }
         } else {
-            let data = try await transport.postJSON(url, headers: headers, body: JSON.encode(body(request, stream: false)),
+            let data = try await transport.postJSON(url, headers: headers, body: body(request, stream: false),
                                                     timeout: request.timeout) { _, d in JSON.errorText(d) }
             reply = try Reply(decoding: data)
         }
@@ -87,38 +85,39 @@ public struct AnthropicBackend: ModelBackend {
     struct Reply {
         var text = ""
         var stop: String?
-        var usage: [String: Any] = [:]
+        var usage = AnthropicWire.Usage()
         var answeredBy: String?
         var ended = false
 
         init() {}
 
         init(decoding data: Data) throws {
-            guard let o = JSON.object(data), let content = o["content"] as? [[String: Any]] else {
+            guard let reply = decodeWire(AnthropicWire.Reply.self, data), let content = reply.content else {
                 throw BackendError(.badResponse, "the server's answer is not a message: \(JSON.errorText(data))")
             }
-            text = content.compactMap { $0["type"] as? String == "text" ? $0["text"] as? String : nil }.joined()
-            stop = o["stop_reason"] as? String
-            usage = (o["usage"] as? [String: Any]) ?? [:]
-            answeredBy = o["model"] as? String
+            text = content.compactMap { $0.type == "text" ? $0.text : nil }.joined()
+            stop = reply.stopReason
+            usage = reply.usage ?? AnthropicWire.Usage()
+            answeredBy = reply.model
             ended = true
         }
 
         mutating func feed(_ line: String) throws {
-            guard line.hasPrefix("data:"), let o = JSON.object(String(line.dropFirst(5))) else { return }
-            switch o["type"] as? String {
+            guard line.hasPrefix("data:") else { return }
+            let payload = Data(line.dropFirst(5).utf8)
+            guard let event = decodeWire(AnthropicWire.Event.self, payload) else { return }
+            switch event.type {
             case "message_start":
-                let m = o["message"] as? [String: Any]
-                answeredBy = m?["model"] as? String
-                for (k, v) in (m?["usage"] as? [String: Any]) ?? [:] { usage[k] = v }
+                answeredBy = event.message?.model
+                usage = usage.merged(with: event.message?.usage)
             case "content_block_delta":
-                if let d = o["delta"] as? [String: Any], let t = d["text"] as? String { text += t }
+                if let t = event.delta?.text { text += t }
             case "message_delta":
-                if let d = o["delta"] as? [String: Any], let s = d["stop_reason"] as? String { stop = s }
-                for (k, v) in (o["usage"] as? [String: Any]) ?? [:] { usage[k] = v }
+                if let s = event.delta?.stopReason { stop = s }
+                usage = usage.merged(with: event.usage)
             case "message_stop": ended = true
             case "error":
-                throw BackendError(.server, "error in the stream: \(JSON.errorText(JSON.encode(o)))")
+                throw BackendError(.server, "error in the stream: \(JSON.errorText(payload))")
             default: break
             }
         }
@@ -127,7 +126,7 @@ public struct AnthropicBackend: ModelBackend {
     /// The result of a complete reply.
     func result(_ reply: Reply, _ request: InferenceRequest, started: Date) -> InferenceResult {
         var tokenUsage = billed(request, reply.usage, reply.text)
-        let reported = JSON.int(reply.usage["input_tokens"]) != nil && JSON.int(reply.usage["output_tokens"]) != nil
+        let reported = reply.usage.inputTokens != nil && reply.usage.outputTokens != nil
         if !reported {
             tokenUsage = TokenUsage(inputTokens: request.promptTokens.tokens, outputTokens: tokens.count(reply.text, model: request.model).tokens)
         }
@@ -138,10 +137,10 @@ public struct AnthropicBackend: ModelBackend {
     }
 
     /// Usage as reported so far, with local counts for what is missing.
-    func billed(_ request: InferenceRequest, _ usage: [String: Any], _ text: String) -> TokenUsage {
-        TokenUsage(inputTokens: JSON.int(usage["input_tokens"]) ?? request.promptTokens.tokens,
-                   outputTokens: JSON.int(usage["output_tokens"]) ?? tokens.count(text, model: request.model).tokens,
-                   cacheReadTokens: JSON.int(usage["cache_read_input_tokens"]) ?? 0,
-                   cacheWriteTokens: JSON.int(usage["cache_creation_input_tokens"]) ?? 0)
+    func billed(_ request: InferenceRequest, _ usage: AnthropicWire.Usage, _ text: String) -> TokenUsage {
+        TokenUsage(inputTokens: usage.inputTokens ?? request.promptTokens.tokens,
+                   outputTokens: usage.outputTokens ?? tokens.count(text, model: request.model).tokens,
+                   cacheReadTokens: usage.cacheReadTokens ?? 0,
+                   cacheWriteTokens: usage.cacheWriteTokens ?? 0)
     }
 }

@@ -256,44 +256,12 @@ struct HTTPTransport: Sendable {
     init() {}
 }
 
-/// JSON helpers for the wire formats.
+/// What the wire formats share.
 enum JSON {
-    static func encode(_ object: [String: Any]) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()
-    }
-
-    static func object(_ data: Data) -> [String: Any]? {
-        try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-    }
-
-    static func object(_ text: String) -> [String: Any]? { object(Data(text.utf8)) }
-
-    /// A JSON number as an Int: fractions cut, numbers beyond Int's range
-    /// clamped to it (so a reply of 1e30 tokens is seen as absurd, not as
-    /// whatever the conversion left), NaN as nil.
-    static func int(_ any: Any?) -> Int? {
-        guard let n = any as? NSNumber, !(any is Bool) else { return nil }
-        let d = n.doubleValue
-        if d.isNaN { return nil }
-        if d >= 9.2e18 { return Int.max }
-        if d <= -9.2e18 { return Int.min }
-        // Exactly representable integers keep every digit (a Double has only 53 bits).
-        let type = String(cString: n.objCType)
-        if type == "d" || type == "f" { return Int(d.rounded(.towardZero)) }
-        return n.intValue
-    }
-
     /// The error text of a JSON error body (`{"error": {"message": …}}`,
     /// `{"error": "…"}`, `{"message": …}`), or the body itself, shortened.
     static func errorText(_ data: Data) -> String {
-        if let o = object(data) {
-            if let e = o["error"] as? [String: Any], let m = e["message"] as? String {
-                if let t = e["type"] as? String { return "\(m) [\(t)]" }
-                return m
-            }
-            if let m = o["error"] as? String { return m }
-            if let m = o["message"] as? String { return m }
-        }
+        if let m = decodeWire(WireErrorReply.self, data)?.text { return m }
         // Scrubbed before it is cut short: a key across the cut must not leave half of itself.
         let whole = Secrets.scrub(String(decoding: data.prefix(64 << 10), as: UTF8.self))
         var end = whole.index(whole.startIndex, offsetBy: 300, limitedBy: whole.endIndex) ?? whole.endIndex

@@ -21,12 +21,13 @@ public struct OllamaBackend: ModelBackend {
         self.tokens = tokens
     }
 
-    func body(_ r: InferenceRequest, stream: Bool) -> [String: Any] {
-        var options: [String: Any] = ["num_predict": r.maxTokens]
-        if let t = r.temperature { options["temperature"] = t }
-        if !r.stop.isEmpty { options["stop"] = r.stop }
-        return ["model": r.model, "stream": stream, "options": options,
-                "messages": r.messages.map { ["role": $0.role, "content": $0.content] }]
+    /// The request body as /api/chat wants it.
+    func body(_ r: InferenceRequest, stream: Bool) -> Data {
+        let body = OllamaWire.Request(
+            model: r.model, stream: stream,
+            options: .init(numPredict: r.maxTokens, temperature: r.temperature, stop: r.stop.isEmpty ? nil : r.stop),
+            messages: r.messages.map { .init(role: $0.role, content: $0.content) })
+        return WireBody(fields: body, extra: r.providerFields).data()
     }
 
     public func infer(_ request: InferenceRequest) async throws -> InferenceResult {
@@ -36,7 +37,7 @@ public struct OllamaBackend: ModelBackend {
         var reply = Reply()
         if wantsStream {
             do {
-                try await transport.postStreaming(url, headers: [], body: JSON.encode(body(request, stream: true)),
+                try await transport.postStreaming(url, headers: [], body: body(request, stream: true),
                                                   timeout: request.timeout, describeError: { _, d in JSON.errorText(d) }) { line in
                     try reply.feed(line)
                 }
@@ -50,7 +51,7 @@ public struct OllamaBackend: ModelBackend {
                 throw e
             }
         } else {
-            let data = try await transport.postJSON(url, headers: [], body: JSON.encode(body(request, stream: false)),
+            let data = try await transport.postJSON(url, headers: [], body: body(request, stream: false),
                                                     timeout: request.timeout) { _, d in JSON.errorText(d) }
             reply = try Reply(decoding: data)
         }
@@ -61,34 +62,34 @@ public struct OllamaBackend: ModelBackend {
     /// (no network: also what the fuzzer feeds).
     struct Reply {
         var text = ""
-        var final: [String: Any]?
+        var final: OllamaWire.Reply?
 
         init() {}
 
         init(decoding data: Data) throws {
-            guard let o = JSON.object(data), let m = o["message"] as? [String: Any] else {
+            guard let reply = decodeWire(OllamaWire.Reply.self, data), let message = reply.message else {
                 throw BackendError(.badResponse, "the server's answer is not a chat message: \(JSON.errorText(data))")
             }
-            text = (m["content"] as? String) ?? ""
-            final = o
+            text = message.content ?? ""
+            final = reply
         }
 
         mutating func feed(_ line: String) throws {
-            guard let o = JSON.object(line) else { return }
-            if let e = o["error"] as? String { throw BackendError(.server, "error in the stream: \(e)") }
-            if let m = o["message"] as? [String: Any], let c = m["content"] as? String { text += c }
-            if o["done"] as? Bool == true { final = o }
+            guard let chunk = decodeWire(OllamaWire.Reply.self, Data(line.utf8)) else { return }
+            if let e = chunk.error { throw BackendError(.server, "error in the stream: \(e)") }
+            if let c = chunk.message?.content { text += c }
+            if chunk.done == true { final = chunk }
         }
     }
 
     /// The result of a complete reply.
     func result(_ reply: Reply, _ request: InferenceRequest, started: Date) -> InferenceResult {
         let final = reply.final
-        let input = JSON.int(final?["prompt_eval_count"]), output = JSON.int(final?["eval_count"])
+        let input = final?.promptEvalCount, output = final?.evalCount
         let usage = input != nil && output != nil
             ? TokenUsage(inputTokens: input ?? 0, outputTokens: output ?? 0) : counted(request, reply.text)
-        let finish = (final?["done_reason"] as? String).map { $0 == "length" ? "length" : "stop" } ?? "stop"
-        return InferenceResult(text: reply.text, model: (final?["model"] as? String) ?? request.model, finishReason: finish,
+        let finish = final?.doneReason.map { $0 == "length" ? "length" : "stop" } ?? "stop"
+        return InferenceResult(text: reply.text, model: final?.model ?? request.model, finishReason: finish,
                                usage: usage, usageSource: input != nil && output != nil ? .reported : .estimated,
                                latency: Date().timeIntervalSince(started), backend: name, requestID: request.id)
     }

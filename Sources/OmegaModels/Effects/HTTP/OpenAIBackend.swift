@@ -27,30 +27,23 @@ public struct OpenAIBackend: ModelBackend {
     }
 
     /// The request body as Chat Completions wants it.
-    func body(_ r: InferenceRequest, stream: Bool) -> [String: Any] {
-        var body: [String: Any] = [
-            "model": r.model,
-            "messages": r.messages.map { m -> [String: String] in
-                var o = ["role": m.role, "content": m.content]
-                if let n = m.name { o["name"] = n }
-                return o
-            },
-        ]
+    func body(_ r: InferenceRequest, stream: Bool) -> Data {
+        var body = OpenAIWire.Request(model: r.model, messages: r.messages.map { .init(role: $0.role, content: $0.content, name: $0.name) })
         // OpenAI's reasoning models take max_completion_tokens; everything
         // else (and every compatible server) knows max_tokens.
         let base = ModelEncodings.baseName(r.model)
         if base.hasPrefix("o1") || base.hasPrefix("o3") || base.hasPrefix("o4") || base.hasPrefix("gpt-5") {
-            body["max_completion_tokens"] = r.maxTokens
+            body.maxCompletionTokens = r.maxTokens
         } else {
-            body["max_tokens"] = r.maxTokens
+            body.maxTokens = r.maxTokens
         }
-        if let t = r.temperature { body["temperature"] = t }
-        if !r.stop.isEmpty { body["stop"] = r.stop }
+        body.temperature = r.temperature
+        if !r.stop.isEmpty { body.stop = r.stop }
         if stream {
-            body["stream"] = true
-            body["stream_options"] = ["include_usage": true]
+            body.stream = true
+            body.streamOptions = .init()
         }
-        return body
+        return WireBody(fields: body, extra: r.providerFields).data()
     }
 
     var headers: [(String, String)] {
@@ -62,28 +55,25 @@ public struct OpenAIBackend: ModelBackend {
         let wantsStream = request.stream ?? stream
         let url = baseURL + "/chat/completions"
         if wantsStream { return try await streamed(request, url: url, started: started) }
-        let data = try await transport.postJSON(url, headers: headers, body: JSON.encode(body(request, stream: false)),
+        let data = try await transport.postJSON(url, headers: headers, body: body(request, stream: false),
                                                 timeout: request.timeout) { _, d in JSON.errorText(d) }
         return try decode(data, request, started: started)
     }
 
     /// A chat completion's body as a result (no network: also what the fuzzer feeds).
     func decode(_ data: Data, _ request: InferenceRequest, started: Date) throws -> InferenceResult {
-        guard let o = JSON.object(data), let choices = o["choices"] as? [[String: Any]], let first = choices.first else {
+        guard let reply = decodeWire(OpenAIWire.Reply.self, data), let first = reply.choices?.first else {
             throw BackendError(.badResponse, "the server's answer is not a chat completion: \(JSON.errorText(data))")
         }
-        let message = first["message"] as? [String: Any]
-        let text = (message?["content"] as? String) ?? ""
-        let finish = (first["finish_reason"] as? String) ?? "stop"
-        return finishResult(request, text: text, finish: finish, usage: o["usage"] as? [String: Any],
-                            answeredBy: o["model"] as? String, started: started)
+        return finishResult(request, text: first.message?.content ?? "", finish: first.finishReason ?? "stop",
+                            usage: reply.usage, answeredBy: reply.model, started: started)
     }
 
     /// What a stream has delivered so far, fed one server-sent-events line at a time.
     struct StreamState {
         var text = ""
         var finish: String?
-        var usage: [String: Any]?
+        var usage: OpenAIWire.Usage?
         var answeredBy: String?
         var sawDone = false
 
@@ -91,13 +81,13 @@ public struct OpenAIBackend: ModelBackend {
             guard line.hasPrefix("data:") else { return }
             let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
             if payload == "[DONE]" { sawDone = true; return }
-            guard let o = JSON.object(payload) else { return }
-            if let e = o["error"] { throw BackendError(.server, "error in the stream: \(JSON.errorText(JSON.encode(["error": e])))") }
-            answeredBy = answeredBy ?? o["model"] as? String
-            if let u = o["usage"] as? [String: Any] { usage = u }
-            if let choices = o["choices"] as? [[String: Any]], let c = choices.first {
-                if let delta = c["delta"] as? [String: Any], let piece = delta["content"] as? String { text += piece }
-                if let f = c["finish_reason"] as? String { finish = f }
+            guard let chunk = decodeWire(OpenAIWire.Reply.self, Data(payload.utf8)) else { return }
+            if chunk.error != nil { throw BackendError(.server, "error in the stream: \(JSON.errorText(Data(payload.utf8)))") }
+            answeredBy = answeredBy ?? chunk.model
+            if let u = chunk.usage { usage = u }
+            if let c = chunk.choices?.first {
+                if let piece = c.delta?.content { text += piece }
+                if let f = c.finishReason { finish = f }
             }
         }
     }
@@ -105,7 +95,7 @@ public struct OpenAIBackend: ModelBackend {
     private func streamed(_ request: InferenceRequest, url: String, started: Date) async throws -> InferenceResult {
         var state = StreamState()
         do {
-            try await transport.postStreaming(url, headers: headers, body: JSON.encode(body(request, stream: true)),
+            try await transport.postStreaming(url, headers: headers, body: body(request, stream: true),
                                               timeout: request.timeout, describeError: { _, d in JSON.errorText(d) }) { line in
                 try state.feed(line)
             }
@@ -131,14 +121,13 @@ public struct OpenAIBackend: ModelBackend {
         TokenUsage(inputTokens: request.promptTokens.tokens, outputTokens: tokens.count(text, model: request.model).tokens)
     }
 
-    func finishResult(_ request: InferenceRequest, text: String, finish: String, usage: [String: Any]?,
+    func finishResult(_ request: InferenceRequest, text: String, finish: String, usage: OpenAIWire.Usage?,
                       answeredBy: String?, started: Date) -> InferenceResult {
         var tokenUsage: TokenUsage
         var source = UsageSource.reported
-        if let u = usage, let input = JSON.int(u["prompt_tokens"]), let output = JSON.int(u["completion_tokens"]) {
-            let cached = JSON.int((u["prompt_tokens_details"] as? [String: Any])?["cached_tokens"]) ?? 0
-            let reasoning = JSON.int((u["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"]) ?? 0
-            tokenUsage = TokenUsage(inputTokens: input, outputTokens: output, cacheReadTokens: cached, reasoningTokens: reasoning)
+        if let u = usage, let input = u.promptTokens, let output = u.completionTokens {
+            tokenUsage = TokenUsage(inputTokens: input, outputTokens: output, cacheReadTokens: u.cachedTokens,
+                                    reasoningTokens: u.reasoningTokens)
         } else {
             tokenUsage = countedUsage(request, text: text)
             let exact = request.promptTokens.exact && tokens.count("", model: request.model).exact
