@@ -76,18 +76,18 @@ let package = Package(
         // The `omega` command.
         .executableTarget(
             name: "OmegaCLI",
-            dependencies: ["Omega", "CLineEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["OmegaCore", "OmegaModels", "CLineEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/OmegaCLI"
         ),
         // A small host program showing the embedding API (examples/embedding).
         .executableTarget(name: "EmbedDemo", dependencies: ["Omega"], path: "examples/embedding"),
         // The fuzzing entry point (scripts/fuzz); built normally it replays inputs.
-        .executableTarget(name: "OmegaFuzz", dependencies: ["Omega"], path: "Sources/OmegaFuzz", swiftSettings: fuzzSettings,
+        .executableTarget(name: "OmegaFuzz", dependencies: ["OmegaCore", "OmegaModels"], path: "Sources/OmegaFuzz", swiftSettings: fuzzSettings,
                           linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []),
         // A host of the engine alone: depends on OmegaCore and nothing else.
         .testTarget(name: "OmegaCoreTests", dependencies: ["OmegaCore"], path: "Tests/OmegaCoreTests"),
         .testTarget(name: "OmegaTests", dependencies: [
-            "Omega", "OmegaCore", "OmegaModels", "COmegaShims",
+            "OmegaCore", "OmegaModels", "COmegaShims",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

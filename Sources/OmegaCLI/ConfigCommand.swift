@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 /// `omega config show`: the effective configuration and where each value came from.
 struct ConfigCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 /// `omega count`: token counts of files or standard input.
 struct CountCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 /// Exit statuses (see README): 0 success, 1 uncaught error, 2 bad usage or
 /// configuration, 3 stopped by a budget — and the one mapping from what went

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 /// The options of a run (`omega`, `omega run`, `omega repl`): limits,
 /// capabilities, the model, backend, budget and ledger.

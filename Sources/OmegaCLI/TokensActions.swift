@@ -1,5 +1,6 @@
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 /// What `omega tokens …` and the REPL's `:tokens …` share: where a budget
 /// set from the command line goes, which windows a reset clears, and how

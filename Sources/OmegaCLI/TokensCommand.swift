@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 /// `omega tokens status|budget|reset|report`: usage and budgets from the ledger.
 struct TokensCommand: ParsableCommand {

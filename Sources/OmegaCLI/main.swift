@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 struct OmegaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

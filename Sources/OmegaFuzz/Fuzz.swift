@@ -1,5 +1,6 @@
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 // Built by `scripts/fuzz` with `-sanitize=fuzzer -DFUZZING`: libFuzzer's
 // main drives the target named by $OMEGA_FUZZ_TARGET. Built normally, it

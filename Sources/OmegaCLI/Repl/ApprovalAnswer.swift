@@ -1,5 +1,6 @@
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 /// The REPL's approval question when a budget refuses a call: `y` lets this
 /// call through, `n` (or nothing) declines, `+AMOUNT` (or a bare amount)

@@ -1,5 +1,6 @@
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 /// The interactive `Ω>` prompt.
 ///

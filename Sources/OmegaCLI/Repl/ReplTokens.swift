@@ -1,5 +1,6 @@
 import Foundation
-import Omega
+import OmegaCore
+import OmegaModels
 
 /// `:tokens status|budget|mode|reset|report` — the seeds' `/tokens` commands.
 extension Repl {
@@ -9,7 +10,7 @@ extension Repl {
         do {
             switch sub {
             case "status":
-                guard let ledger = interp.meter.ledger else {
+                guard let ledger = interp.meter.reportingLedger else {
                     print("no ledger (--ledger none): this session's use is \(Dashboard.grouped(interp.meter.runTotals.tokens)) tokens, \(Money(picodollars: interp.meter.runTotals.picodollars))")
                     return
                 }
@@ -19,7 +20,7 @@ extension Repl {
                 let amount: Int64? = ["none", "off", "remove", "0"].contains(args[1].lowercased()) ? nil
                     : try TokensActions.amount(args[1], unit: .tokens)
                 let target = TokensActions.BudgetTarget(kind: .workflow, name: args[0])
-                if let ledger = interp.meter.ledger {
+                if let ledger = interp.meter.reportingLedger {
                     print(try TokensActions.setBudget(target, amount: amount, ledger: ledger, meter: interp.meter))
                 } else {
                     var limits = interp.meter.policy.limits(of: .workflow, args[0])
@@ -29,12 +30,12 @@ extension Repl {
                 }
             case "mode":
                 if let name = args.first {
-                    print(try TokensActions.setMode(name, interp: interp, ledger: interp.meter.ledger))
+                    print(try TokensActions.setMode(name, interp: interp, ledger: interp.meter.reportingLedger))
                 } else {
                     print("mode: \(interp.meter.mode)")
                 }
             case "reset":
-                guard let ledger = interp.meter.ledger else { print("no ledger (--ledger none): nothing to reset"); return }
+                guard let ledger = interp.meter.reportingLedger else { print("no ledger (--ledger none): nothing to reset"); return }
                 var what = "all", kind: BudgetScope.Kind?, name: String?
                 var i = 0
                 while i < args.count {
@@ -51,7 +52,7 @@ extension Repl {
                 }
                 print(TokensActions.describe(try ledger.resetWindows(windows)))
             case "report":
-                guard let ledger = interp.meter.ledger else { print("no ledger (--ledger none): no history to report"); return }
+                guard let ledger = interp.meter.reportingLedger else { print("no ledger (--ledger none): no history to report"); return }
                 var period = UsageReport.Period.daily
                 var dimension = UsageReport.Dimension.model
                 var i = 0

@@ -548,7 +548,7 @@ public final class Ledger {
     /// records the reservation against every counter in `covering` (all the
     /// call's counters, so that a process with other limits sees it too).
     /// Returns its id, or throws `WindowRefusal`.
-    func reserve(_ amount: Amounts, windows: [(key: String, limits: BudgetLimits)], covering: [String],
+    public func reserve(_ amount: Amounts, windows: [(key: String, limits: BudgetLimits)], covering: [String],
                  day: String, week: String, month: String, runID: String,
                  check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
         dbLock.lock()

@@ -58,14 +58,14 @@ public final class InputBounds {
     /// Backends that bill Omega's own count, so the count is the bill.
     public var countingBackends: Set<String> = ["simulate"]
     /// Where calibrations are kept between runs (nil: this process only).
-    let ledger: Ledger?
+    let ledger: (any LedgerStore)?
     /// Told when the ledger cannot store a calibration.
     var report: (String) -> Void
 
     private var table: [String: Calibration] = [:]
     private var loaded: Set<String> = []
 
-    public init(ledger: Ledger? = nil, report: @escaping (String) -> Void = { _ in }) {
+    public init(ledger: (any LedgerStore)? = nil, report: @escaping (String) -> Void = { _ in }) {
         self.ledger = ledger
         self.report = report
     }
@@ -124,7 +124,7 @@ public final class InputBounds {
         // Store when the bound moved (not for every call: the count alone is not worth a write).
         if cal.ratio != old.ratio || cal.residual != old.residual || cal.ratioResidual != old.ratioResidual
             || old.observations == 0 {
-            do { try ledger?.saveCalibration(cal, backend: backend, model: request.model) } catch {
+            do { try ledger?.saveCalibration(cal, backend: backend, model: request.model, at: Date()) } catch {
                 report("the ledger could not store the calibration of \(request.model) on \(backend): \(error)")
             }
         }

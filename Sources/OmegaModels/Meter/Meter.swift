@@ -18,7 +18,10 @@ import OmegaCore
 public final class Meter: EffectMeter {
     public var policy: BudgetPolicy { didSet { keysCache = nil; percents = nil } }
     /// Where settled calls are written; nil: in memory only.
-    public let ledger: Ledger?
+    public let ledger: (any LedgerStore)?
+    /// The ledger as the reports, the dashboard and the budget tools read it
+    /// (`:tokens` in the REPL): those queries are the SQLite ledger's.
+    public var reportingLedger: Ledger? { ledger as? Ledger }
     public var models: ModelSettings
     /// The current time (injectable, for calendar tests).
     public var clock: () -> Date
@@ -80,7 +83,7 @@ public final class Meter: EffectMeter {
     /// Cache hits served.
     public private(set) var cacheHits = 0
 
-    public init(policy: BudgetPolicy = BudgetPolicy(), ledger: Ledger? = nil, models: ModelSettings = ModelSettings(),
+    public init(policy: BudgetPolicy = BudgetPolicy(), ledger: (any LedgerStore)? = nil, models: ModelSettings = ModelSettings(),
                 runID: String = Meter.newRunID(), script: String = "", clock: @escaping () -> Date = Date.init,
                 report: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.policy = policy
