@@ -76,7 +76,7 @@ let package = Package(
         // The `omega` command.
         .executableTarget(
             name: "OmegaCLI",
-            dependencies: ["OmegaCore", "OmegaModels", "CLineEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["OmegaCore", "OmegaModels", "COmegaShims", "CLineEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/OmegaCLI"
         ),
         // A small host program showing the embedding API (examples/embedding).
@@ -93,5 +93,5 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], path: "Tests/OmegaTests"),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <spawn.h>
 #include "omega_shims.h"
+#include <stdio.h>
 
 uintptr_t omega_thread_stack_low(void) {
     pthread_attr_t attr;
@@ -16,4 +17,11 @@ uintptr_t omega_thread_stack_low(void) {
 
 int omega_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+void omega_stdout_line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
+void omega_stdout_write_flush(const char *text) {
+    fputs(text, stdout);
+    fflush(stdout);
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import OmegaCore
 import OmegaModels
 
@@ -107,18 +108,16 @@ struct TestCommand: ParsableCommand {
 /// Runs `body` on a thread with a large stack: the reader, compiler and
 /// printer recurse over nesting, and scripts deserve generous limits.
 func onLargeStack(_ body: @escaping @Sendable () -> Int32) -> Int32 {
-    /// Written once by the worker before it signals, read after.
-    final class Status: @unchecked Sendable { var code: Int32 = 0 }
-    let status = Status()
+    let status = Atomic<Int32>(0)
     let finished = DispatchSemaphore(value: 0)
     let worker = Thread {
-        status.code = body()
+        status.store(body(), ordering: .sequentiallyConsistent)
         finished.signal()
     }
     worker.stackSize = 512 << 20
     worker.start()
     finished.wait()
-    return status.code
+    return status.load(ordering: .sequentiallyConsistent)
 }
 
 /// Runs `body`, printing an uncaught error as `FILE:LINE:COL: error: …` plus

@@ -70,7 +70,8 @@ import Testing
         #expect(omega.int(remaining) == 60)
         #expect(omega.meter.openScopes.isEmpty)
         // An interrupt.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { omega.interrupt() }
+        let stop = omega.interruptSwitch
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { stop.interrupt() }
         #expect(throws: OmegaError.self) { try omega.evaluate("(with-budget 100 (lambda () (let loop () (loop))))") }
         #expect(omega.meter.openScopes.isEmpty)
         #expect(try omega.evaluate(plain) == .true)
@@ -165,8 +166,9 @@ import Testing
         custom.tokens.models.custom = [.init("house-model", "cl100k_base")]
         var library = ModelLibrary()
         library.models = custom
-        let configured = try Interpreter(models: library)
-        let plain = try Interpreter(models: ModelLibrary())
+        // Each interpreter is used by one thread at a time (its own below).
+        nonisolated(unsafe) let configured = try Interpreter(models: library)
+        nonisolated(unsafe) let plain = try Interpreter(models: ModelLibrary())
         let results = Results()
         DispatchQueue.concurrentPerform(iterations: 2) { k in
             let omega = k == 0 ? configured : plain

@@ -62,8 +62,8 @@ import Testing
 
     @Test func interruptStopsARunningEvaluation() throws {
         let h = try Harness()
-        let interp = h.interp
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { interp.interrupt() }
+        let stop = h.interp.interruptSwitch
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { stop.interrupt() }
         do {
             _ = try h.eval("(let loop ((i 0)) (loop (+ i 1)))")
             Issue.record("expected an interrupt")

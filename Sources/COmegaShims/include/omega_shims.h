@@ -11,4 +11,10 @@ uintptr_t omega_thread_stack_low(void);
 /// (posix_spawn_file_actions_addclosefrom_np, which Swift cannot see).
 int omega_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
+/// Standard output line-buffered (a REPL's lines appear in order with its
+/// prompts, also through a pipe), and flushed: C's `stdout` is a mutable
+/// global Swift 6 will not touch.
+void omega_stdout_line_buffered(void);
+void omega_stdout_write_flush(const char *text);
+
 #endif

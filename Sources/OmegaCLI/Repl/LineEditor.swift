@@ -1,4 +1,5 @@
 import CLineEditor
+import COmegaShims
 import Foundation
 
 /// Reads lines for the REPL: libedit on a terminal (editing, history, Ctrl-R,
@@ -34,8 +35,7 @@ final class LineEditor {
     /// Reads one line (without its newline).
     func read(prompt: String) -> Input {
         guard let editor else {
-            fputs(prompt, stdout)
-            fflush(stdout)
+            omega_stdout_write_flush(prompt)
             guard let line = readLine(strippingNewline: true) else { return .endOfInput }
             return .line(line)
         }

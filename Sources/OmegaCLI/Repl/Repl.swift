@@ -1,4 +1,6 @@
+import COmegaShims
 import Foundation
+import Synchronization
 import OmegaCore
 import OmegaModels
 
@@ -35,7 +37,7 @@ final class Repl {
     func run() -> Int32 {
         // Lines appear as they are printed, in order with the prompts, also
         // when `omega repl` talks to a pipe.
-        setvbuf(stdout, nil, _IOLBF, 0)
+        omega_stdout_line_buffered()
         print("Omega \(OmegaVersion.string) — :help for commands, Ctrl-C interrupts, Ctrl-D exits")
         signal(SIGINT, SIG_IGN)
         let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
@@ -166,12 +168,11 @@ struct ReplSession {
 }
 
 /// A value shared between the REPL's thread and its signal handler.
-final class Locked<T>: @unchecked Sendable {
-    private var stored: T
-    private let lock = NSLock()
-    init(_ value: T) { stored = value }
+final class Locked<T: Sendable>: Sendable {
+    private let stored: Mutex<T>
+    init(_ value: T) { stored = Mutex(value) }
     var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }

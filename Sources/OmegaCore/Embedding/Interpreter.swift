@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One Omega interpreter: its heap, symbols, global environment and machine.
 ///
@@ -256,7 +257,12 @@ public final class Interpreter {
     /// Asks the running evaluation to stop with an `interrupted` error at its
     /// next procedure call. Safe to call from any thread (e.g. a signal
     /// handler's dispatch source).
-    public func interrupt() { vm.interruptRequested.store(true, ordering: .relaxed) }
+    public func interrupt() { vm.interrupts.interrupt() }
+
+    /// What another thread holds to interrupt this interpreter (an
+    /// interpreter itself is used by one thread at a time, so it is not
+    /// `Sendable`; this is).
+    public var interruptSwitch: InterruptSwitch { vm.interrupts }
 
     // MARK: Errors
 
@@ -577,4 +583,14 @@ extension Interpreter {
 extension Value {
     /// True for the value of expressions whose value is unspecified.
     public var isUnspecified: Bool { raw == Value.unspecified.raw }
+}
+
+/// Stops a running evaluation at its next procedure call with an
+/// `interrupted` error; safe from any thread (a signal handler's queue, a
+/// watchdog). Get one from `Interpreter.interruptSwitch`.
+public final class InterruptSwitch: Sendable {
+    package let requested = Atomic<Bool>(false)
+    init() {}
+    /// Asks the evaluation running now to stop.
+    public func interrupt() { requested.store(true, ordering: .relaxed) }
 }

@@ -7,12 +7,12 @@ package protocol NativeLibrary {
 
 /// Every library of the engine's own, which every interpreter starts with.
 enum BaseLibrary {
-    static let libraries: [NativeLibrary.Type] = [
+    static var libraries: [NativeLibrary.Type] { [
         NumberLibrary.self, ListLibrary.self, CharacterLibrary.self, StringLibrary.self,
         SymbolLibrary.self, VectorLibrary.self, EqualityLibrary.self, ControlLibrary.self,
         OutputLibrary.self, SystemLibrary.self, ExceptionLibrary.self, RecordLibrary.self,
         InputLibrary.self, CollectionLibrary.self, BinaryPortLibrary.self, EnvironmentLibrary.self,
-    ]
+    ] }
 
     static func register(in interp: Interpreter) {
         for lib in libraries { lib.register(in: interp) }

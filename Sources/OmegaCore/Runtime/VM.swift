@@ -41,7 +41,7 @@ package final class VM {
     var timeLimit: Double?
     private var deadline: ContinuousClock.Instant?
     /// Set from any thread (e.g. a Ctrl-C handler) to stop the evaluation.
-    package let interruptRequested = Atomic<Bool>(false)
+    package let interrupts = InterruptSwitch()
 
     /// One-instruction buffer for entering a call from Swift.
     private let stub: UnsafeMutablePointer<UInt32>
@@ -209,7 +209,7 @@ package final class VM {
             interp.collectGarbage()
             try interp.heap.checkLimit()
         }
-        if interruptRequested.exchange(false, ordering: .relaxed) {
+        if interrupts.requested.exchange(false, ordering: .relaxed) {
             throw SchemeError(.interrupted, "interrupted")
         }
         stepsUsed += fuelSlice

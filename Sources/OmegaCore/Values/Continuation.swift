@@ -29,9 +29,11 @@ final class Continuation: HeapObject {
 }
 
 /// Thrown to carry a continuation invocation out of nested runs to the run
-/// that owns the continuation.
+/// that owns the continuation. It never leaves the interpreter's thread (the
+/// run that owns the continuation catches it), which is why its heap object
+/// may ride in an error.
 struct ContinuationJump: Error {
-    let continuation: Continuation
+    nonisolated(unsafe) let continuation: Continuation
     let value: Value
 }
 

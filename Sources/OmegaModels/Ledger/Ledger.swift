@@ -14,7 +14,7 @@ import OmegaCore
 /// reservation against a daily/weekly/monthly limit is a row taken inside a
 /// `BEGIN IMMEDIATE` transaction after reading the window's totals, so two
 /// processes can never both take the last of a window.
-public final class Ledger {
+public final class Ledger: @unchecked Sendable {  // every mutable field is guarded by `pendingLock` or `dbLock`
     let db: SQLiteDatabase
     /// Where the database lives.
     public var path: String { db.path }

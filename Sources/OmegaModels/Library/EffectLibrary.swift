@@ -46,11 +46,11 @@ enum EffectLibrary: NativeLibrary {
             let list = try Check.list(tickets).map { try Check.int($0) }
             do {
                 let t = try interp.effects.wait(for: list) {
-                    interp.vm.interruptRequested.load(ordering: .relaxed)
+                    interp.vm.interrupts.requested.load(ordering: .relaxed)
                 }
                 return .init(fixnum: t)
             } catch is EffectEngine.Interrupted {
-                interp.vm.interruptRequested.store(false, ordering: .relaxed)
+                interp.vm.interrupts.requested.store(false, ordering: .relaxed)
                 throw SchemeError(.interrupted, "interrupted (calls in flight were cancelled)")
             } catch {
                 throw SchemeError(.error, "%effect-wait: no such call in flight", irritants: [tickets])

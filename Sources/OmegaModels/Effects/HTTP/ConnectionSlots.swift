@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import OmegaCore
 
 /// How many requests may be open to one server at once, and the queue of
@@ -10,39 +11,41 @@ import OmegaCore
 /// `getConnectionFromPoolTimeout`. A call waiting for a connection is waiting
 /// its turn, so Omega keeps that queue itself: first come, first served,
 /// within the call's own timeout, and an error that says it waited.
-final class ConnectionSlots: @unchecked Sendable {
+final class ConnectionSlots: Sendable {
     /// One queue per server (`scheme://host:port`) and limit.
-    private static let lock = NSLock()
-    private static var byServer: [String: ConnectionSlots] = [:]
+    private static let byServer = Mutex<[String: ConnectionSlots]>([:])
 
     /// The slots for `server`; the first backend to ask sets the limit.
     static func forServer(_ server: String, limit: Int) -> ConnectionSlots {
-        lock.lock()
-        defer { lock.unlock() }
-        let key = "\(server)#\(limit)"
-        if let s = byServer[key] { return s }
-        let s = ConnectionSlots(limit: limit)
-        byServer[key] = s
-        return s
+        byServer.withLock { table in
+            let key = "\(server)#\(limit)"
+            if let s = table[key] { return s }
+            let s = ConnectionSlots(limit: limit)
+            table[key] = s
+            return s
+        }
     }
 
     let limit: Int
-    private let lock = NSLock()
-    private var inUse = 0
-    private var queue: [Int] = []
-    private var nextTicket = 0
+    /// Connections open, and the tickets waiting, first come first served.
+    private struct State {
+        var inUse = 0
+        var queue: [Int] = []
+        var nextTicket = 0
+    }
+    private let state = Mutex(State())
 
     init(limit: Int) { self.limit = max(1, limit) }
 
     /// Waits for a free connection until `deadline`; false if none came.
     /// Throws `CancellationError` when the call is cancelled while waiting.
     func acquire(until deadline: Date) async throws -> Bool {
-        let ticket = lock.withLock { () -> Int in
-            defer { nextTicket += 1 }
-            queue.append(nextTicket)
-            return nextTicket
+        let ticket = state.withLock { s -> Int in
+            defer { s.nextTicket += 1 }
+            s.queue.append(s.nextTicket)
+            return s.nextTicket
         }
-        defer { lock.withLock { queue.removeAll { $0 == ticket } } }
+        defer { state.withLock { s in s.queue.removeAll { $0 == ticket } } }
         while true {
             if tryTake(ticket) { return true }
             if Date() >= deadline { return false }
@@ -52,18 +55,18 @@ final class ConnectionSlots: @unchecked Sendable {
 
     /// Takes a connection if one is free and `ticket` is among the first in line.
     private func tryTake(_ ticket: Int) -> Bool {
-        lock.withLock {
-            guard inUse < limit, let position = queue.firstIndex(of: ticket), position < limit - inUse else { return false }
-            inUse += 1
+        state.withLock { s in
+            guard s.inUse < limit, let position = s.queue.firstIndex(of: ticket), position < limit - s.inUse else { return false }
+            s.inUse += 1
             return true
         }
     }
 
     /// Gives a connection back.
     func release() {
-        lock.withLock { inUse = max(0, inUse - 1) }
+        state.withLock { s in s.inUse = max(0, s.inUse - 1) }
     }
 
     /// Requests open now (for tests).
-    var open: Int { lock.withLock { inUse } }
+    var open: Int { state.withLock { $0.inUse } }
 }
