@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // YAML, for the seeds' token_budgets.yaml.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // SQLite, for the ledger: migrations, records, a pool of readers.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // Only for the tests' scripted HTTP server (AsyncHTTPClient builds on it anyway).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
@@ -64,7 +66,8 @@ let package = Package(
         // a run up. It attaches to an interpreter as a library the host opens.
         .target(
             name: "OmegaModels",
-            dependencies: ["OmegaCore", "CZlib", "CSQLite", .product(name: "BigInt", package: "BigInt"),
+            dependencies: ["OmegaCore", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "BigInt", package: "BigInt"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Yams", package: "Yams")],
             path: "Sources/OmegaModels",

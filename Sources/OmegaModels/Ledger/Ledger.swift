@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import OmegaCore
 
 /// The SQLite database that remembers every settled call, every run, and the
@@ -49,16 +50,16 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
                 throw LedgerError("cannot create the ledger's directory \(dir.path): \(error.localizedDescription)")
             }
         }
+        // Switching a new file to WAL and running migrations cannot be done
+        // by two processes at once (the second would run a migration the
+        // first committed): opening is serialised by a lock file beside the
+        // ledger, held only while it opens.
+        let opening = try OpeningLock(ledgerPath: path)
+        defer { opening.release() }
         db = try SQLiteDatabase(path: path)
-        // Switching a new file to WAL and creating the schema need the lock
-        // exclusively, and SQLite does not wait for it there: two processes
-        // opening a new ledger at once retry instead of failing.
         let deadline = Date().addingTimeInterval(10)
         while true {
             do {
-                // NORMAL: a commit is a write to the WAL (it survives the
-                // process being killed); only checkpoints wait for the disk.
-                try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000")
                 try LedgerSchema.migrate(db)
                 try releaseAbandonedReservations()
                 try recoverSpools()
@@ -708,23 +709,66 @@ enum LedgerSchema {
         """,
     ]
 
-    /// Runs the migrations not yet run, each in its own write transaction
-    /// that first re-reads the version: two processes opening an old ledger
-    /// at once never run one twice.
-    static func migrate(_ db: SQLiteDatabase) throws {
-        while true {
-            let done: Bool = try db.immediateTransaction {
-                var version = 0
-                try db.query("PRAGMA user_version") { r in version = Int(r.int(0)) }
-                guard version <= migrations.count else {
-                    throw LedgerError("the ledger \(db.path) has schema version \(version), newer than this omega understands (\(migrations.count)); upgrade omega")
-                }
-                if version == migrations.count { return true }
-                try db.execute(migrations[version])
-                try db.execute("PRAGMA user_version = \(version + 1)")
-                return false
+    /// The schema history as GRDB's migrator runs it: migration `N` is
+    /// version `N`, and each also sets `PRAGMA user_version`, which builds
+    /// before the migrator read (and which says a ledger is newer than this
+    /// build).
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for (i, sql) in migrations.enumerated() {
+            migrator.registerMigration("\(i + 1)") { db in
+                try db.execute(sql: sql)
+                try db.execute(sql: "PRAGMA user_version = \(i + 1)")
             }
-            if done { return }
         }
+        return migrator
+    }
+
+    /// Runs the migrations not yet run (callers hold the opening lock, so
+    /// two processes never run one twice). A ledger made before the migrator
+    /// kept its version only in `user_version`: those migrations are noted
+    /// as applied first.
+    static func migrate(_ db: SQLiteDatabase) throws {
+        try db.immediateTransaction {
+            var version = 0
+            try db.query("PRAGMA user_version") { r in version = Int(r.int(0)) }
+            guard version <= migrations.count else {
+                throw LedgerError("the ledger \(db.path) has schema version \(version), newer than this omega understands (\(migrations.count)); upgrade omega")
+            }
+            var known = false
+            try db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'") { _ in known = true }
+            if !known && version > 0 {
+                try db.execute("CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+                for n in 1...version { try db.run("INSERT INTO grdb_migrations(identifier) VALUES (?)", [.text("\(n)")]) }
+            }
+        }
+        try db.migrate(migrator)
+    }
+}
+
+/// An exclusive lock on `LEDGER-lock` while a ledger opens (see `Ledger.init`).
+struct OpeningLock {
+    private let fd: Int32
+
+    init(ledgerPath: String) throws {
+        guard ledgerPath != ":memory:" else { fd = -1; return }
+        let lockPath = ledgerPath + "-lock"
+        fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw LedgerError("cannot open the ledger's lock file \(lockPath): \(String(cString: strerror(errno)))")
+        }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let message = String(cString: strerror(errno))
+                close(fd)
+                throw LedgerError("cannot lock \(lockPath): \(message)")
+            }
+        }
+    }
+
+    func release() {
+        guard fd >= 0 else { return }
+        flock(fd, LOCK_UN)
+        close(fd)
     }
 }

@@ -1,8 +1,8 @@
-import CSQLite
 import Foundation
+import GRDB
 import OmegaCore
 
-/// A failed SQLite operation, with the database's own message.
+/// A failed database operation, with the database's own message.
 public struct LedgerError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// Another connection held a lock longer than the busy timeout allowed.
@@ -14,117 +14,147 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// The bits of SQLite's C API the ledger needs: one connection, prepared
-/// statements kept for reuse (the meter writes a row per call, so preparing
-/// each time would dominate), and transactions.
+/// The ledger's SQLite database, through GRDB: a `DatabasePool` (one writer,
+/// concurrent readers on WAL snapshots) for a file, a `DatabaseQueue` for
+/// `:memory:`. Statements are GRDB's cached ones (the meter writes a row per
+/// call, so preparing each time would dominate).
+///
+/// The ledger's code is written as SQL against this small surface: `run`,
+/// `query`, `execute` and `immediateTransaction`. Inside a transaction every
+/// statement goes to the transaction's connection; outside one, writes take
+/// the writer and reads a reader.
 final class SQLiteDatabase {
-    private var db: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private let writer: any DatabaseWriter
     let path: String
+    /// The connection of the transaction in progress (the ledger serialises
+    /// its use of the database, so one at a time).
+    private var current: Database?
+    /// The rowid of the last insert on the writer.
+    private(set) var lastInsertID: Int64 = 0
 
     init(path: String) throws {
         self.path = path
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
-        guard rc == SQLITE_OK, db != nil else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            sqlite3_close(db)
-            db = nil
-            throw LedgerError("cannot open the ledger \(path): \(message)")
-        }
+        var configuration = GRDB.Configuration()
         // Another process holding the write lock: wait for it rather than fail.
-        sqlite3_busy_timeout(db, 10_000)
+        configuration.busyMode = .timeout(10)
+        configuration.label = "omega.ledger"
+        configuration.prepareDatabase { db in
+            // NORMAL: a commit is a write to the WAL (it survives the process
+            // being killed); only checkpoints wait for the disk.
+            try db.execute(sql: "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000")
+        }
+        do {
+            writer = path == ":memory:" ? try DatabaseQueue(configuration: configuration)
+                                        : try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw SQLiteDatabase.ledgerError(error, "cannot open the ledger \(path)")
+        }
     }
 
-    deinit {
-        for s in statements.values { sqlite3_finalize(s) }
-        sqlite3_close(db)
+    /// `LedgerError` for a GRDB error, busy when SQLite said so.
+    static func ledgerError(_ error: Error, _ context: String) -> LedgerError {
+        if let e = error as? LedgerError { return e }
+        if let e = error as? DatabaseError {
+            let code = e.resultCode
+            return LedgerError("\(context): \(e.message ?? "\(code)")", busy: code == .SQLITE_BUSY || code == .SQLITE_LOCKED)
+        }
+        return LedgerError("\(context): \(error)")
+    }
+
+    /// `body` on the transaction's connection, else on the writer.
+    private func writing<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            if let db = current { return try body(db) }
+            return try writer.writeWithoutTransaction { db in try body(db) }
+        } catch {
+            throw SQLiteDatabase.ledgerError(error, "ledger \(path)")
+        }
+    }
+
+    /// `body` on the transaction's connection, else on a reader.
+    private func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            if let db = current { return try body(db) }
+            return try writer.read { db in try body(db) }
+        } catch {
+            throw SQLiteDatabase.ledgerError(error, "ledger \(path)")
+        }
     }
 
     /// Runs one or more statements without results.
     func execute(_ sql: String) throws {
-        var error: UnsafeMutablePointer<CChar>?
-        let rc = sqlite3_exec(db, sql, nil, nil, &error)
-        if rc != SQLITE_OK {
-            let message = error.map { String(cString: $0) } ?? lastError
-            sqlite3_free(error)
-            throw LedgerError("ledger \(path): \(message)", busy: rc & 0xff == SQLITE_BUSY || rc & 0xff == SQLITE_LOCKED)
-        }
+        try writing { db in try db.execute(sql: sql) }
     }
-
-    private var lastError: String { db.map { String(cString: sqlite3_errmsg($0)) } ?? "closed" }
 
     /// A value bound to a `?` parameter.
     enum Binding {
         case int(Int64), double(Double), text(String), null
-    }
 
-    private func prepared(_ sql: String) throws -> OpaquePointer {
-        if let s = statements[sql] {
-            sqlite3_reset(s)
-            sqlite3_clear_bindings(s)
-            return s
-        }
-        var s: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &s, nil) == SQLITE_OK, let stmt = s else {
-            throw LedgerError("ledger \(path): \(lastError) in \(sql.prefix(60))")
-        }
-        statements[sql] = stmt
-        return stmt
-    }
-
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    private func bind(_ stmt: OpaquePointer, _ values: [Binding]) {
-        for (i, v) in values.enumerated() {
-            let n = Int32(i + 1)
-            switch v {
-            case .int(let x): sqlite3_bind_int64(stmt, n, x)
-            case .double(let x): sqlite3_bind_double(stmt, n, x)
-            case .text(let x): sqlite3_bind_text(stmt, n, x, -1, SQLiteDatabase.transient)
-            case .null: sqlite3_bind_null(stmt, n)
+        var databaseValue: DatabaseValue {
+            switch self {
+            case .int(let x): return x.databaseValue
+            case .double(let x): return x.databaseValue
+            case .text(let x): return x.databaseValue
+            case .null: return .null
             }
         }
+    }
+
+    private static func arguments(_ values: [Binding]) -> StatementArguments {
+        StatementArguments(values.map(\.databaseValue))
     }
 
     /// Runs a statement that returns no rows; returns the rows it changed.
     @discardableResult
     func run(_ sql: String, _ values: [Binding] = []) throws -> Int {
-        let stmt = try prepared(sql)
-        bind(stmt, values)
-        let rc = sqlite3_step(stmt)
-        defer { sqlite3_reset(stmt) }
-        guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
-            throw LedgerError("ledger \(path): \(lastError)", busy: rc & 0xff == SQLITE_BUSY || rc & 0xff == SQLITE_LOCKED)
+        try writing { db in
+            let statement = try db.cachedStatement(sql: sql)
+            try statement.execute(arguments: SQLiteDatabase.arguments(values))
+            lastInsertID = db.lastInsertedRowID
+            return db.changesCount
         }
-        return Int(sqlite3_changes(db))
     }
 
-    /// The id of the last inserted row.
-    var lastInsertID: Int64 { sqlite3_last_insert_rowid(db) }
-
-    /// One result row, read by column index.
+    /// One result row, read by column index. A value of another type than
+    /// asked (a damaged ledger) reads as 0 or nil, never as a crash.
     struct Row {
-        fileprivate let stmt: OpaquePointer
-        func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
-        func double(_ i: Int32) -> Double { sqlite3_column_double(stmt, i) }
-        func isNull(_ i: Int32) -> Bool { sqlite3_column_type(stmt, i) == SQLITE_NULL }
+        fileprivate let row: GRDB.Row
+        private func value(_ i: Int32) -> DatabaseValue {
+            Int(i) < row.count ? row[Int(i)] as DatabaseValue : .null
+        }
+        func int(_ i: Int32) -> Int64 {
+            switch value(i).storage {
+            case .int64(let x): return x
+            case .double(let d): return d.isFinite ? Int64(clamping: Int(d.rounded(.towardZero))) : 0
+            case .string(let s): return Int64(s) ?? 0
+            default: return 0
+            }
+        }
+        func double(_ i: Int32) -> Double {
+            switch value(i).storage {
+            case .int64(let x): return Double(x)
+            case .double(let d): return d
+            case .string(let s): return Double(s) ?? 0
+            default: return 0
+            }
+        }
+        func isNull(_ i: Int32) -> Bool { value(i).isNull }
         func text(_ i: Int32) -> String? {
-            guard let p = sqlite3_column_text(stmt, i) else { return nil }
-            return String(cString: p)
+            switch value(i).storage {
+            case .string(let s): return s
+            case .int64(let x): return String(x)
+            case .double(let d): return String(d)
+            case .blob(let b): return String(decoding: b, as: UTF8.self)
+            case .null: return nil
+            }
         }
     }
 
     /// Runs a query, calling `each` for every row.
     func query(_ sql: String, _ values: [Binding] = [], _ each: (Row) throws -> Void) throws {
-        let stmt = try prepared(sql)
-        bind(stmt, values)
-        defer { sqlite3_reset(stmt) }
-        while true {
-            let rc = sqlite3_step(stmt)
-            if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else { throw LedgerError("ledger \(path): \(lastError)") }
-            try each(Row(stmt: stmt))
+        try reading { db in
+            let rows = try GRDB.Row.fetchCursor(db.cachedStatement(sql: sql), arguments: SQLiteDatabase.arguments(values))
+            while let row = try rows.next() { try each(Row(row: row)) }
         }
     }
 
@@ -132,14 +162,38 @@ final class SQLiteDatabase {
     /// (`BEGIN IMMEDIATE`), so a read-check-write inside it is atomic across
     /// processes. Rolls back when `body` throws.
     func immediateTransaction<T>(_ body: () throws -> T) throws -> T {
-        try run("BEGIN IMMEDIATE")
+        if current != nil { return try body() }
+        var result: T?
         do {
-            let result = try body()
-            try run("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
+            try writer.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    current = db
+                    defer { current = nil }
+                    result = try body()
+                    return .commit
+                }
+            }
+        } catch let e as LedgerError {
+            throw e
+        } catch let e as DatabaseError {
+            throw SQLiteDatabase.ledgerError(e, "ledger \(path)")
         }
+        guard let result else { throw LedgerError("ledger \(path): a transaction ended without a result") }
+        return result
+    }
+
+    /// Runs the schema's migrations (see `LedgerSchema`).
+    func migrate(_ migrator: DatabaseMigrator) throws {
+        do {
+            try migrator.migrate(writer)
+        } catch {
+            throw SQLiteDatabase.ledgerError(error, "ledger \(path)")
+        }
+    }
+
+    /// Runs `body` with the writer's connection outside any transaction (for
+    /// what the migrations need to look at first).
+    func withWriter<T>(_ body: (Database) throws -> T) throws -> T {
+        try writing(body)
     }
 }
