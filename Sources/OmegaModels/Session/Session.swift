@@ -219,8 +219,10 @@ public final class Session {
     }
 
     /// The interpreter `makeInterpreter` made last (its meter's run is the
-    /// one `endRun` records).
-    public private(set) weak var interpreter: Interpreter?
+    /// one `endRun` records). Held strongly: a weak reference would give the
+    /// interpreter a side table, and every `unowned` reference to it (the
+    /// VM's, on every call) would take the runtime's slow path.
+    public private(set) var interpreter: Interpreter?
 
     /// Records the end of the run in the ledger and closes it. `outcome`:
     /// `ok`, `error` or `budget`.
