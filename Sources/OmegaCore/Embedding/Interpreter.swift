@@ -64,7 +64,7 @@ public final class Interpreter {
     /// What programs, the REPL and hosts see: the system environment's
     /// copy, made once the standard library has loaded.
     private(set) var userEnvironment: GlobalEnvironment
-    package private(set) var vm: VM!
+    @exclusivity(unchecked) package private(set) var vm: VM!
     private(set) var expander: Expander!
     /// Values kept alive for the interpreter's lifetime.
     private var permanent: [Value] = []

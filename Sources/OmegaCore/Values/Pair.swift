@@ -1,8 +1,8 @@
 /// A cons cell. `location` remembers where the reader found it, so the
 /// compiler can report errors at the right line and column.
 public final class Pair: HeapObject {
-    package var car: Value
-    package var cdr: Value
+    @exclusivity(unchecked) package var car: Value
+    @exclusivity(unchecked) package var cdr: Value
     var location: SourceLocation
 
     init(_ car: Value, _ cdr: Value, location: SourceLocation = .none) {

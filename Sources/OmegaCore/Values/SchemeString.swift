@@ -34,7 +34,7 @@ public final class SchemeString: HeapObject {
 
 /// A Scheme vector.
 public final class SchemeVector: HeapObject {
-    package var items: [Value]
+    @exclusivity(unchecked) package var items: [Value]
     let isMutable: Bool
     init(_ items: [Value], mutable: Bool = true) {
         self.items = items

@@ -729,6 +729,13 @@ enum LedgerSchema {
     /// kept its version only in `user_version`: those migrations are noted
     /// as applied first.
     static func migrate(_ db: SQLiteDatabase) throws {
+        // Every run opens the ledger: one read says when there is nothing to do.
+        var current = 0, tracked = false
+        try db.query("SELECT (SELECT user_version FROM pragma_user_version), EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations')") { r in
+            current = Int(r.int(0))
+            tracked = r.int(1) != 0
+        }
+        if current == migrations.count && tracked { return }
         try db.immediateTransaction {
             var version = 0
             try db.query("PRAGMA user_version") { r in version = Int(r.int(0)) }
