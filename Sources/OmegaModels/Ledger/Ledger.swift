@@ -432,17 +432,23 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
     /// Records a warning or alert (a threshold crossed, a level reached, a
     /// reply over its reservation, an emergency stop, a degradation).
     public func recordAlert(time: Date, runID: String, kind: String, scope: String, message: String) throws {
-        try locked { try db.run("INSERT INTO alerts(time, run_id, kind, scope, message) VALUES (?, ?, ?, ?, ?)",
-                   [.double(time.timeIntervalSince1970), .text(runID), .text(kind), .text(scope), .text(message)]) }
+        let alert = Alert(time: time, runID: runID, kind: kind, scope: scope, message: message)
+        try locked { try db.withWriter { try alert.insert($0) } }
     }
 
+
     /// An alert as recorded.
-    public struct Alert: Sendable, Equatable {
+    public struct Alert: Sendable, Equatable, Codable {
         public var time: Date
         public var runID: String
         public var kind: String
         public var scope: String
         public var message: String
+
+        /// The `alerts` table's columns.
+        enum CodingKeys: String, CodingKey {
+            case time, runID = "run_id", kind, scope, message
+        }
     }
 
     /// The alerts of a run, in order.
@@ -452,12 +458,7 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     func selectAlerts(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Alert] {
         try flush()
-        var result: [Alert] = []
-        try locked { try db.query("SELECT time, run_id, kind, scope, message FROM alerts \(clause)", values) { r in
-            result.append(Alert(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", kind: r.text(2) ?? "",
-                                scope: r.text(3) ?? "", message: r.text(4) ?? ""))
-        } }
-        return result
+        return try locked { try db.fetchAll(Alert.self, "SELECT time, run_id, kind, scope, message FROM alerts \(clause)", values) }
     }
 
     // MARK: Tasks
@@ -479,25 +480,15 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     /// Records a completed task.
     public func recordTask(_ t: TaskRecord) throws {
-        try locked {
-            try db.run("INSERT INTO tasks(time, run_id, kind, task, size, tokens, cost_pd, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       [.double(t.time.timeIntervalSince1970), .text(t.runID), .text(t.kind), .text(t.task),
-                        t.size.map { .double($0) } ?? .null, .int(t.tokens), .int(t.cost.picodollars), .double(t.seconds)])
-        }
+        try locked { try db.withWriter { try t.insert($0) } }
     }
 
     /// Completed tasks of a kind, oldest first.
     public func tasks(kind: String) throws -> [TaskRecord] {
-        var result: [TaskRecord] = []
         try locked {
-            try db.query("SELECT time, run_id, kind, task, size, tokens, cost_pd, seconds FROM tasks WHERE kind = ? ORDER BY id",
-                         [.text(kind)]) { r in
-                result.append(TaskRecord(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "",
-                                         kind: r.text(2) ?? "", task: r.text(3) ?? "", size: r.isNull(4) ? nil : r.double(4),
-                                         tokens: r.int(5), cost: Money(picodollars: r.int(6)), seconds: r.double(7)))
-            }
+            try db.fetchAll(TaskRecord.self, "SELECT time, run_id, kind, task, size, tokens, cost_pd, seconds FROM tasks WHERE kind = ? ORDER BY id",
+                            [.text(kind)])
         }
-        return result
     }
 
     // MARK: Calendar windows

@@ -191,8 +191,13 @@ final class SQLiteDatabase {
         }
     }
 
-    /// Runs `body` with the writer's connection outside any transaction (for
-    /// what the migrations need to look at first).
+    /// Records of a Codable type, by the query's column names.
+    func fetchAll<T: FetchableRecord>(_ type: T.Type, _ sql: String, _ values: [Binding] = []) throws -> [T] {
+        try reading { db in try T.fetchAll(db.cachedStatement(sql: sql), arguments: SQLiteDatabase.arguments(values)) }
+    }
+
+    /// Runs `body` with the transaction's connection, else the writer's
+    /// (records insert themselves there).
     func withWriter<T>(_ body: (Database) throws -> T) throws -> T {
         try writing(body)
     }
