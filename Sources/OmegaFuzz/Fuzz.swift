@@ -10,6 +10,7 @@ import OmegaModels
 #if FUZZING
 private let target = ProcessInfo.processInfo.environment["OMEGA_FUZZ_TARGET"] ?? "reader"
 
+/// libFuzzer's entry point: one input for the target chosen by `OMEGA_FUZZ_TARGET`.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data else { return 0 }
@@ -24,6 +25,7 @@ func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
 
 // SwiftPM links an executable's entry point as `OmegaFuzz_main`: it hands
 // the command line to libFuzzer's driver.
+/// The executable's entry point under libFuzzer: hands the command line to its driver.
 @_cdecl("OmegaFuzz_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     var count = argc

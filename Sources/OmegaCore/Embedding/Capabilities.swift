@@ -6,7 +6,9 @@ import Foundation
 /// With the step limit, the memory limit and the time limit, an untrusted
 /// script ends, stays within memory and touches nothing it was not given.
 public struct Capabilities: OptionSet, Sendable, Hashable {
+    /// The set as bits (`OptionSet`).
     public let rawValue: Int
+    /// The set with these bits.
     public init(rawValue: Int) { self.rawValue = rawValue }
 
     /// `open-input-file`, `with-input-from-file`, `file-exists?`…

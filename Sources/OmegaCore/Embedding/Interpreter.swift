@@ -50,6 +50,7 @@ public final class Interpreter {
         /// the rest), opened in this order before the standard library loads.
         public var libraries: [any SchemeLibrary] = []
 
+        /// Defaults: everything allowed, no step or time limit, 1 GiB of data, standard output.
         public init() {}
     }
 
@@ -444,8 +445,10 @@ public final class Interpreter {
     /// The interned symbol with this name.
     public func symbol(_ name: String) -> Value { Value(object: symbols.intern(name)) }
 
+    /// A new pair `(a . b)`.
     public func cons(_ a: Value, _ b: Value) -> Value { Value(pair: heap.register(Pair(a, b))) }
 
+    /// A new proper list of `items`.
     public func list(_ items: [Value]) -> Value {
         var r = Value.null
         for v in items.reversed() { r = cons(v, r) }

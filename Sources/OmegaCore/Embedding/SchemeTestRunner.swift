@@ -10,7 +10,9 @@
 /// `FILE:LINE:COL: FAIL EXPR` with the expected and actual values; the run
 /// ends with `N passed, N failed`.
 public final class SchemeTestRunner {
+    /// Tests that passed, over every file run so far.
     public private(set) var passed = 0
+    /// Tests that failed (and files that could not run to the end).
     public private(set) var failed = 0
     /// Where report lines go (default: standard output).
     private let emit: (String) -> Void
@@ -18,6 +20,7 @@ public final class SchemeTestRunner {
     /// the model runtime, so test files may make model calls).
     private let options: Interpreter.Options
 
+    /// A runner whose interpreters are made with `options` (its libraries too), reporting to `output`.
     public init(options: Interpreter.Options = Interpreter.Options(), output: @escaping (String) -> Void = { print($0) }) {
         self.options = options
         emit = output

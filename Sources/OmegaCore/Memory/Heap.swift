@@ -141,6 +141,7 @@ public struct Marker {
         if fresh { pending.append(ref) }
     }
 
+    /// Marks a heap object reachable (its references are traced later).
     public mutating func mark(object: HeapObject) {
         if object.markEpoch != epoch {
             object.markEpoch = epoch

@@ -77,6 +77,7 @@ package struct SchemeError: Error {
 /// A Scheme error as the host sees it: message, source location and a short
 /// Scheme backtrace, all rendered to strings (no heap references).
 public struct OmegaError: Error, CustomStringConvertible, Sendable {
+    /// What kind of error, which decides how a host reports it and the exit status.
     public enum Kind: String, Sendable {
         /// A runtime error (including `(error …)` and uncaught `raise`).
         case error
@@ -100,6 +101,7 @@ public struct OmegaError: Error, CustomStringConvertible, Sendable {
         case budget
     }
 
+    /// What kind of error it is.
     public let kind: Kind
     /// What went wrong, e.g. `car: expected a pair, got 5`.
     public let message: String

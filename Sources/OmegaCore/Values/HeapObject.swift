@@ -40,6 +40,7 @@ final class Box: HeapObject {
 /// A top-level (global) variable. Compiled code refers to the cell directly,
 /// so a global reference is one load, not a name lookup.
 public final class GlobalCell: HeapObject {
+    /// The variable's name.
     public let name: Symbol
     var value: Value = .unbound
     /// When the cell holds a built-in procedure that compiled code may inline

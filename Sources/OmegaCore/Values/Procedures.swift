@@ -107,11 +107,14 @@ package final class Closure: HeapObject {
 /// during the call.
 public struct Arguments {
     let base: UnsafeMutablePointer<Value>
+    /// How many arguments were passed.
     public let count: Int
 
+    /// The argument at `i` (0-based; `i` must be below `count`).
     @inline(__always) public subscript(i: Int) -> Value { base[i] }
     /// The argument at `i`, or nil when fewer were passed.
     public func optional(_ i: Int) -> Value? { i < count ? base[i] : nil }
+    /// The arguments as an array.
     public var array: [Value] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }
 
@@ -137,7 +140,9 @@ enum ControlPrimitive {
     case callcc
 }
 
+/// A procedure written in Swift (a built-in, or one a host defined).
 public final class Primitive: HeapObject {
+    /// The name it was defined under.
     public let name: String
     let body: PrimitiveBody
     package let minArgs: Int

@@ -3,6 +3,7 @@
 public struct SourceLocation: Hashable, Sendable {
     package let packed: UInt64
 
+    /// No known place (data not read from source text).
     public static let none = SourceLocation(packed: 0)
 
     package init(packed: UInt64) { self.packed = packed }
@@ -15,8 +16,11 @@ public struct SourceLocation: Hashable, Sendable {
     }
 
     var fileID: Int { Int(packed >> 48) }
+    /// The line, from 1.
     public var line: Int { Int((packed >> 20) & 0xFFF_FFFF) }
+    /// The column, from 1.
     public var column: Int { Int(packed & 0xF_FFFF) }
+    /// Whether the place is known.
     public var isKnown: Bool { packed != 0 }
 }
 

@@ -1,6 +1,7 @@
 /// A symbol. Interned symbols are unique per name within an interpreter, so
 /// `eq?` on symbols is pointer equality.
 public final class Symbol: HeapObject {
+    /// The symbol's name.
     public let name: String
     /// False for symbols made by `gensym`/renaming, which no name reaches.
     let isInterned: Bool

@@ -19,6 +19,7 @@
 /// evaluations holds it through a `SchemeHandle`.
 @frozen
 public struct Value: Hashable, @unchecked Sendable {
+    /// The 64-bit word itself (tag bits and payload), for hosts that store values compactly.
     public let raw: UInt64
 
     @inline(__always) init(raw: UInt64) { self.raw = raw }
@@ -35,7 +36,9 @@ public struct Value: Hashable, @unchecked Sendable {
 
     /// The empty list `()`.
     public static let null = constant(0)
+    /// The boolean `#t`.
     public static let `true` = constant(1)
+    /// The boolean `#f`.
     public static let `false` = constant(2)
     /// The value of expressions whose value R7RS leaves unspecified.
     public static let unspecified = constant(3)
@@ -53,8 +56,10 @@ public struct Value: Hashable, @unchecked Sendable {
 
     /// The smallest and largest integers stored without allocation.
     public static let fixnumMin = -(1 << 62)
+    /// The largest integer held in the word itself; larger ones are bignums on the heap.
     public static let fixnumMax = (1 << 62) - 1
 
+    /// Whether this is an exact integer held in the word (a fixnum).
     @inline(__always) public var isFixnum: Bool { raw & 1 != 0 }
 
     /// A fixnum; the caller guarantees `n` is within `fixnumMin...fixnumMax`.
@@ -70,21 +75,29 @@ public struct Value: Hashable, @unchecked Sendable {
 
     // MARK: Booleans and characters
 
+    /// `#t` or `#f`.
     @inline(__always) public init(_ b: Bool) { self = b ? .true : .false }
+    /// Whether this is `#f` (the only false value in Scheme).
     @inline(__always) public var isFalse: Bool { raw == Value.false.raw }
+    /// Whether this counts as true: anything but `#f`.
     @inline(__always) public var isTrue: Bool { raw != Value.false.raw }
+    /// Whether this is `#t` or `#f`.
     @inline(__always) public var isBoolean: Bool { self == .true || self == .false }
+    /// Whether this is the empty list `'()`.
     @inline(__always) public var isNull: Bool { raw == Value.null.raw }
 
+    /// A character.
     @inline(__always) public init(char c: Unicode.Scalar) {
         raw = (UInt64(c.value) << 8) | (Value.charSubtag << 3) | Value.immediateTag
     }
+    /// Whether this is a character.
     @inline(__always) public var isChar: Bool { raw & 0xFF == (Value.charSubtag << 3) | Value.immediateTag }
     /// The character (only meaningful when `isChar`).
     public var char: Unicode.Scalar { Unicode.Scalar(UInt32(truncatingIfNeeded: raw >> 8)) ?? "\u{FFFD}" }
 
     // MARK: Heap objects
 
+    /// Whether this is a pair (a non-empty list cell).
     @inline(__always) public var isPair: Bool { raw & Value.tagMask == Value.pairTag }
     /// True for any heap object, pairs included.
     @inline(__always) public var isHeapObject: Bool { raw & 0b011 == 0 && raw != 0 }
@@ -148,14 +161,18 @@ public struct Value: Hashable, @unchecked Sendable {
 
     // MARK: Common predicates
 
+    /// Whether this is a symbol.
     public var isSymbol: Bool { isObject(of: .symbol) }
+    /// Whether this is a string.
     public var isString: Bool { isObject(of: .string) }
+    /// Whether this can be called: a closure, a built-in, a continuation or a parameter.
     public var isProcedure: Bool {
         guard let k = kind else { return false }
         return k == .closure || k == .primitive || k == .continuation || k == .parameter
     }
     /// True for exact integers (fixnums and bignums).
     public var isExactInteger: Bool { isFixnum || isObject(of: .bignum) }
+    /// Whether this is a number of any kind (exact, inexact, complex).
     public var isNumber: Bool {
         if isFixnum { return true }
         guard let k = kind else { return false }

@@ -174,10 +174,14 @@ public struct Configuration: Sendable {
 
 /// A configuration mistake: where it is, which key, and what is wrong.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    /// Where: `FILE:LINE`, or `$VARIABLE`.
     public var place: String
+    /// The key at fault, when there is one.
     public var key: String?
+    /// What is wrong with it.
     public var message: String
 
+    /// An error at `place`.
     public init(place: String, key: String? = nil, message: String) {
         self.place = place
         self.key = key

@@ -34,13 +34,17 @@ public indirect enum TOMLValue: Equatable, Sendable {
 
 /// A TOML table: its keys in file order, and the line each key was set on.
 public struct TOMLTable: Equatable, Sendable {
+    /// The keys, in the order the file set them.
     public private(set) var keys: [String] = []
+    /// The values by key.
     public private(set) var values: [String: TOMLValue] = [:]
     /// The line of each key (1-based), for error messages.
     public private(set) var lines: [String: Int] = [:]
 
+    /// An empty table.
     public init() {}
 
+    /// The value at `key`, if set.
     public subscript(key: String) -> TOMLValue? { values[key] }
 
     /// The file each key was read from (tables merged from several files
@@ -86,8 +90,11 @@ public struct TOMLTable: Equatable, Sendable {
 
 /// An error in a TOML file, with its place.
 public struct TOMLError: Error, CustomStringConvertible, Equatable {
+    /// The file.
     public var source: String
+    /// The line (1-based).
     public var line: Int
+    /// What is wrong there.
     public var message: String
     public var description: String { "\(source):\(line): \(message)" }
 }

@@ -6,10 +6,14 @@ import OmegaCore
 /// configuration, default `simulate`; `--replay FILE` means the replay
 /// backend; `--record FILE` wraps whichever backend answers.
 public struct BackendSelection {
+    /// `--backend` (nil: `$OMEGA_BACKEND`, the file, then `simulate`).
     public var name: String?
+    /// `--record FILE`.
     public var record: String?
+    /// `--replay FILE`.
     public var replay: String?
 
+    /// A selection as the flags give it.
     public init(name: String? = nil, record: String? = nil, replay: String? = nil) {
         self.name = name
         self.record = record

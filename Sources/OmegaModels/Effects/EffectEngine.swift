@@ -53,6 +53,7 @@ public final class EffectEngine: @unchecked Sendable {
     /// Tickets waiting for a leader's answer.
     private var followers: [Int: [Int]] = [:]
 
+    /// An engine sending calls to `backend` (a meter is set by the model runtime).
     public init(backend: ModelBackend) {
         self.backend = backend
     }

@@ -14,6 +14,7 @@ public struct InferenceRequest: Sendable, Equatable {
     public var model: String
     /// The most output tokens the call may produce (the meter reserves this).
     public var maxTokens: Int
+    /// Sampling temperature, when the call set one.
     public var temperature: Double?
     /// Stop sequences.
     public var stop: [String]
@@ -21,6 +22,7 @@ public struct InferenceRequest: Sendable, Equatable {
     public var system: String?
     /// The agent and workflow the call is made for (`with-agent`, `with-workflow`).
     public var agent: String?
+    /// The workflow the call is made for (`with-workflow`), if any.
     public var workflow: String?
     /// The prompt's tokens, counted before sending (exact or labelled estimate).
     public var promptTokens: TokenCount
@@ -52,6 +54,7 @@ public struct InferenceRequest: Sendable, Equatable {
     /// Where the user's program made the call, for errors.
     public var callSite: SourceLocation?
 
+    /// A request; the id is fresh unless given.
     public init(id: String = InferenceRequest.newID(), operation: String = "infer.op", prompt: Prompt, model: String,
                 maxTokens: Int, temperature: Double? = nil, stop: [String] = [], system: String? = nil,
                 agent: String? = nil, workflow: String? = nil, promptTokens: TokenCount, timeout: Double = 120,
@@ -101,6 +104,7 @@ public struct SimulationOptions: Sendable, Equatable, Hashable {
     public var fault: String?
     /// Answer with this many times `max-tokens` (a server that ignores it).
     public var overrun: Double?
+    /// Options as a call gives them (nil: the backend's default).
     public init(latency: Double? = nil, fault: String? = nil, overrun: Double? = nil) {
         self.latency = latency
         self.fault = fault
@@ -125,12 +129,15 @@ public enum UsageSource: String, Sendable, Equatable {
 
 /// A model's answer with what it cost.
 public struct InferenceResult: Sendable, Equatable {
+    /// The answer's text.
     public var text: String
     /// The model that answered (as the provider names it).
     public var model: String
     /// `stop`, `length`, or what the provider said.
     public var finishReason: String
+    /// Tokens by kind.
     public var usage: TokenUsage
+    /// Where those numbers come from.
     public var usageSource: UsageSource
     /// The exact cost, when the model has a price. Backends leave it nil —
     /// they report usage — and the meter sets it when it settles the call,
@@ -140,10 +147,12 @@ public struct InferenceResult: Sendable, Equatable {
     public var latency: Double
     /// The backend's name (`simulate`, `openai`…).
     public var backend: String
+    /// The request it answers.
     public var requestID: String
     /// True for the offline simulator's answers.
     public var simulated: Bool
 
+    /// A result (the meter sets `cost` when it settles the call).
     public init(text: String, model: String, finishReason: String, usage: TokenUsage, usageSource: UsageSource,
                 cost: Money? = nil, latency: Double, backend: String, requestID: String, simulated: Bool = false) {
         self.text = text
@@ -161,6 +170,7 @@ public struct InferenceResult: Sendable, Equatable {
 
 /// A failed model call.
 public struct BackendError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What kind of failure, which decides retries and how a script sees it (`effect-error-kind`).
     public enum Kind: String, Sendable {
         case rateLimited = "rate-limited"
         case server = "server-error"
@@ -172,7 +182,9 @@ public struct BackendError: Error, CustomStringConvertible, Equatable, Sendable 
         case notRecorded = "not-recorded"
         case cutStream = "cut-stream"
     }
+    /// What kind of failure.
     public var kind: Kind
+    /// What went wrong, without secrets.
     public var message: String
     /// Seconds the server asked to wait (`Retry-After`).
     public var retryAfter: Double?
@@ -182,6 +194,7 @@ public struct BackendError: Error, CustomStringConvertible, Equatable, Sendable 
     /// stream: the prompt and the tokens received, counted locally).
     public var billed: TokenUsage?
 
+    /// A failure of `kind`.
     public init(_ kind: Kind, _ message: String, retryAfter: Double? = nil, status: Int? = nil) {
         self.kind = kind
         // Every error a backend reports, by whatever path, loses the keys here.

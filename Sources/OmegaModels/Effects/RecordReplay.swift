@@ -43,6 +43,7 @@ public enum RecordReplay {
 
 /// Passes calls to another backend and appends each answer to a recording.
 public final class RecordingBackend: ModelBackend, @unchecked Sendable {
+    /// The recorded backend's name.
     public var name: String { inner.name }
     let inner: ModelBackend
     let file: URL

@@ -18,6 +18,7 @@ public struct SimulatorBackend: ModelBackend {
     public let name = "simulate"
     /// Shortest and longest answers, as fractions of `max-tokens`.
     public var minRatio: Double = 0.3
+    /// The longest answer, as a fraction of `max-tokens` (at most 1 unless overrun is asked for).
     public var maxRatio: Double = 1.2
     /// Simulated latency in seconds per call (0: answer at once).
     public var latency: Double = 0
@@ -27,6 +28,7 @@ public struct SimulatorBackend: ModelBackend {
     public static let faults = ["rate-limit", "server-error", "timeout", "cut-stream"]
     let tokens: TokenCounter
 
+    /// A simulator counting with `tokens`.
     public init(tokens: TokenCounter = TokenCounter()) {
         self.tokens = tokens
     }

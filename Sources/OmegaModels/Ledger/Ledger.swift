@@ -137,12 +137,19 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     /// A run as the ledger remembers it.
     public struct Run: Sendable, Equatable {
+        /// The run id (`run-…`).
         public var id: String
+        /// The script it ran: a full path, `<-e>`, `<repl>` or a host's name.
         public var script: String
+        /// When it started.
         public var started: Date
+        /// When it ended; nil while it runs.
         public var ended: Date?
+        /// `running`, `ok`, `error`, `budget` or `killed`.
         public var outcome: String
+        /// What its settled calls charged.
         public var totals: Amounts
+        /// The run this one resumed (`--resume`), if any.
         public var resumedFrom: String?
     }
 
@@ -166,34 +173,49 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     /// One settled call: a row of the `calls` table.
     public struct Call: Sendable, Equatable {
+        /// When the call settled.
         public var time: Date
+        /// The run that made it.
         public var runID: String
         /// The call's position in its run (1, 2, …), for resuming.
         public var sequence: Int
+        /// The script that made it.
         public var script: String
         /// The model Omega asked for: the one prices, limits and reports name.
         public var model: String
+        /// The backend that answered (`openai`, `simulate`, `cache` …).
         public var backend: String
+        /// The agent it was made for (`with-agent`), if any.
         public var agent: String?
+        /// The workflow it was made for (`with-workflow`), if any.
         public var workflow: String?
+        /// The operation (`infer.op`, `int.op`, `search.op`).
         public var operation: String
+        /// The tokens used, by kind, as the provider reported them or Omega counted them.
         public var usage: TokenUsage
         /// Exact cost; nil when the model has no price.
         public var cost: Money?
+        /// Seconds from sending to the last byte.
         public var latency: Double
+        /// Whether the answer came from the cache (free).
         public var cacheHit: Bool
         /// `ok`, or the error kind (`timeout`, `cut-stream`…).
         public var outcome: String
         /// `reported`, `counted`, `estimated`, `cache`, `replay`.
         public var usageSource: String
+        /// The request id, as results and receipts show it.
         public var requestID: String
         /// The hash of backend, model, prompt and options: the cache's key.
         public var requestKey: String
+        /// The answer, kept for the cache and for `--resume`.
         public var answer: String?
+        /// `stop`, `length` …; nil for a failed call.
         public var finishReason: String?
         /// The calendar windows the call falls in.
         public var day: String
+        /// The ISO week it falls in (`2026-W48`).
         public var week: String
+        /// The month it falls in (`2026-11`).
         public var month: String
         /// What the call counted against budgets (zero for a cache hit).
         public var charged: Amounts
@@ -439,10 +461,15 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     /// An alert as recorded.
     public struct Alert: Sendable, Equatable, Codable {
+        /// When the alert was raised.
         public var time: Date
+        /// The run that raised it.
         public var runID: String
+        /// `threshold`, `refused`, `excess`, `emergency` …
         public var kind: String
+        /// The budget it is about.
         public var scope: String
+        /// What it said.
         public var message: String
 
         /// The `alerts` table's columns.
@@ -465,7 +492,9 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     /// A completed task's spend: what forecasts of similar tasks start from.
     public struct TaskRecord: Sendable, Equatable {
+        /// When the task completed.
         public var time: Date
+        /// The run it completed in.
         public var runID: String
         /// What kind of task (the first word of `(summarize 100 documents)`).
         public var kind: String
@@ -473,8 +502,11 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
         public var task: String
         /// Its size (the first number in it), when it has one.
         public var size: Double?
+        /// The tokens it used.
         public var tokens: Int64
+        /// What it cost.
         public var cost: Money
+        /// How long it took.
         public var seconds: Double
     }
 
@@ -528,10 +560,15 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     /// A window that cannot take a reservation: its key and its totals.
     public struct WindowRefusal: Error {
+        /// The counter that refused (`day:2026-11-29`, `agent:NAME` …).
         public var window: String
+        /// The unit whose limit would be passed.
         public var unit: BudgetUnit
+        /// That unit's limit.
         public var limit: Int64
+        /// What the counter has settled.
         public var used: Amounts
+        /// What other calls hold reserved on it.
         public var reserved: Amounts
     }
 

@@ -9,16 +9,20 @@ import OmegaCore
 extension Ledger {
     /// A limit set from the command line.
     public struct BudgetOverride: Sendable, Equatable {
+        /// Which limit: the run, the total, a window, or a model's, agent's or workflow's.
         public var kind: BudgetScope.Kind
         /// The workflow, agent or model; empty for the run, the total and calendar windows.
         public var name: String
         /// For a workflow's, agent's or model's limit within each day, week or month.
         public var window: BudgetScope.Kind? = nil
+        /// The unit of `amount`.
         public var unit: BudgetUnit
         /// In the unit's internal measure (tokens, picodollars, …).
         public var amount: Int64
+        /// When it was set.
         public var setAt: Date
 
+        /// A limit as `omega tokens budget` sets it.
         public init(kind: BudgetScope.Kind, name: String, window: BudgetScope.Kind? = nil, unit: BudgetUnit = .tokens,
                     amount: Int64, setAt: Date = Date()) {
             self.kind = kind
@@ -66,8 +70,11 @@ extension Ledger {
 
     /// A window's count started again: what it held when reset.
     public struct WindowReset: Sendable, Equatable {
+        /// When the count was started again.
         public var time: Date
+        /// The counter (`total`, `day:2026-11-29` …).
         public var window: String
+        /// What it held.
         public var cleared: Amounts
     }
 

@@ -4,9 +4,11 @@ import OmegaCore
 
 /// A failed database operation, with the database's own message.
 public struct LedgerError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, with the database's own message.
     public var message: String
     /// Another connection held a lock longer than the busy timeout allowed.
     public var busy = false
+    /// An error saying `message`.
     public init(_ message: String, busy: Bool = false) {
         self.message = message
         self.busy = busy

@@ -316,5 +316,6 @@ public struct EffectSettings: Sendable {
     /// Samples `search.op` draws when not told.
     public var samples = 3
 
+    /// The defaults: 512 output tokens, 120 s, 4 in flight, 3 samples.
     public init() {}
 }

@@ -25,6 +25,7 @@ public struct ModelLibrary: SchemeLibrary {
     /// (calls are still counted, for `budget-status`).
     public var meter: Meter? = nil
 
+    /// The simulator, no limits, no ledger, the default models and prices.
     public init() {}
 
     /// Libraries named `(omega …)`.

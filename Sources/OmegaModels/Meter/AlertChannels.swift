@@ -6,16 +6,23 @@ import OmegaCore
 public struct BudgetAlert: Sendable {
     /// `threshold`, `moderate`, `review`, `critical`, `excess`, `emergency`, `degrade`.
     public var kind: String
+    /// The budget it is about.
     public var scope: String
+    /// What happened, for a person.
     public var message: String
     /// For threshold alerts: the unit, usage and limit.
     public var unit: BudgetUnit?
+    /// Usage in the unit's internal scale.
     public var used: Int64?
+    /// The limit in the same scale.
     public var limit: Int64?
     /// Percentage of the limit used (100 for alerts that are not about one).
     public var percent: Double
+    /// What to do about it.
     public var recommendation: String
+    /// When it was raised.
     public var time: Date
+    /// The run that raised it.
     public var runID: String
     /// More environment for a command channel.
     var extra: [String: String] = [:]
@@ -66,6 +73,7 @@ public struct BudgetAlert: Sendable {
 ///
 /// Without an `[alerts]` table every alert goes to the console only.
 public struct AlertChannels: Sendable {
+    /// Where an alert can go.
     public enum Channel: Sendable, Equatable {
         case console
         /// Appends one JSON object per line.
@@ -78,8 +86,10 @@ public struct AlertChannels: Sendable {
         /// program (`sendmail -t` unless configured), which reads the message on its input.
         case email(to: String, sendmail: String)
     }
+    /// Each channel with the percentage from which it takes alerts.
     public var channels: [(channel: Channel, threshold: Double)] = [(.console, 0)]
 
+    /// The console only.
     public init() {}
 
     /// Delivers `alert` to every channel whose threshold it reaches;

@@ -53,12 +53,18 @@ public enum BudgetUnit: String, CaseIterable, Sendable, Codable {
 /// An amount in every unit at once, as exact integers: tokens, picodollars,
 /// calls and milliseconds. What a call reserves, what a scope has used.
 public struct Amounts: Sendable, Equatable, Codable {
+    /// Prompt tokens.
     public var inputTokens: Int64 = 0
+    /// Output tokens.
     public var outputTokens: Int64 = 0
+    /// Money, in millionths of a millionth of a dollar (exact).
     public var picodollars: Int64 = 0
+    /// Model calls.
     public var calls: Int64 = 0
+    /// Time, in milliseconds.
     public var milliseconds: Int64 = 0
 
+    /// Amounts of each unit.
     public init(inputTokens: Int64 = 0, outputTokens: Int64 = 0, picodollars: Int64 = 0, calls: Int64 = 0,
                 milliseconds: Int64 = 0) {
         self.inputTokens = inputTokens
@@ -68,6 +74,7 @@ public struct Amounts: Sendable, Equatable, Codable {
         self.milliseconds = milliseconds
     }
 
+    /// Prompt and output tokens together.
     public var tokens: Int64 { inputTokens + outputTokens }
 
     /// The amount in `unit`'s internal scale.
@@ -82,19 +89,23 @@ public struct Amounts: Sendable, Equatable, Codable {
         }
     }
 
+    /// The sum, unit by unit (saturating, never wrapping).
     public static func + (a: Amounts, b: Amounts) -> Amounts {
         Amounts(inputTokens: a.inputTokens &+ b.inputTokens, outputTokens: a.outputTokens &+ b.outputTokens,
                 picodollars: a.picodollars &+ b.picodollars, calls: a.calls &+ b.calls,
                 milliseconds: a.milliseconds &+ b.milliseconds)
     }
 
+    /// The difference, unit by unit (saturating).
     public static func - (a: Amounts, b: Amounts) -> Amounts {
         Amounts(inputTokens: a.inputTokens &- b.inputTokens, outputTokens: a.outputTokens &- b.outputTokens,
                 picodollars: a.picodollars &- b.picodollars, calls: a.calls &- b.calls,
                 milliseconds: a.milliseconds &- b.milliseconds)
     }
 
+    /// Adds `b`.
     public static func += (a: inout Amounts, b: Amounts) { a = a + b }
+    /// Subtracts `b`.
     public static func -= (a: inout Amounts, b: Amounts) { a = a - b }
 }
 

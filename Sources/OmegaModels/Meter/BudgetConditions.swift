@@ -6,17 +6,27 @@ import OmegaCore
 public struct BudgetExceeded: Error, CustomStringConvertible, Sendable {
     /// The scope's id (for extending it), kind, name and label.
     public var scopeID: Int
+    /// What kind of scope refused (a `with-budget` scope, the run, a model, agent, workflow or window).
     public var kind: BudgetScope.Kind
+    /// The scope's name (a model, agent, window key, or label).
     public var name: String
+    /// How messages name it (`agent code-reviewer`, `budget summarise.scm:12`).
     public var label: String
+    /// The unit whose limit would be passed.
     public var unit: BudgetUnit
     /// In the unit's internal scale (tokens, picodollars, calls, milliseconds).
     public var limit: Int64
+    /// What the scope has settled, in the unit's internal scale.
     public var used: Int64
+    /// What calls in flight hold reserved in it.
     public var reserved: Int64
+    /// What this call asked to reserve.
     public var requested: Int64
+    /// The model of the refused call.
     public var model: String
+    /// The agent of the refused call, if any.
     public var agent: String?
+    /// The workflow of the refused call, if any.
     public var workflow: String?
     /// Set when the limit is the critical escalation level, not a hard limit.
     public var level: EscalationLevel?
@@ -38,8 +48,11 @@ public struct BudgetExceeded: Error, CustomStringConvertible, Sendable {
 /// A call a degradation rule held back (`defer`, or `cache_only` without a
 /// cached answer). Scheme code sees a `budget-deferred` condition.
 public struct BudgetDeferred: Error, CustomStringConvertible, Sendable {
+    /// The scope whose rule held the call back.
     public var label: String
+    /// How full the scope is, in percent.
     public var percent: Int
+    /// Why the call was held back.
     public var reason: String
     /// `label` says why (`budget x is past 95%`, `mode economy`).
     public var description: String { "\(label): \(reason)" }
@@ -59,12 +72,14 @@ public enum BudgetApproval: Sendable, Equatable {
 /// The run was stopped: a scope went past the emergency percentage (a
 /// provider returned more than was reserved).
 public struct BudgetEmergencyStop: Error, CustomStringConvertible, Sendable {
+    /// What stopped the run.
     public var message: String
     public var description: String { message }
 }
 
 /// A call the meter cannot price under a money budget.
 public struct UnpricedModel: Error, CustomStringConvertible, Sendable {
+    /// The model with no price.
     public var model: String
     /// ` (did you mean gpt-4o?)` when a known name is near.
     public var hint = ""
@@ -75,22 +90,34 @@ public struct UnpricedModel: Error, CustomStringConvertible, Sendable {
 
 /// A reported crossing of a warning threshold, for `on-budget-threshold`.
 public struct ThresholdEvent: Sendable {
+    /// The threshold crossed, in percent.
     public var percent: Int
+    /// The scope's state at the crossing.
     public var status: ScopeStatus
 }
 
 /// A scope's state for one unit, as `budget-status` and reports show it.
 public struct ScopeStatus: Sendable {
+    /// The scope's id.
     public var scopeID: Int
+    /// What kind of scope it is.
     public var kind: BudgetScope.Kind
+    /// Its name.
     public var name: String
+    /// How messages name it.
     public var label: String
+    /// The unit this status is for.
     public var unit: BudgetUnit
+    /// The limit in that unit; nil when it has none.
     public var limit: Int64?
+    /// What it has settled.
     public var used: Int64
+    /// What calls in flight hold reserved.
     public var reserved: Int64
+    /// The escalation level it is at.
     public var level: EscalationLevel
 
+    /// What is left under the limit (settled and reserved both count); nil without a limit.
     public var remaining: Int64? { limit.map { max(0, $0.adding(saturating: -used.adding(saturating: reserved))) } }
     /// Percentage of the limit used (settled), when there is a limit.
     public var percent: Double? {

@@ -14,7 +14,9 @@ public struct BudgetPolicy: Sendable {
     /// Per model, agent and workflow limits: everything each has spent since
     /// its last reset, in every run that used the same ledger.
     public var models: [String: BudgetLimits] = [:]
+    /// Limits per agent (`[budget.agents]`), over everything each has spent since its reset.
     public var agents: [String: BudgetLimits] = [:]
+    /// Limits per workflow (`[budget.workflows]`), over everything each has spent since its reset.
     public var workflows: [String: BudgetLimits] = [:]
     /// Per model, agent and workflow limits within each calendar window:
     /// `periodic[.day]?[.model]?["gpt-4o"]` (seed 000's per-model daily budget).
@@ -33,6 +35,7 @@ public struct BudgetPolicy: Sendable {
     /// How an uncalibrated model whose tokens Omega cannot count exactly is
     /// reserved: `ceil(ratio × counted) + overhead × messages` (`InputBounds`).
     public var boundRatio = 1.5
+    /// Tokens added per message to a prompt bound before calibration (`[budget] bound_overhead`).
     public var boundOverhead = 32
     /// The zone calendar windows follow: the system's own unless configured
     /// (a person's "day" ends at their midnight).
@@ -45,6 +48,7 @@ public struct BudgetPolicy: Sendable {
     /// default later calls are refused (`[ledger] on_failure`).
     public var ledgerFailOpen = false
 
+    /// No limits, the default thresholds and escalation levels.
     public init() {}
 
     /// The limits of a model, agent or workflow (`window` nil: since its reset).
@@ -78,8 +82,10 @@ public struct BudgetPolicy: Sendable {
 /// Calendar windows in a time zone: the key of the day, ISO week and month a
 /// moment falls in (`2026-11-23`, `2026-W48`, `2026-11`).
 public struct CalendarWindows: Sendable {
+    /// The zone days, weeks and months begin in.
     public var timeZone: TimeZone
 
+    /// A calendar in `timeZone`.
     public init(timeZone: TimeZone) { self.timeZone = timeZone }
 
     private var calendar: Calendar {

@@ -7,6 +7,7 @@ import OmegaCore
 /// applies to it. Scopes with a `counter` add up across runs and processes
 /// through the ledger.
 public final class BudgetScope {
+    /// What a scope limits.
     public enum Kind: String, Sendable, Codable, CaseIterable {
         /// `(with-budget …)`.
         case scope
@@ -30,11 +31,14 @@ public final class BudgetScope {
         }
     }
 
+    /// The scope's id, unique in its meter.
     public let id: Int
+    /// What it limits.
     public let kind: Kind
     /// What the scope is called in messages: a model, agent or workflow name,
     /// a window's key (`2026-11-23`, `2026-W48`, `2026-11`), or a label.
     public let name: String
+    /// Its limits, by unit.
     public var limits: BudgetLimits
     /// For a model's, agent's or workflow's limit within a calendar window:
     /// the window's kind and key (`.day`, `2026-11-23`).
@@ -116,6 +120,7 @@ public final class BudgetScope {
 public enum EscalationLevel: Int, Sendable, Comparable, Codable {
     case normal = 1, moderate, high, critical
     public static func < (a: EscalationLevel, b: EscalationLevel) -> Bool { a.rawValue < b.rawValue }
+    /// The level as seeds/001 names it.
     public var name: String {
         switch self {
         case .normal: return "normal"
@@ -129,10 +134,14 @@ public enum EscalationLevel: Int, Sendable, Comparable, Codable {
 /// Token counts at which a window enters each level (the seeds' per-run
 /// policy is 10,000 / 50,000 / 100,000).
 public struct EscalationLevels: Sendable, Equatable {
+    /// Tokens from which the level is moderate.
     public var moderate: Int64
+    /// Tokens from which it is high.
     public var high: Int64
+    /// Tokens from which it is critical (calls need approval).
     public var critical: Int64
 
+    /// Levels at these token counts.
     public init(moderate: Int64, high: Int64, critical: Int64) {
         self.moderate = moderate
         self.high = high
@@ -150,6 +159,7 @@ public struct EscalationLevels: Sendable, Equatable {
 /// What to do to a call once a scope is filled past a percentage, before the
 /// call is refused outright (seeds/001: graceful degradation).
 public struct DegradeRule: Sendable, Equatable {
+    /// What a rule does to a call.
     public enum Action: Sendable, Equatable {
         /// Use a cheaper model (only for calls to `from`, when given).
         case switchModel(from: String?, to: String)
@@ -162,8 +172,10 @@ public struct DegradeRule: Sendable, Equatable {
     }
     /// Percentage of the scope's fullest limit at which the rule starts.
     public var percent: Int
+    /// What it does.
     public var action: Action
 
+    /// A rule from `percent` on.
     public init(percent: Int, action: Action) {
         self.percent = percent
         self.action = action

@@ -36,6 +36,7 @@ public final class InputBounds {
         /// Replies that reported usage.
         public var observations: Int
 
+        /// A calibration as stored.
         public init(ratio: Double, residual: Int, ratioResidual: Int, observations: Int) {
             self.ratio = ratio
             self.residual = residual
@@ -46,7 +47,9 @@ public final class InputBounds {
 
     /// A prompt's bound and whether it is Omega's exact count.
     public struct Bound: Equatable, Sendable {
+        /// The prompt tokens to reserve.
         public var tokens: Int
+        /// Whether that is Omega's exact count (else a bound).
         public var exact: Bool
     }
 
@@ -65,6 +68,7 @@ public final class InputBounds {
     private var table: [String: Calibration] = [:]
     private var loaded: Set<String> = []
 
+    /// Bounds calibrated from replies, kept in `ledger` when there is one; `report` hears about a calibration that could not be stored.
     public init(ledger: (any LedgerStore)? = nil, report: @escaping (String) -> Void = { _ in }) {
         self.ledger = ledger
         self.report = report

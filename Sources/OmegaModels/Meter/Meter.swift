@@ -16,17 +16,20 @@ import OmegaCore
 /// calls in flight are covered by their reservations, which is why no number
 /// of concurrent calls can push a scope past its limit.
 public final class Meter: EffectMeter {
+    /// The budgets in force.
     public var policy: BudgetPolicy { didSet { keysCache = nil; percents = nil } }
     /// Where settled calls are written; nil: in memory only.
     public let ledger: (any LedgerStore)?
     /// The ledger as the reports, the dashboard and the budget tools read it
     /// (`:tokens` in the REPL): those queries are the SQLite ledger's.
     public var reportingLedger: Ledger? { ledger as? Ledger }
+    /// Models, prices and token counting.
     public var models: ModelSettings
     /// The current time (injectable, for calendar tests).
     public var clock: () -> Date
     /// Where warnings and alerts go (standard error by default).
     public var report: (String) -> Void
+    /// This run's id (`run-…`), in the ledger and receipts.
     public let runID: String
     /// The script the run executes, for the ledger.
     public var script: String
@@ -83,6 +86,7 @@ public final class Meter: EffectMeter {
     /// Cache hits served.
     public private(set) var cacheHits = 0
 
+    /// A meter with `policy`, writing to `ledger` when given; `report` gets warnings and alerts (default: standard error).
     public init(policy: BudgetPolicy = BudgetPolicy(), ledger: (any LedgerStore)? = nil, models: ModelSettings = ModelSettings(),
                 runID: String = Meter.newRunID(), script: String = "", clock: @escaping () -> Date = Date.init,
                 report: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
@@ -136,6 +140,7 @@ public final class Meter: EffectMeter {
         }
     }
 
+    /// Checks a call against every scope in force and reserves its worst case; applies degradation rules to `request`. Throws `BudgetExceeded`, `BudgetDeferred` or a ledger error.
     public func admit(_ request: inout InferenceRequest, backend: String) throws -> Admission {
         if let e = emergency { throw e }
         if let f = ledgerFailure {
@@ -397,6 +402,7 @@ public final class Meter: EffectMeter {
 
     // MARK: Settling a call
 
+    /// Replaces a call's reservation with what it used, prices it, records it, and returns the outcome (with `cost` set).
     @discardableResult
     public func settle(_ request: InferenceRequest, reservation: AnyObject?,
                        outcome: Result<InferenceResult, Error>) -> Result<InferenceResult, Error> {
@@ -669,9 +675,13 @@ public final class Meter: EffectMeter {
 
     /// What a checkpoint keeps: the run's and each named scope's spend.
     public struct State: Codable, Equatable {
+        /// The run.
         public var runID: String
+        /// Its spend.
         public var run: Amounts
+        /// Each named scope's spend.
         public var scopes: [String: Amounts]
+        /// Spend by model, agent, workflow and operation.
         public var usageBy: [String: [String: Amounts]]
     }
 

@@ -3,6 +3,7 @@ import OmegaCore
 /// economy mode switches to (`reduce-quality-to-medium!`) and what reports
 /// recommend. One table for both, so advice and behaviour agree.
 public enum CheaperModels {
+    /// Each expensive model with the cheaper sibling degradation switches it to.
     public static let pairs: [(expensive: String, cheaper: String)] = [
         ("gpt-4o", "gpt-4o-mini"), ("gpt-4.1", "gpt-4.1-mini"), ("gpt-4-turbo", "gpt-4o-mini"),
         ("gpt-4", "gpt-3.5-turbo"), ("gpt-5", "gpt-5-mini"), ("o3", "o4-mini"),

@@ -10,10 +10,12 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The amount in picodollars.
     public var picodollars: Int64
 
+    /// No money.
     public static let zero = Money(picodollars: 0)
     /// Picodollars in one dollar.
     public static let scale: Int64 = 1_000_000_000_000
 
+    /// An amount in picodollars (10⁻¹² dollars).
     public init(picodollars: Int64) { self.picodollars = picodollars }
 
     /// An amount given as a decimal number of dollars (`"0.50"`, `"2.5e-06"`).

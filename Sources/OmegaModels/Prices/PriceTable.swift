@@ -22,6 +22,7 @@ public struct ModelPrice: Sendable, Equatable {
     /// Where this price came from (`built-in 2026-11-22`, a file path).
     public var source: String
 
+    /// A price per million tokens of each kind.
     public init(model: String, provider: String, input: Money, output: Money, cacheRead: Money? = nil,
                 cacheWrite: Money? = nil, contextWindow: Int? = nil, maxOutputTokens: Int? = nil, source: String) {
         self.model = model
@@ -78,6 +79,7 @@ public struct TokenUsage: Sendable, Equatable {
     /// `outputTokens`, so not priced again).
     public var reasoningTokens: Int
 
+    /// Usage of each kind of token.
     public init(inputTokens: Int, outputTokens: Int, cacheReadTokens: Int = 0, cacheWriteTokens: Int = 0,
                 reasoningTokens: Int = 0) {
         self.inputTokens = inputTokens
@@ -113,6 +115,7 @@ public struct PriceTable: Sendable {
     /// Used for models not in the table, when the user opted into it.
     public var defaultPrice: ModelPrice?
 
+    /// An empty table.
     public init() {}
 
     /// All priced model names, sorted.

@@ -4,39 +4,39 @@ import OmegaCore
 /// The token-usage dashboard of the seeds (`omega tokens status`, the
 /// REPL's `:tokens status`): today's spend against the daily budget, the
 /// current workflow against its limit, and usage by model as bars.
-public struct Dashboard {
-    public struct Line: Equatable {
-        public var label: String
-        public var used: Int64
+package struct Dashboard {
+    package struct Line: Equatable {
+        package var label: String
+        package var used: Int64
         /// The limit the bar is measured against (nil: a share of the total).
-        public var limit: Int64?
-        public var detail: String
+        package var limit: Int64?
+        package var detail: String
     }
 
-    public var title = "TOKEN USAGE DASHBOARD"
-    public var day: String
+    package var title = "TOKEN USAGE DASHBOARD"
+    package var day: String
     /// The budget counts, as the meter counts them (within the window, or
     /// since the last reset; simulated calls included).
-    public var daily: Line
-    public var weekly: Line?
-    public var monthly: Line?
+    package var daily: Line
+    package var weekly: Line?
+    package var monthly: Line?
     /// Everything since the last reset (seed 002's total).
-    public var total: Line
-    public var workflow: Line?
+    package var total: Line
+    package var workflow: Line?
     /// Each agent's count since its last reset (seed 002's `agent_totals`).
-    public var agents: [Line]
+    package var agents: [Line]
     /// Today's use by model (the simulator's marked `(simulated)`).
-    public var models: [Line]
+    package var models: [Line]
     /// Today's spending (simulated calls left out).
-    public var cost: Money
+    package var cost: Money
     /// Today's calls answered by the offline simulator: dry runs, not spending.
-    public var simulatedCalls: Int64 = 0
+    package var simulatedCalls: Int64 = 0
     /// Today's calls to models without a price: cost unknown, not zero.
-    public var unpricedCalls: Int64 = 0
-    public var simulatedTokens: Int64 = 0
+    package var unpricedCalls: Int64 = 0
+    package var simulatedTokens: Int64 = 0
 
     /// Builds the dashboard of the window that holds `now` from the ledger.
-    public static func make(ledger: Ledger, policy: BudgetPolicy, now: Date = Date()) throws -> Dashboard {
+    package static func make(ledger: Ledger, policy: BudgetPolicy, now: Date = Date()) throws -> Dashboard {
         let windows = CalendarWindows(timeZone: policy.timeZone)
         let keys = windows.keys(at: now)
         let day = windows.interval(.day, at: now)
@@ -97,7 +97,7 @@ public struct Dashboard {
     /// The dashboard as JSON: each budget's used, limit, remaining and
     /// percentage, agents, models, today's cost (an exact decimal string)
     /// and the simulated calls kept apart.
-    public func renderJSON() -> String {
+    package func renderJSON() -> String {
         func line(_ l: Line) -> [String: Any] {
             var o: [String: Any] = ["label": l.label, "used_tokens": l.used]
             o["limit_tokens"] = l.limit ?? NSNull()
@@ -126,7 +126,7 @@ public struct Dashboard {
     }
 
     /// `1,234,567`.
-    public static func grouped(_ n: Int64) -> String {
+    package static func grouped(_ n: Int64) -> String {
         let digits = String(n.magnitude)
         var out = ""
         for (i, ch) in digits.enumerated() {
@@ -147,7 +147,7 @@ public struct Dashboard {
     }
 
     /// The dashboard as a box of text, `width` columns inside.
-    public func render(colour: Bool = false, width: Int = 56) -> String {
+    package func render(colour: Bool = false, width: Int = 56) -> String {
         var rows: [String] = []
         func budgetRows(_ l: Line) {
             if let limit = l.limit, limit > 0 {

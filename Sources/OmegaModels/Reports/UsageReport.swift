@@ -6,68 +6,68 @@ import OmegaCore
 /// model, agent, workflow or operation; the budget's limit, remaining and
 /// percentage; the alerts raised; the trend against the previous period; a
 /// forecast of the period's end; and recommendations.
-public struct UsageReport {
-    public enum Period: String, CaseIterable, Sendable {
+package struct UsageReport {
+    package enum Period: String, CaseIterable, Sendable {
         case daily, weekly, monthly
         var kind: BudgetScope.Kind { self == .daily ? .day : self == .weekly ? .week : .month }
         var noun: String { self == .daily ? "day" : self == .weekly ? "week" : "month" }
     }
 
-    public enum Dimension: String, CaseIterable, Sendable {
+    package enum Dimension: String, CaseIterable, Sendable {
         case model, agent, workflow, operation
     }
 
     /// One group of calls.
-    public struct Row: Equatable, Sendable {
-        public var key: String
-        public var calls: Int64
-        public var inputTokens: Int64
-        public var outputTokens: Int64
-        public var cost: Money
+    package struct Row: Equatable, Sendable {
+        package var key: String
+        package var calls: Int64
+        package var inputTokens: Int64
+        package var outputTokens: Int64
+        package var cost: Money
         /// Calls to models without a price (their cost is unknown, not zero).
-        public var unpricedCalls: Int64 = 0
-        public var tokens: Int64 { inputTokens + outputTokens }
+        package var unpricedCalls: Int64 = 0
+        package var tokens: Int64 { inputTokens + outputTokens }
         /// `$0.0042`, `$0.0042 + 3 unpriced`, `unpriced`.
-        public var costText: String {
+        package var costText: String {
             guard unpricedCalls > 0 else { return cost.description }
             return calls == unpricedCalls ? "unpriced" : "\(cost) + \(unpricedCalls) unpriced"
         }
     }
 
-    public var period: Period
-    public var dimension: Dimension
+    package var period: Period
+    package var dimension: Dimension
     /// The window's key (`2026-11-23`, `2026-W48`, `2026-11`) and its bounds.
-    public var window: String
-    public var interval: DateInterval
-    public var generated: Date
-    public var rows: [Row]
-    public var total: Row
-    public var previousWindow: String
-    public var previous: Row
+    package var window: String
+    package var interval: DateInterval
+    package var generated: Date
+    package var rows: [Row]
+    package var total: Row
+    package var previousWindow: String
+    package var previous: Row
     /// The token limit of the window, when one is configured.
-    public var limit: Int64?
+    package var limit: Int64?
     /// What the window counts against its limit (after resets).
-    public var counted: Int64
-    public var alerts: [Ledger.Alert]
+    package var counted: Int64
+    package var alerts: [Ledger.Alert]
     /// Tokens and cost at the window's end if use goes on at the pace so far.
-    public var forecastTokens: Int64
-    public var forecastCost: Money
-    public var recommendations: [String]
+    package var forecastTokens: Int64
+    package var forecastCost: Money
+    package var recommendations: [String]
     /// Calls the offline simulator answered in the window (dry runs): left
     /// out of the rows, totals, forecast and advice unless asked for.
-    public var simulated: Row
-    public var includesSimulated: Bool
+    package var simulated: Row
+    package var includesSimulated: Bool
 
-    public var remaining: Int64? { limit.map { max(0, $0 - counted) } }
-    public var percent: Double? { limit.map { $0 > 0 ? Double(counted) / Double($0) * 100 : 0 } }
+    package var remaining: Int64? { limit.map { max(0, $0 - counted) } }
+    package var percent: Double? { limit.map { $0 > 0 ? Double(counted) / Double($0) * 100 : 0 } }
     /// Forecast against the previous period's total, in percent (nil when
     /// the previous period had no use).
-    public var trend: Double? {
+    package var trend: Double? {
         previous.tokens > 0 ? (Double(forecastTokens) - Double(previous.tokens)) / Double(previous.tokens) * 100 : nil
     }
 
     /// Builds the report of the window that holds `now`.
-    public static func make(ledger: Ledger, policy: BudgetPolicy, prices: PriceTable, period: Period,
+    package static func make(ledger: Ledger, policy: BudgetPolicy, prices: PriceTable, period: Period,
                             by dimension: Dimension, includeSimulated: Bool = false, now: Date = Date()) throws -> UsageReport {
         let backends: Ledger.Backends = includeSimulated ? .all : .real
         let windows = CalendarWindows(timeZone: policy.timeZone)
@@ -164,7 +164,7 @@ public struct UsageReport {
     // MARK: Output
 
     /// A readable report for the terminal.
-    public func renderText() -> String {
+    package func renderText() -> String {
         var out = "Token usage report — \(period.rawValue), \(window)\n\n"
         let header = [dimension.rawValue.capitalized, "Calls", "Input", "Output", "Tokens", "Share", "Cost"]
         var table = [header]
@@ -232,7 +232,7 @@ public struct UsageReport {
     }
 
     /// The report as JSON (money as exact decimal strings).
-    public func renderJSON() -> String {
+    package func renderJSON() -> String {
         func row(_ r: Row) -> [String: Any] {
             ["key": r.key, "calls": r.calls, "input_tokens": r.inputTokens, "output_tokens": r.outputTokens,
              "tokens": r.tokens, "cost_usd": r.cost.description.replacingOccurrences(of: "$", with: ""),
@@ -260,7 +260,7 @@ public struct UsageReport {
     }
 
     /// The rows as CSV (RFC 4180), with a total line.
-    public func renderCSV() -> String {
+    package func renderCSV() -> String {
         func field(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }

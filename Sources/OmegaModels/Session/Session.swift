@@ -43,15 +43,20 @@ public final class Session {
         public var sandbox = false
         /// `--allow LIST`, parsed.
         public var allow: Capabilities?
+        /// No flags: everything from the environment, the files and the defaults.
         public init() {}
     }
 
     /// One setting in force, as text, and where it came from: a file and
     /// line, `$VARIABLE`, `--flag`, the ledger, or `default`.
     public struct Setting: Equatable, Sendable {
+        /// The key, as the configuration file writes it (`budget.run.tokens`).
         public var key: String
+        /// The value, as TOML writes it.
         public var value: String
+        /// Where it came from.
         public var source: String
+        /// A setting and its source.
         public init(key: String, value: String, source: String) {
             self.key = key
             self.value = value
@@ -263,6 +268,7 @@ public final class Session {
 public struct SetupError: Error, CustomStringConvertible {
     /// What went wrong underneath.
     public let underlying: any Error
+    /// A setup error caused by `underlying`.
     public init(_ underlying: any Error) { self.underlying = underlying }
     public var description: String { "\(underlying)" }
 

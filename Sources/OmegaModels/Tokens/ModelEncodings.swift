@@ -8,8 +8,11 @@ import OmegaCore
 public struct ModelEncodings: Sendable {
     /// A rule: a model name, or a prefix ending in `*`, and its encoding.
     public struct Rule: Sendable, Equatable {
+        /// A model name, or a prefix ending in `*`.
         public var pattern: String
+        /// The encoding its models use.
         public var encoding: String
+        /// Models matching `pattern` use `encoding`.
         public init(_ pattern: String, _ encoding: String) {
             self.pattern = pattern
             self.encoding = encoding
@@ -37,6 +40,7 @@ public struct ModelEncodings: Sendable {
     /// The encoding for models no rule names (an estimate).
     public var fallback: String = "o200k_base"
 
+    /// The built-in map only.
     public init() {}
 
     /// The encoding for `model` and whether its counts are exact.

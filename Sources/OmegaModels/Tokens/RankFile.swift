@@ -19,6 +19,7 @@ public struct RankFiles: Sendable {
     /// The environment the search reads (tests pass their own).
     public var environment: [String: String]
 
+    /// Where rank files are looked for, from `$OMEGA_TOKENIZER_DIR`, the cache and the built-in search path.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }

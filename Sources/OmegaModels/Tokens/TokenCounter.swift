@@ -12,6 +12,7 @@ public struct TokenCount: Sendable, Equatable, CustomStringConvertible {
     /// Why the count is an estimate (nil when exact).
     public var note: String?
 
+    /// A count, exact or a labelled estimate.
     public init(tokens: Int, exact: Bool, encoding: String?, note: String?) {
         self.tokens = tokens
         self.exact = exact
@@ -26,9 +27,13 @@ public struct TokenCount: Sendable, Equatable, CustomStringConvertible {
 
 /// One message of a chat prompt, for counting a whole message list.
 public struct ChatMessage: Sendable, Equatable {
+    /// `system`, `user` or `assistant`.
     public var role: String
+    /// The message's text.
     public var content: String
+    /// A participant's name, when the API takes one.
     public var name: String?
+    /// A chat message.
     public init(role: String, content: String, name: String? = nil) {
         self.role = role
         self.content = content
@@ -68,6 +73,7 @@ public final class TokenCounter: @unchecked Sendable {
         return r
     }
 
+    /// A counter looking for rank files in `files`.
     public init(files: RankFiles = RankFiles()) {
         self.files = files
     }

@@ -9,13 +9,16 @@ import OmegaCore
 /// cumulative output.
 public struct AnthropicBackend: ModelBackend {
     public let name = "anthropic"
+    /// The API's address (`https://api.anthropic.com`, or `$ANTHROPIC_BASE_URL`).
     public var baseURL: String
     var apiKey: String?
+    /// Stream answers unless a call says otherwise.
     public var stream: Bool
     let tokens: TokenCounter
     var transport: HTTPTransport
     static let version = "2023-06-01"
 
+    /// A backend for the Messages API at `baseURL`, counting locally with `tokens` when usage is missing.
     public init(baseURL: String, apiKey: String?, stream: Bool = false, tokens: TokenCounter = TokenCounter()) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }

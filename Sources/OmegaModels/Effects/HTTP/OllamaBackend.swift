@@ -6,7 +6,9 @@ import OmegaCore
 /// final object (`done: true`) when streaming.
 public struct OllamaBackend: ModelBackend {
     public let name = "ollama"
+    /// The server's address (`$OLLAMA_HOST`, default `http://127.0.0.1:11434`).
     public var baseURL: String
+    /// Stream answers unless a call says otherwise.
     public var stream: Bool
     let tokens: TokenCounter
     var transport = HTTPTransport()

@@ -11,6 +11,7 @@ import OmegaCore
 /// text are counted locally and the numbers marked `counted`, never zero.
 public struct OpenAIBackend: ModelBackend {
     public let name = "openai"
+    /// The API's address, ending in `/v1`.
     public var baseURL: String
     var apiKey: String?
     /// Stream answers (`stream: true` with `include_usage`).
@@ -18,6 +19,7 @@ public struct OpenAIBackend: ModelBackend {
     let tokens: TokenCounter
     var transport: HTTPTransport
 
+    /// A backend for Chat Completions at `baseURL`, counting locally with `tokens` when usage is missing.
     public init(baseURL: String, apiKey: String?, stream: Bool = false, tokens: TokenCounter = TokenCounter()) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
