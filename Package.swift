@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // SQLite, for the ledger: migrations, records, a pool of readers.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // PostgreSQL, for a ledger shared by many hosts.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // Only for the tests' scripted HTTP server (AsyncHTTPClient builds on it anyway).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
@@ -67,6 +69,9 @@ let package = Package(
         .target(
             name: "OmegaModels",
             dependencies: ["OmegaCore", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "BigInt", package: "BigInt"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Yams", package: "Yams")],

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import OmegaCore
+@testable import OmegaModels
+
+/// The ground of the PostgreSQL ledger: a real server started by the test,
+/// the connection the store will use, and what happens when the server is
+/// not there.
+@Suite(.serialized) struct PostgresTests {
+    @Test func statementsQueriesAndTransactionsOnARealServer() throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let db = try PostgresSQL(url: server.url)
+        try db.execute("CREATE TABLE window_totals(window_key TEXT PRIMARY KEY, input_tokens BIGINT NOT NULL, cost_pd BIGINT)")
+        #expect(try db.run("INSERT INTO window_totals VALUES (?, ?, ?)", [.text("day:2026-11-30"), .int(120), .null]) == 1)
+        #expect(try db.run("INSERT INTO window_totals VALUES (?, ?, ?)", [.text("it's '?' quoted"), .int(5), .int(7)]) == 1)
+        var rows: [(String?, Int64, Bool)] = []
+        try db.query("SELECT window_key, input_tokens, cost_pd IS NULL FROM window_totals WHERE input_tokens > ? ORDER BY input_tokens",
+                     [.int(0)]) { r in rows.append((r.text(0), r.int(1), r.isNull(2) == false && r.int(2) == 0 ? false : r.isNull(2))) }
+        #expect(rows.map(\.0) == ["it's '?' quoted", "day:2026-11-30"])
+        #expect(rows.map(\.1) == [5, 120])
+        // A sum of BIGINTs is NUMERIC in PostgreSQL: it still reads as an integer.
+        var total: Int64 = -1
+        try db.query("SELECT SUM(input_tokens) FROM window_totals") { r in total = r.int(0) }
+        #expect(total == 125)
+        // A transaction that fails leaves nothing behind.
+        struct Refused: Error {}
+        #expect(throws: Refused.self) {
+            try db.transaction {
+                try db.run("UPDATE window_totals SET input_tokens = input_tokens + ? WHERE window_key = ?", [.int(1000), .text("day:2026-11-30")])
+                throw Refused()
+            }
+        }
+        try db.query("SELECT input_tokens FROM window_totals WHERE window_key = ?", [.text("day:2026-11-30")]) { r in total = r.int(0) }
+        #expect(total == 120)
+        // The server's own message names what went wrong.
+        do {
+            try db.run("INSERT INTO window_totals VALUES (?, ?, ?)", [.text("day:2026-11-30"), .int(1), .null])
+            Issue.record("a duplicate key was accepted")
+        } catch let e as LedgerError {
+            #expect(e.message.contains("duplicate key") && e.message.contains("23505"), "\(e.message)")
+        }
+    }
+
+    @Test func anUnreachableServerIsAClearError() throws {
+        let port = try PostgresServer.freePort()
+        do {
+            _ = try PostgresSQL(url: "postgres://omega:secret@127.0.0.1:\(port)/ledger", timeout: 2)
+            Issue.record("connected to nothing")
+        } catch let e as LedgerError {
+            #expect(e.message.hasPrefix("cannot reach the ledger postgres://omega:***@127.0.0.1:\(port)/ledger"), "\(e.message)")
+            #expect(!e.message.contains("secret"))
+        }
+        #expect(throws: LedgerError.self) { _ = try PostgresSQL(url: "mysql://x@y/z") }
+    }
+
+    @Test func placeholdersAreNumberedOutsideQuotes() {
+        #expect(PostgresSQL.numbered("SELECT ? WHERE a = '?' AND b = ?") == "SELECT $1 WHERE a = '?' AND b = $2")
+    }
+}
