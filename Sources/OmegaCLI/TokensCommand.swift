@@ -29,7 +29,10 @@ struct LedgerOptions: ParsableArguments {
         flags.ledger = ledger
         let session = try Session(flags: flags)
         guard session.ledgerPath != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
-        guard let store = try session.openLedger() else { throw CLIError("there is no ledger to read") }
+        guard let opened = try session.openLedger() else { throw CLIError("there is no ledger to read") }
+        guard let store = opened as? Ledger else {
+            throw CLIError("omega tokens reads SQLite ledgers; the reports of a PostgreSQL ledger (\(opened.path)) are not there yet")
+        }
         for w in session.warnings { printError("omega: \(w)") }
         return (session.policy, session.models.prices, store)
     }

@@ -58,3 +58,53 @@ import Testing
         #expect(PostgresSQL.numbered("SELECT ? WHERE a = '?' AND b = ?") == "SELECT $1 WHERE a = '?' AND b = $2")
     }
 }
+
+/// The PostgreSQL ledger under the meter: processes sharing one daily
+/// budget through the server never overspend it together, and every call
+/// they settled is a row exactly once, counted in the day's counter.
+@Suite(.serialized) struct PostgresLedgerTests {
+    @Test func processesShareADailyBudgetThroughTheServer() throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omega-pgl-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.toml").path
+        try "[budget.daily]\ntokens = 3000\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let script = dir.appendingPathComponent("hammer.scm").path
+        try """
+            (define answered 0)
+            (let loop ((i 0))
+              (when (< i 30)
+                (guard (e ((budget-exceeded? e) #f))
+                  (effect infer.op (string-append "tell me about budgets, part " (number->string i)) 'max-tokens (+ 40 (* 7 (modulo i 9))))
+                  (set! answered (+ answered 1)))
+                (loop (+ i 1))))
+            (display answered)
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        // Open the schema once, then four processes at once.
+        let first = try runOmega(["--ledger", server.url, "--config", config, "-e", "1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let results = Results()
+        let url = server.url
+        DispatchQueue.concurrentPerform(iterations: 4) { k in
+            let r = try? runOmega(["--ledger", url, "--config", config, script], timeout: 120)
+            results.set(k, Int(r?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1)
+        }
+        let answered = results.values.prefix(4)
+        #expect(answered.allSatisfy { $0 >= 0 }, "\(answered)")
+        let db = try PostgresSQL(url: server.url)
+        var rows: Int64 = 0, charged: Int64 = 0, counted: Int64 = -1, inFlight: Int64 = -1
+        try db.query("SELECT COUNT(*), COALESCE(SUM(charged_input + charged_output), 0) FROM calls WHERE outcome = 'ok'", []) { r in
+            rows = r.int(0); charged = r.int(1)
+        }
+        try db.query("SELECT input_tokens + output_tokens FROM window_totals WHERE window_key LIKE 'day:%' AND window_key NOT LIKE '%/%'", []) { r in
+            counted = r.int(0)
+        }
+        try db.query("SELECT COUNT(*) FROM reservations", []) { r in inFlight = r.int(0) }
+        #expect(rows == Int64(answered.reduce(0, +)), "rows \(rows), answered \(Array(answered))")
+        #expect(charged <= 3000 && charged > 1500, "charged \(charged) of 3000")
+        #expect(counted == charged, "the day's counter \(counted), the rows \(charged)")
+        #expect(inFlight == 0)
+    }
+}

@@ -330,7 +330,7 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
     private func ingest(_ entries: [SpooledCall]) throws {
         var windows: [String: Amounts] = [:]
         for e in entries {
-            try insert(e.call)
+            try db.insertCall(e.call)
             let c = e.call
             if e.cacheable && c.outcome == "ok" && c.answer != nil && !c.cacheHit {
                 try db.run("INSERT OR REPLACE INTO answers(request_key, call_id) VALUES (?, ?)",
@@ -377,36 +377,17 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
         }
     }
 
-    private func insert(_ c: Call) throws {
-        try db.run("""
-            INSERT INTO calls(time, run_id, seq, script, model, backend, agent, workflow, operation,
-              input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency,
-              cache_hit, outcome, usage_source, request_id, request_key, answer, finish_reason, day, week, month,
-              charged_input, charged_output, charged_pd, charged_calls, served_model)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            """, [.double(c.time.timeIntervalSince1970), .text(c.runID), .int(Int64(c.sequence)), .text(c.script),
-                  .text(c.model), .text(c.backend), c.agent.map { .text($0) } ?? .null, c.workflow.map { .text($0) } ?? .null,
-                  .text(c.operation), .int(Int64(c.usage.inputTokens)), .int(Int64(c.usage.outputTokens)),
-                  .int(Int64(c.usage.cacheReadTokens)), .int(Int64(c.usage.cacheWriteTokens)),
-                  .int(Int64(c.usage.reasoningTokens)), c.cost.map { .int($0.picodollars) } ?? .null,
-                  .double(c.latency), .int(c.cacheHit ? 1 : 0), .text(c.outcome), .text(c.usageSource),
-                  .text(c.requestID), .text(c.requestKey), c.answer.map { .text($0) } ?? .null,
-                  c.finishReason.map { .text($0) } ?? .null, .text(c.day), .text(c.week), .text(c.month),
-                  .int(c.charged.inputTokens), .int(c.charged.outputTokens), .int(c.charged.picodollars),
-                  .int(c.charged.calls), c.servedModel.map { .text($0) } ?? .null])
-    }
-
     /// Every call of a run, in order.
     public func calls(ofRun runID: String) throws -> [Call] {
         try flush()
-        return try locked { try selectCalls("WHERE run_id = ? ORDER BY seq", [.text(runID)]) }
+        return try locked { try db.selectCalls("WHERE run_id = ? ORDER BY seq", [.text(runID)]) }
     }
 
     /// The calls in a time range (for reports).
     public func calls(from: Date, to: Date) throws -> [Call] {
         try flush()
         return try locked {
-            try selectCalls("WHERE time >= ? AND time < ? ORDER BY time",
+            try db.selectCalls("WHERE time >= ? AND time < ? ORDER BY time",
                             [.double(from.timeIntervalSince1970), .double(to.timeIntervalSince1970)])
         }
     }
@@ -415,38 +396,13 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
     public func calls(window: BudgetScope.Kind, key: String) throws -> [Call] {
         let column = window.isWindow ? window.rawValue : "day"   // the columns are named as the kinds
         try flush()
-        return try locked { try selectCalls("WHERE \(column) = ? ORDER BY id", [.text(key)]) }
+        return try locked { try db.selectCalls("WHERE \(column) = ? ORDER BY id", [.text(key)]) }
     }
 
     /// The latest successful answer to an identical request, for the cache.
     public func cachedCall(requestKey: String) throws -> Call? {
         try flush()
-        return try locked { try selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first }
-    }
-
-    private func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Call] {
-        var result: [Call] = []
-        try db.query("""
-            SELECT time, run_id, seq, script, model, backend, agent, workflow, operation, input_tokens, output_tokens,
-              cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency, cache_hit, outcome, usage_source,
-              request_id, request_key, answer, finish_reason, day, week, month,
-              charged_input, charged_output, charged_pd, charged_calls, served_model
-            FROM calls \(clause)
-            """, values) { r in
-            result.append(Call(
-                time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", sequence: Int(r.int(2)),
-                script: r.text(3) ?? "", model: r.text(4) ?? "", backend: r.text(5) ?? "", agent: r.text(6),
-                workflow: r.text(7), operation: r.text(8) ?? "",
-                usage: TokenUsage(inputTokens: Int(r.int(9)), outputTokens: Int(r.int(10)), cacheReadTokens: Int(r.int(11)),
-                                  cacheWriteTokens: Int(r.int(12)), reasoningTokens: Int(r.int(13))),
-                cost: r.isNull(14) ? nil : Money(picodollars: r.int(14)), latency: r.double(15), cacheHit: r.int(16) != 0,
-                outcome: r.text(17) ?? "", usageSource: r.text(18) ?? "", requestID: r.text(19) ?? "",
-                requestKey: r.text(20) ?? "", answer: r.text(21), finishReason: r.text(22), day: r.text(23) ?? "",
-                week: r.text(24) ?? "", month: r.text(25) ?? "",
-                charged: Amounts(inputTokens: r.int(26), outputTokens: r.int(27), picodollars: r.int(28), calls: r.int(29)),
-                servedModel: r.text(30)))
-        }
-        return result
+        return try locked { try db.selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first }
     }
 
     // MARK: Alerts

@@ -55,16 +55,7 @@ extension Ledger {
     /// Every limit set from the command line, oldest first.
     public func budgetOverrides() throws -> [BudgetOverride] {
         try locked {
-            var result: [BudgetOverride] = []
-            try db.query("SELECT kind, name, unit, amount, set_at FROM budget_overrides ORDER BY set_at") { r in
-                let parts = (r.text(0) ?? "").split(separator: "/").map(String.init)
-                guard let kind = parts.last.flatMap(BudgetScope.Kind.init(rawValue:)),
-                      let unit = r.text(2).flatMap(BudgetUnit.init(rawValue:)) else { return }
-                let window = parts.count == 2 ? BudgetScope.Kind(rawValue: parts[0]) : nil
-                result.append(BudgetOverride(kind: kind, name: r.text(1) ?? "", window: window, unit: unit, amount: r.int(3),
-                                             setAt: Date(timeIntervalSince1970: r.double(4))))
-            }
-            return result
+            try db.selectBudgetOverrides()
         }
     }
 

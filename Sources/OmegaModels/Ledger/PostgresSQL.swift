@@ -119,9 +119,35 @@ final class PostgresSQL {
         }
     }
 
-    /// Runs statements without parameters or results (several, separated by `;`).
+    /// Runs statements without parameters or results (several, separated by
+    /// `;`): one at a time, since a prepared statement holds only one.
     func execute(_ sql: String) throws {
-        _ = try wait(connection.simpleQuery(sql))
+        for statement in PostgresSQL.statements(sql) {
+            _ = try wait(connection.query(PostgresQuery(unsafeSQL: statement), logger: logger))
+        }
+    }
+
+    /// The statements of a script, split at `;` outside quoted text.
+    static func statements(_ sql: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var quote: Character?
+        for c in sql {
+            if let q = quote {
+                if c == q { quote = nil }
+                current.append(c)
+            } else if c == "'" || c == "\"" {
+                quote = c
+                current.append(c)
+            } else if c == ";" {
+                out.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        out.append(current)
+        return out.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
     /// Runs a statement that returns no rows; returns the rows it changed.

@@ -79,8 +79,9 @@ public final class Session {
     public let effectSettings: EffectSettings
     /// The ledger's path, or `none`.
     public let ledgerPath: String
-    /// The opened ledger (nil with `--ledger none`, or before `openLedger`).
-    public private(set) var ledger: Ledger?
+    /// The opened ledger (nil with `--ledger none`, or before `openLedger`):
+    /// the SQLite file, or a PostgreSQL server for a `postgres://` URL.
+    public private(set) var ledger: (any LedgerStore)?
     /// Every setting in force and its source: what `omega config show` prints.
     public private(set) var settings: [Setting] = []
     /// Things the user should know (a YAML key read as another, a ledger
@@ -116,10 +117,13 @@ public final class Session {
     /// file that does not exist is not made (nil is returned). A ledger that
     /// cannot be opened or read is a `SetupError`.
     @discardableResult
-    public func openLedger(create: Bool = true) throws -> Ledger? {
+    public func openLedger(create: Bool = true) throws -> (any LedgerStore)? {
         if let ledger { return ledger }
-        if ledgerPath != "none", create || FileManager.default.fileExists(atPath: ledgerPath) {
-            let store = try SetupError.wrapping { try Ledger(path: ledgerPath) }
+        if isServerLedger || (ledgerPath != "none" && (create || FileManager.default.fileExists(atPath: ledgerPath))) {
+            let store: any LedgerStore = try SetupError.wrapping {
+                if isServerLedger { return try PostgresLedger(url: ledgerPath) as any LedgerStore }
+                return try Ledger(path: ledgerPath) as any LedgerStore
+            }
             warnings += store.warnings
             let overrides = try SetupError.wrapping { try store.budgetOverrides() }
             policy.apply(overrides)
@@ -131,6 +135,9 @@ public final class Session {
     }
 
     private var environmentApplied = false
+
+    /// Whether the ledger is a PostgreSQL server (`postgres://…`) rather than a file.
+    public var isServerLedger: Bool { ledgerPath.hasPrefix("postgres://") || ledgerPath.hasPrefix("postgresql://") }
 
     /// `$OMEGA_TOKEN_BUDGET`, `$OMEGA_TOKEN_WARNING_THRESHOLD` and `--budget`
     /// over the policy (flags beat the environment beat the ledger and files).

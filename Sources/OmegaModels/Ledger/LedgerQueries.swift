@@ -1,0 +1,87 @@
+import Foundation
+
+/// A row of a query result, read by column index (SQLite's and PostgreSQL's
+/// alike): a value of another type than asked reads as 0 or nil.
+protocol LedgerRow {
+    func int(_ i: Int32) -> Int64
+    func double(_ i: Int32) -> Double
+    func text(_ i: Int32) -> String?
+    func isNull(_ i: Int32) -> Bool
+}
+
+/// The statement surface both ledger databases offer (`SQLiteDatabase`,
+/// `PostgresSQL`), so that the ledger's queries are written once.
+protocol LedgerSQL: AnyObject {
+    associatedtype Row: LedgerRow
+    @discardableResult
+    func run(_ sql: String, _ values: [SQLiteDatabase.Binding]) throws -> Int
+    func query(_ sql: String, _ values: [SQLiteDatabase.Binding], _ each: (Row) throws -> Void) throws
+}
+
+extension SQLiteDatabase.Row: LedgerRow {}
+extension SQLiteDatabase: LedgerSQL {}
+extension PostgresSQL.Row: LedgerRow {}
+extension PostgresSQL: LedgerSQL {}
+
+/// The queries every ledger store shares.
+extension LedgerSQL {
+    /// Inserts a settled call.
+    func insertCall(_ c: Ledger.Call) throws {
+        try run("""
+            INSERT INTO calls(time, run_id, seq, script, model, backend, agent, workflow, operation,
+              input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency,
+              cache_hit, outcome, usage_source, request_id, request_key, answer, finish_reason, day, week, month,
+              charged_input, charged_output, charged_pd, charged_calls, served_model)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """, [.double(c.time.timeIntervalSince1970), .text(c.runID), .int(Int64(c.sequence)), .text(c.script),
+                  .text(c.model), .text(c.backend), c.agent.map { .text($0) } ?? .null, c.workflow.map { .text($0) } ?? .null,
+                  .text(c.operation), .int(Int64(c.usage.inputTokens)), .int(Int64(c.usage.outputTokens)),
+                  .int(Int64(c.usage.cacheReadTokens)), .int(Int64(c.usage.cacheWriteTokens)),
+                  .int(Int64(c.usage.reasoningTokens)), c.cost.map { .int($0.picodollars) } ?? .null,
+                  .double(c.latency), .int(c.cacheHit ? 1 : 0), .text(c.outcome), .text(c.usageSource),
+                  .text(c.requestID), .text(c.requestKey), c.answer.map { .text($0) } ?? .null,
+                  c.finishReason.map { .text($0) } ?? .null, .text(c.day), .text(c.week), .text(c.month),
+                  .int(c.charged.inputTokens), .int(c.charged.outputTokens), .int(c.charged.picodollars),
+                  .int(c.charged.calls), c.servedModel.map { .text($0) } ?? .null])
+    }
+
+    /// Calls matching `clause` (`WHERE … ORDER BY …`).
+    func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Ledger.Call] {
+        var result: [Ledger.Call] = []
+        try query("""
+            SELECT time, run_id, seq, script, model, backend, agent, workflow, operation, input_tokens, output_tokens,
+              cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency, cache_hit, outcome, usage_source,
+              request_id, request_key, answer, finish_reason, day, week, month,
+              charged_input, charged_output, charged_pd, charged_calls, served_model
+            FROM calls \(clause)
+            """, values) { r in
+            result.append(Ledger.Call(
+                time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "", sequence: Int(r.int(2)),
+                script: r.text(3) ?? "", model: r.text(4) ?? "", backend: r.text(5) ?? "", agent: r.text(6),
+                workflow: r.text(7), operation: r.text(8) ?? "",
+                usage: TokenUsage(inputTokens: Int(r.int(9)), outputTokens: Int(r.int(10)), cacheReadTokens: Int(r.int(11)),
+                                  cacheWriteTokens: Int(r.int(12)), reasoningTokens: Int(r.int(13))),
+                cost: r.isNull(14) ? nil : Money(picodollars: r.int(14)), latency: r.double(15), cacheHit: r.int(16) != 0,
+                outcome: r.text(17) ?? "", usageSource: r.text(18) ?? "", requestID: r.text(19) ?? "",
+                requestKey: r.text(20) ?? "", answer: r.text(21), finishReason: r.text(22), day: r.text(23) ?? "",
+                week: r.text(24) ?? "", month: r.text(25) ?? "",
+                charged: Amounts(inputTokens: r.int(26), outputTokens: r.int(27), picodollars: r.int(28), calls: r.int(29)),
+                servedModel: r.text(30)))
+        }
+        return result
+    }
+
+    /// The limits set with `omega tokens budget`, oldest first.
+    func selectBudgetOverrides() throws -> [Ledger.BudgetOverride] {
+        var result: [Ledger.BudgetOverride] = []
+        try query("SELECT kind, name, unit, amount, set_at FROM budget_overrides ORDER BY set_at", []) { r in
+            let parts = (r.text(0) ?? "").split(separator: "/").map(String.init)
+            guard let kind = parts.last.flatMap(BudgetScope.Kind.init(rawValue:)),
+                  let unit = r.text(2).flatMap(BudgetUnit.init(rawValue:)) else { return }
+            let window = parts.count == 2 ? BudgetScope.Kind(rawValue: parts[0]) : nil
+            result.append(Ledger.BudgetOverride(kind: kind, name: r.text(1) ?? "", window: window, unit: unit, amount: r.int(3),
+                                                setAt: Date(timeIntervalSince1970: r.double(4))))
+        }
+        return result
+    }
+}

@@ -1,0 +1,316 @@
+import Foundation
+
+/// The ledger on a PostgreSQL server (`--ledger postgres://USER@HOST/DB`):
+/// the `LedgerStore` the meter uses when budgets are shared by processes on
+/// many hosts. The calls, runs and counters are the SQLite ledger's tables
+/// (the queries on calls are the same code, `LedgerQueries`).
+///
+/// Atomicity across hosts: a reservation locks the counter rows of every
+/// budget the call falls under (`SELECT … FOR UPDATE`, in key order, so two
+/// hosts never deadlock), checks settled spend plus reservations against
+/// the limits, and inserts its reservation before it commits; a settle
+/// updates the same rows and deletes the reservation in one transaction. A
+/// settled call is committed before `record` returns (no spool: the server's
+/// commit is the durability).
+///
+/// Not yet (issue 17): leases that release the reservations of a host that
+/// died (until then they stay counted — the safe side), the reports and
+/// `omega tokens` on this store, shared named budgets, fail-open.
+public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` is used under `lock`
+    private let db: PostgresSQL
+    private let lock = NSRecursiveLock()
+    /// The server, password masked.
+    public var path: String { db.url }
+    /// Nothing is found while opening that would be a warning.
+    public var warnings: [String] { [] }
+
+    /// Connects to `url` and creates or migrates the schema.
+    public init(url: String, timeout: Double = 10) throws {
+        db = try PostgresSQL(url: url, timeout: timeout)
+        try migrate()
+    }
+
+    /// The schema, one migration per version (the SQLite ledger's tables, in
+    /// PostgreSQL's types; `window` is a reserved word here, so the counter
+    /// column is `window_key`).
+    static let migrations: [String] = [
+        """
+        CREATE TABLE runs(
+          id TEXT PRIMARY KEY, script TEXT NOT NULL, started DOUBLE PRECISION NOT NULL, ended DOUBLE PRECISION,
+          pid BIGINT, host TEXT, outcome TEXT NOT NULL, input_tokens BIGINT NOT NULL DEFAULT 0,
+          output_tokens BIGINT NOT NULL DEFAULT 0, cost_pd BIGINT NOT NULL DEFAULT 0, calls BIGINT NOT NULL DEFAULT 0,
+          resumed_from TEXT);
+        CREATE TABLE calls(
+          id BIGSERIAL PRIMARY KEY, time DOUBLE PRECISION NOT NULL, run_id TEXT NOT NULL, seq BIGINT NOT NULL,
+          script TEXT NOT NULL, model TEXT NOT NULL, backend TEXT NOT NULL, agent TEXT, workflow TEXT,
+          operation TEXT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+          cached_tokens BIGINT NOT NULL, cache_write_tokens BIGINT NOT NULL, reasoning_tokens BIGINT NOT NULL,
+          cost_pd BIGINT, latency DOUBLE PRECISION NOT NULL, cache_hit BIGINT NOT NULL, outcome TEXT NOT NULL,
+          usage_source TEXT NOT NULL, request_id TEXT NOT NULL, request_key TEXT NOT NULL, answer TEXT,
+          finish_reason TEXT, day TEXT NOT NULL, week TEXT NOT NULL, month TEXT NOT NULL,
+          charged_input BIGINT NOT NULL, charged_output BIGINT NOT NULL, charged_pd BIGINT NOT NULL,
+          charged_calls BIGINT NOT NULL, served_model TEXT);
+        CREATE INDEX calls_run ON calls(run_id, seq);
+        CREATE TABLE window_totals(
+          window_key TEXT PRIMARY KEY, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+          cost_pd BIGINT NOT NULL, calls BIGINT NOT NULL);
+        CREATE TABLE reservations(
+          id BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, host TEXT NOT NULL, pid BIGINT NOT NULL,
+          input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cost_pd BIGINT NOT NULL,
+          created DOUBLE PRECISION NOT NULL, counters TEXT NOT NULL);
+        CREATE TABLE answers(request_key TEXT PRIMARY KEY, call_id BIGINT NOT NULL);
+        CREATE TABLE alerts(
+          id BIGSERIAL PRIMARY KEY, time DOUBLE PRECISION NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL,
+          scope TEXT NOT NULL, message TEXT NOT NULL);
+        CREATE TABLE tasks(
+          id BIGSERIAL PRIMARY KEY, time DOUBLE PRECISION NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL,
+          task TEXT NOT NULL, size DOUBLE PRECISION, tokens BIGINT NOT NULL, cost_pd BIGINT NOT NULL,
+          seconds DOUBLE PRECISION NOT NULL);
+        CREATE TABLE budget_overrides(
+          kind TEXT NOT NULL, name TEXT NOT NULL, unit TEXT NOT NULL, amount BIGINT NOT NULL,
+          set_at DOUBLE PRECISION NOT NULL, PRIMARY KEY(kind, name, unit));
+        CREATE TABLE calibrations(
+          backend TEXT NOT NULL, model TEXT NOT NULL, ratio DOUBLE PRECISION NOT NULL, residual BIGINT NOT NULL,
+          ratio_residual BIGINT NOT NULL, observations BIGINT NOT NULL, updated DOUBLE PRECISION NOT NULL,
+          PRIMARY KEY(backend, model));
+        CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, set_at DOUBLE PRECISION NOT NULL);
+        """,
+    ]
+
+    /// Runs the migrations not yet run, under an advisory lock so that
+    /// processes on several hosts opening a new database run each once.
+    private func migrate() throws {
+        try db.execute("SELECT pg_advisory_lock(73206547)")
+        defer { try? db.execute("SELECT pg_advisory_unlock(73206547)") }
+        try db.execute("CREATE TABLE IF NOT EXISTS omega_schema(version BIGINT NOT NULL)")
+        var version: Int64 = -1
+        try db.query("SELECT version FROM omega_schema", []) { r in version = r.int(0) }
+        if version < 0 {
+            try db.run("INSERT INTO omega_schema(version) VALUES (0)", [])
+            version = 0
+        }
+        guard version <= Int64(PostgresLedger.migrations.count) else {
+            throw LedgerError("the ledger \(db.url) has schema version \(version), newer than this omega understands (\(PostgresLedger.migrations.count)); upgrade omega")
+        }
+        for v in Int(version)..<PostgresLedger.migrations.count {
+            try db.transaction {
+                try db.execute(PostgresLedger.migrations[v])
+                try db.run("UPDATE omega_schema SET version = ?", [.int(Int64(v + 1))])
+            }
+        }
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private static let host = ProcessInfo.processInfo.hostName
+
+    // MARK: Reservations and settles
+
+    public func reserve(_ amount: Amounts, windows: [(key: String, limits: BudgetLimits)], covering: [String],
+                        day: String, week: String, month: String, runID: String,
+                        check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
+        let outcome: Result<(id: Int64, totals: [String: Amounts]), Ledger.WindowRefusal> = try locked {
+            try db.transaction {
+                // Every counter this call touches, locked in key order.
+                let keys = Set(covering).union(windows.map(\.key)).sorted()
+                for key in keys {
+                    try db.run("INSERT INTO window_totals(window_key, input_tokens, output_tokens, cost_pd, calls) VALUES (?, 0, 0, 0, 0) ON CONFLICT (window_key) DO NOTHING", [.text(key)])
+                }
+                var settled: [String: Amounts] = [:]
+                for key in keys {
+                    try db.query("SELECT input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window_key = ? FOR UPDATE",
+                                 [.text(key)]) { r in
+                        settled[key] = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
+                    }
+                }
+                var totals: [String: Amounts] = [:]
+                for (key, limits) in windows {
+                    let used = settled[key] ?? Amounts()
+                    totals[key] = used
+                    guard check else { continue }
+                    let reserved = try reservedOn(key)
+                    for (unit, limit) in limits.sorted(by: { $0.key.rawValue < $1.key.rawValue })
+                    where unit != .seconds && used[unit].adding(saturating: reserved[unit]).adding(saturating: amount[unit]) > limit {
+                        return .failure(Ledger.WindowRefusal(window: key, unit: unit, limit: limit, used: used, reserved: reserved))
+                    }
+                }
+                var id: Int64 = 0
+                try db.query("""
+                    INSERT INTO reservations(run_id, host, pid, input_tokens, output_tokens, cost_pd, created, counters)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                    """, [.text(runID), .text(PostgresLedger.host), .int(Int64(getpid())), .int(amount.inputTokens),
+                          .int(amount.outputTokens), .int(amount.picodollars), .double(Date().timeIntervalSince1970),
+                          .text(BudgetCounter.delimited(covering))]) { r in id = r.int(0) }
+                return .success((id, totals))
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// What reservations in flight hold on a counter.
+    private func reservedOn(_ key: String) throws -> Amounts {
+        var a = Amounts()
+        try db.query("""
+            SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_pd), 0), COUNT(*)
+            FROM reservations WHERE strpos(counters, ?) > 0
+            """, [.text(BudgetCounter.delimited([key]))]) { r in
+            a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
+        }
+        return a
+    }
+
+    public func record(_ call: Ledger.Call, releasing reservation: Int64?, cacheable: Bool) throws {
+        try locked {
+            try db.transaction {
+                try db.insertCall(call)
+                if call.charged != Amounts() {
+                    for key in BudgetCounter.keys(of: call).sorted() {
+                        try db.run("""
+                            INSERT INTO window_totals(window_key, input_tokens, output_tokens, cost_pd, calls) VALUES (?, ?, ?, ?, ?)
+                            ON CONFLICT (window_key) DO UPDATE SET input_tokens = window_totals.input_tokens + excluded.input_tokens,
+                              output_tokens = window_totals.output_tokens + excluded.output_tokens,
+                              cost_pd = window_totals.cost_pd + excluded.cost_pd, calls = window_totals.calls + excluded.calls
+                            """, [.text(key), .int(call.charged.inputTokens), .int(call.charged.outputTokens),
+                                  .int(call.charged.picodollars), .int(call.charged.calls)])
+                    }
+                }
+                if cacheable && call.outcome == "ok" && call.answer != nil && !call.cacheHit {
+                    try db.run("""
+                        INSERT INTO answers(request_key, call_id) VALUES (?, currval('calls_id_seq'))
+                        ON CONFLICT (request_key) DO UPDATE SET call_id = excluded.call_id
+                        """, [.text(call.requestKey)])
+                }
+                if let r = reservation { try db.run("DELETE FROM reservations WHERE id = ?", [.int(r)]) }
+            }
+        }
+    }
+
+    public func windowTotal(_ window: String) throws -> Amounts {
+        try locked {
+            var a = Amounts()
+            try db.query("SELECT input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window_key = ?",
+                         [.text(window)]) { r in
+                a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
+            }
+            return a
+        }
+    }
+
+    // MARK: Calls, alerts, tasks
+
+    public func calls(ofRun runID: String) throws -> [Ledger.Call] {
+        try locked { try db.selectCalls("WHERE run_id = ? ORDER BY seq", [.text(runID)]) }
+    }
+
+    public func cachedCall(requestKey: String) throws -> Ledger.Call? {
+        try locked { try db.selectCalls("WHERE id = (SELECT call_id FROM answers WHERE request_key = ?)", [.text(requestKey)]).first }
+    }
+
+    public func recordAlert(time: Date, runID: String, kind: String, scope: String, message: String) throws {
+        try locked {
+            try db.run("INSERT INTO alerts(time, run_id, kind, scope, message) VALUES (?, ?, ?, ?, ?)",
+                       [.double(time.timeIntervalSince1970), .text(runID), .text(kind), .text(scope), .text(message)])
+        }
+    }
+
+    public func recordTask(_ t: Ledger.TaskRecord) throws {
+        try locked {
+            try db.run("INSERT INTO tasks(time, run_id, kind, task, size, tokens, cost_pd, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [.double(t.time.timeIntervalSince1970), .text(t.runID), .text(t.kind), .text(t.task),
+                        t.size.map { .double($0) } ?? .null, .int(t.tokens), .int(t.cost.picodollars), .double(t.seconds)])
+        }
+    }
+
+    public func tasks(kind: String) throws -> [Ledger.TaskRecord] {
+        try locked {
+            var result: [Ledger.TaskRecord] = []
+            try db.query("SELECT time, run_id, kind, task, size, tokens, cost_pd, seconds FROM tasks WHERE kind = ? ORDER BY id",
+                         [.text(kind)]) { r in
+                result.append(Ledger.TaskRecord(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "",
+                                                kind: r.text(2) ?? "", task: r.text(3) ?? "", size: r.isNull(4) ? nil : r.double(4),
+                                                tokens: r.int(5), cost: Money(picodollars: r.int(6)), seconds: r.double(7)))
+            }
+            return result
+        }
+    }
+
+    // MARK: Calibrations, settings, budgets
+
+    public func calibration(backend: String, model: String) throws -> InputBounds.Calibration? {
+        try locked {
+            var found: InputBounds.Calibration?
+            try db.query("SELECT ratio, residual, ratio_residual, observations FROM calibrations WHERE backend = ? AND model = ?",
+                         [.text(backend), .text(model)]) { r in
+                found = InputBounds.Calibration(ratio: r.double(0), residual: Int(r.int(1)), ratioResidual: Int(r.int(2)),
+                                                observations: Int(r.int(3)))
+            }
+            return found
+        }
+    }
+
+    public func saveCalibration(_ c: InputBounds.Calibration, backend: String, model: String, at date: Date) throws {
+        try locked {
+            try db.run("""
+                INSERT INTO calibrations(backend, model, ratio, residual, ratio_residual, observations, updated)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (backend, model) DO UPDATE SET ratio = excluded.ratio, residual = excluded.residual,
+                  ratio_residual = excluded.ratio_residual, observations = excluded.observations, updated = excluded.updated
+                """, [.text(backend), .text(model), .double(c.ratio), .int(Int64(c.residual)), .int(Int64(c.ratioResidual)),
+                      .int(Int64(c.observations)), .double(date.timeIntervalSince1970)])
+        }
+    }
+
+    public func setting(_ key: String) throws -> String? {
+        try locked {
+            var value: String?
+            try db.query("SELECT value FROM settings WHERE key = ?", [.text(key)]) { r in value = r.text(0) }
+            return value
+        }
+    }
+
+    public func budgetOverrides() throws -> [Ledger.BudgetOverride] {
+        try locked { try db.selectBudgetOverrides() }
+    }
+
+    // MARK: Runs
+
+    public func startRun(id: String, script: String, resumedFrom: String?, started: Date) throws {
+        try locked {
+            try db.run("INSERT INTO runs(id, script, started, pid, host, outcome, resumed_from) VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                       [.text(id), .text(script), .double(started.timeIntervalSince1970), .int(Int64(getpid())),
+                        .text(PostgresLedger.host), resumedFrom.map { .text($0) } ?? .null])
+        }
+    }
+
+    public func endRun(id: String, outcome: String, totals: Amounts, ended: Date) throws {
+        try locked {
+            try db.run("""
+                UPDATE runs SET ended = ?, outcome = ?, input_tokens = ?, output_tokens = ?, cost_pd = ?, calls = ? WHERE id = ?
+                """, [.double(ended.timeIntervalSince1970), .text(outcome), .int(totals.inputTokens), .int(totals.outputTokens),
+                      .int(totals.picodollars), .int(totals.calls), .text(id)])
+        }
+    }
+
+    public func run(_ id: String) throws -> Ledger.Run? {
+        try locked {
+            var found: Ledger.Run?
+            try db.query("""
+                SELECT id, script, started, ended, outcome, input_tokens, output_tokens, cost_pd, calls, resumed_from
+                FROM runs WHERE id = ? OR id LIKE ? ORDER BY (id = ?) DESC, started DESC LIMIT 1
+                """, [.text(id), .text(id + "%"), .text(id)]) { r in
+                found = Ledger.Run(id: r.text(0) ?? "", script: r.text(1) ?? "", started: Date(timeIntervalSince1970: r.double(2)),
+                                   ended: r.isNull(3) ? nil : Date(timeIntervalSince1970: r.double(3)), outcome: r.text(4) ?? "",
+                                   totals: Amounts(inputTokens: r.int(5), outputTokens: r.int(6), picodollars: r.int(7), calls: r.int(8)),
+                                   resumedFrom: r.text(9))
+            }
+            return found
+        }
+    }
+
+    /// Nothing is pending: every call was committed when it settled.
+    public func close() throws {}
+}
