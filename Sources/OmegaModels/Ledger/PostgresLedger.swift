@@ -115,27 +115,31 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
                         check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
         let outcome: Result<(id: Int64, totals: [String: Amounts]), Ledger.WindowRefusal> = try locked {
             try db.transaction {
-                // Every counter this call touches, locked in key order.
+                // Every counter this call touches, created if new and locked
+                // in key order: three statements however many budgets apply.
                 let keys = Set(covering).union(windows.map(\.key)).sorted()
-                for key in keys {
-                    try db.run("INSERT INTO window_totals(window_key, input_tokens, output_tokens, cost_pd, calls) VALUES (?, 0, 0, 0, 0) ON CONFLICT (window_key) DO NOTHING", [.text(key)])
-                }
+                let rows = Array(repeating: "(?, 0, 0, 0, 0)", count: keys.count).joined(separator: ", ")
+                let marks = Array(repeating: "?", count: keys.count).joined(separator: ", ")
                 var settled: [String: Amounts] = [:]
-                for key in keys {
-                    try db.query("SELECT input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window_key = ? FOR UPDATE",
-                                 [.text(key)]) { r in
-                        settled[key] = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
+                if !keys.isEmpty {
+                    try db.run("INSERT INTO window_totals(window_key, input_tokens, output_tokens, cost_pd, calls) VALUES \(rows) ON CONFLICT (window_key) DO NOTHING",
+                               keys.map { .text($0) })
+                    try db.query("SELECT window_key, input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window_key IN (\(marks)) ORDER BY window_key FOR UPDATE",
+                                 keys.map { .text($0) }) { r in
+                        settled[r.text(0) ?? ""] = Amounts(inputTokens: r.int(1), outputTokens: r.int(2), picodollars: r.int(3), calls: r.int(4))
                     }
                 }
+                let checked = check ? windows.map(\.key) : []
+                let reserved = try reservedOn(checked)
                 var totals: [String: Amounts] = [:]
                 for (key, limits) in windows {
                     let used = settled[key] ?? Amounts()
                     totals[key] = used
                     guard check else { continue }
-                    let reserved = try reservedOn(key)
+                    let held = reserved[key] ?? Amounts()
                     for (unit, limit) in limits.sorted(by: { $0.key.rawValue < $1.key.rawValue })
-                    where unit != .seconds && used[unit].adding(saturating: reserved[unit]).adding(saturating: amount[unit]) > limit {
-                        return .failure(Ledger.WindowRefusal(window: key, unit: unit, limit: limit, used: used, reserved: reserved))
+                    where unit != .seconds && used[unit].adding(saturating: held[unit]).adding(saturating: amount[unit]) > limit {
+                        return .failure(Ledger.WindowRefusal(window: key, unit: unit, limit: limit, used: used, reserved: held))
                     }
                 }
                 var id: Int64 = 0
@@ -151,32 +155,36 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
         return try outcome.get()
     }
 
-    /// What reservations in flight hold on a counter.
-    private func reservedOn(_ key: String) throws -> Amounts {
-        var a = Amounts()
+    /// What reservations in flight hold on each of these counters, in one query.
+    private func reservedOn(_ keys: [String]) throws -> [String: Amounts] {
+        guard !keys.isEmpty else { return [:] }
+        var held: [String: Amounts] = [:]
+        let values = Array(repeating: "(?)", count: keys.count).joined(separator: ", ")
         try db.query("""
-            SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_pd), 0), COUNT(*)
-            FROM reservations WHERE strpos(counters, ?) > 0
-            """, [.text(BudgetCounter.delimited([key]))]) { r in
-            a = Amounts(inputTokens: r.int(0), outputTokens: r.int(1), picodollars: r.int(2), calls: r.int(3))
+            SELECT k.key, COALESCE(SUM(r.input_tokens), 0), COALESCE(SUM(r.output_tokens), 0), COALESCE(SUM(r.cost_pd), 0), COUNT(r.id)
+            FROM (VALUES \(values)) AS k(key) LEFT JOIN reservations r ON strpos(r.counters, k.key) > 0
+            GROUP BY k.key
+            """, keys.map { .text(BudgetCounter.delimited([$0])) }) { r in
+            let key = (r.text(0) ?? "").trimmingCharacters(in: .newlines)
+            held[key] = Amounts(inputTokens: r.int(1), outputTokens: r.int(2), picodollars: r.int(3), calls: r.int(4))
         }
-        return a
+        return held
     }
 
     public func record(_ call: Ledger.Call, releasing reservation: Int64?, cacheable: Bool) throws {
         try locked {
             try db.transaction {
                 try db.insertCall(call)
-                if call.charged != Amounts() {
-                    for key in BudgetCounter.keys(of: call).sorted() {
-                        try db.run("""
-                            INSERT INTO window_totals(window_key, input_tokens, output_tokens, cost_pd, calls) VALUES (?, ?, ?, ?, ?)
-                            ON CONFLICT (window_key) DO UPDATE SET input_tokens = window_totals.input_tokens + excluded.input_tokens,
-                              output_tokens = window_totals.output_tokens + excluded.output_tokens,
-                              cost_pd = window_totals.cost_pd + excluded.cost_pd, calls = window_totals.calls + excluded.calls
-                            """, [.text(key), .int(call.charged.inputTokens), .int(call.charged.outputTokens),
-                                  .int(call.charged.picodollars), .int(call.charged.calls)])
-                    }
+                let keys = call.charged == Amounts() ? [] : BudgetCounter.keys(of: call).sorted()
+                if !keys.isEmpty {
+                    let c = call.charged
+                    let rows = Array(repeating: "(?, ?, ?, ?, ?)", count: keys.count).joined(separator: ", ")
+                    try db.run("""
+                        INSERT INTO window_totals(window_key, input_tokens, output_tokens, cost_pd, calls) VALUES \(rows)
+                        ON CONFLICT (window_key) DO UPDATE SET input_tokens = window_totals.input_tokens + excluded.input_tokens,
+                          output_tokens = window_totals.output_tokens + excluded.output_tokens,
+                          cost_pd = window_totals.cost_pd + excluded.cost_pd, calls = window_totals.calls + excluded.calls
+                        """, keys.flatMap { [.text($0), .int(c.inputTokens), .int(c.outputTokens), .int(c.picodollars), .int(c.calls)] })
                 }
                 if cacheable && call.outcome == "ok" && call.answer != nil && !call.cacheHit {
                     try db.run("""
