@@ -100,6 +100,7 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
         }
     }
 
+    @discardableResult
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
