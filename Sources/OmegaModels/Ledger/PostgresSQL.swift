@@ -98,20 +98,20 @@ final class PostgresSQL {
         return out
     }
 
-    private func statement(_ sql: String, _ values: [SQLiteDatabase.Binding]) throws -> PostgresQuery {
+    private func statement(_ sql: String, _ values: [SQLiteDatabase.Binding]) -> PostgresQuery {
         var binds = PostgresBindings()
         for v in values {
             switch v {
-            case .int(let x): try binds.append(x)
-            case .double(let x): try binds.append(x)
-            case .text(let x): try binds.append(x)
+            case .int(let x): binds.append(x)
+            case .double(let x): binds.append(x)
+            case .text(let x): binds.append(x)
             case .null: binds.appendNull()
             }
         }
         return PostgresQuery(unsafeSQL: PostgresSQL.numbered(sql), binds: binds)
     }
 
-    private func wait<T>(_ future: EventLoopFuture<T>) throws -> T {
+    private func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
         do {
             return try future.wait()
         } catch {
@@ -153,7 +153,7 @@ final class PostgresSQL {
     /// Runs a statement that returns no rows; returns the rows it changed.
     @discardableResult
     func run(_ sql: String, _ values: [SQLiteDatabase.Binding] = []) throws -> Int {
-        let result = try wait(connection.query(try statement(sql, values), logger: logger))
+        let result = try wait(connection.query(statement(sql, values), logger: logger))
         return result.metadata.rows ?? 0
     }
 
@@ -191,7 +191,7 @@ final class PostgresSQL {
 
     /// Runs a query, calling `each` for every row.
     func query(_ sql: String, _ values: [SQLiteDatabase.Binding] = [], _ each: (Row) throws -> Void) throws {
-        let result = try wait(connection.query(try statement(sql, values), logger: logger))
+        let result = try wait(connection.query(statement(sql, values), logger: logger))
         for row in result.rows { try each(Row(cells: row.makeRandomAccess())) }
     }
 
