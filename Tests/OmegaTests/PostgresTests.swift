@@ -107,4 +107,20 @@ import Testing
         #expect(counted == charged, "the day's counter \(counted), the rows \(charged)")
         #expect(inFlight == 0)
     }
+
+    /// The queries both stores share behave the same on PostgreSQL: a stored
+    /// calibration only grows, a run is found by a prefix of its id, a kept
+    /// setting reads back.
+    @Test func sharedQueriesOnTheServer() throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let ledger = try PostgresLedger(url: server.url)
+        try ledger.saveCalibration(.init(ratio: 1.4, residual: 20, ratioResidual: 9, observations: 3), backend: "openai", model: "m", at: Date())
+        try ledger.saveCalibration(.init(ratio: 1.1, residual: 30, ratioResidual: 2, observations: 5), backend: "openai", model: "m", at: Date())
+        let c = try #require(try ledger.calibration(backend: "openai", model: "m"))
+        #expect(c.ratio == 1.4 && c.residual == 30 && c.ratioResidual == 9 && c.observations == 5)
+        try ledger.startRun(id: "run-abc123", script: "x.scm", resumedFrom: nil, started: Date())
+        #expect(try ledger.run("run-abc")?.outcome == "running")
+        #expect(try ledger.setting("mode") == nil)
+    }
 }

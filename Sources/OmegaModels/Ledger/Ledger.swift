@@ -156,17 +156,7 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
     /// The run with `id` (or the latest run whose id starts with it).
     public func run(_ id: String) throws -> Run? {
         try flush()
-        var found: Run?
-        try locked { try db.query("""
-            SELECT id, script, started, ended, outcome, input_tokens, output_tokens, cost_pd, calls, resumed_from
-            FROM runs WHERE id = ? OR id LIKE ? ORDER BY (id = ?) DESC, started DESC LIMIT 1
-            """, [.text(id), .text(id + "%"), .text(id)]) { r in
-            found = Run(id: r.text(0) ?? "", script: r.text(1) ?? "", started: Date(timeIntervalSince1970: r.double(2)),
-                        ended: r.isNull(3) ? nil : Date(timeIntervalSince1970: r.double(3)), outcome: r.text(4) ?? "",
-                        totals: Amounts(inputTokens: r.int(5), outputTokens: r.int(6), picodollars: r.int(7), calls: r.int(8)),
-                        resumedFrom: r.text(9))
-        } }
-        return found
+        return try locked { try db.selectRun(id) }
     }
 
     // MARK: Calls

@@ -94,11 +94,7 @@ extension Ledger {
 
     /// A setting kept for later runs (`mode`: economy, emergency or standard), or nil.
     public func setting(_ key: String) throws -> String? {
-        try locked {
-            var value: String?
-            try db.query("SELECT value FROM settings WHERE key = ?", [.text(key)]) { value = $0.text(0) }
-            return value
-        }
+        try locked { try db.selectSetting(key) }
     }
 
     /// Keeps (or with nil, removes) a setting for later runs.

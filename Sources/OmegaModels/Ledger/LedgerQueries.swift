@@ -84,4 +84,54 @@ extension LedgerSQL {
         }
         return result
     }
+
+    /// A run by id, or the latest whose id starts with it.
+    func selectRun(_ id: String) throws -> Ledger.Run? {
+        var found: Ledger.Run?
+        try query("""
+            SELECT id, script, started, ended, outcome, input_tokens, output_tokens, cost_pd, calls, resumed_from
+            FROM runs WHERE id = ? OR id LIKE ? ORDER BY (id = ?) DESC, started DESC LIMIT 1
+            """, [.text(id), .text(id + "%"), .text(id)]) { r in
+            found = Ledger.Run(id: r.text(0) ?? "", script: r.text(1) ?? "", started: Date(timeIntervalSince1970: r.double(2)),
+                               ended: r.isNull(3) ? nil : Date(timeIntervalSince1970: r.double(3)), outcome: r.text(4) ?? "",
+                               totals: Amounts(inputTokens: r.int(5), outputTokens: r.int(6), picodollars: r.int(7), calls: r.int(8)),
+                               resumedFrom: r.text(9))
+        }
+        return found
+    }
+
+    /// A kept setting, or nil.
+    func selectSetting(_ key: String) throws -> String? {
+        var value: String?
+        try query("SELECT value FROM settings WHERE key = ?", [.text(key)]) { value = $0.text(0) }
+        return value
+    }
+
+    /// The stored calibration of `backend` and `model`, if any.
+    func selectCalibration(backend: String, model: String) throws -> InputBounds.Calibration? {
+        var found: InputBounds.Calibration?
+        try query("SELECT ratio, residual, ratio_residual, observations FROM calibrations WHERE backend = ? AND model = ?",
+                  [.text(backend), .text(model)]) { r in
+            found = InputBounds.Calibration(ratio: r.double(0), residual: Int(r.int(1)), ratioResidual: Int(r.int(2)),
+                                            observations: Int(r.int(3)))
+        }
+        return found
+    }
+
+    /// Stores a calibration. Several processes (or hosts) may learn at once:
+    /// each figure keeps the larger value, so a bound only ever grows here.
+    /// (`CASE`, not `max`/`GREATEST`: one statement for both databases.)
+    func upsertCalibration(_ c: InputBounds.Calibration, backend: String, model: String, at date: Date) throws {
+        func larger(_ column: String) -> String {
+            "\(column) = CASE WHEN excluded.\(column) > calibrations.\(column) THEN excluded.\(column) ELSE calibrations.\(column) END"
+        }
+        try run("""
+            INSERT INTO calibrations(backend, model, ratio, residual, ratio_residual, observations, updated)
+            VALUES(?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(backend, model) DO UPDATE SET
+              \(["ratio", "residual", "ratio_residual", "observations"].map(larger).joined(separator: ", ")),
+              updated = excluded.updated
+            """, [.text(backend), .text(model), .double(c.ratio), .int(Int64(c.residual)), .int(Int64(c.ratioResidual)),
+                  .int(Int64(c.observations)), .double(date.timeIntervalSince1970)])
+    }
 }

@@ -119,10 +119,10 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
                 // Every counter this call touches, created if new and locked
                 // in key order: three statements however many budgets apply.
                 let keys = Set(covering).union(windows.map(\.key)).sorted()
-                let rows = Array(repeating: "(?, 0, 0, 0, 0)", count: keys.count).joined(separator: ", ")
-                let marks = Array(repeating: "?", count: keys.count).joined(separator: ", ")
                 var settled: [String: Amounts] = [:]
                 if !keys.isEmpty {
+                    let rows = Array(repeating: "(?, 0, 0, 0, 0)", count: keys.count).joined(separator: ", ")
+                    let marks = Array(repeating: "?", count: keys.count).joined(separator: ", ")
                     try db.run("INSERT INTO window_totals(window_key, input_tokens, output_tokens, cost_pd, calls) VALUES \(rows) ON CONFLICT (window_key) DO NOTHING",
                                keys.map { .text($0) })
                     try db.query("SELECT window_key, input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE window_key IN (\(marks)) ORDER BY window_key FOR UPDATE",
@@ -250,35 +250,15 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
     // MARK: Calibrations, settings, budgets
 
     public func calibration(backend: String, model: String) throws -> InputBounds.Calibration? {
-        try locked {
-            var found: InputBounds.Calibration?
-            try db.query("SELECT ratio, residual, ratio_residual, observations FROM calibrations WHERE backend = ? AND model = ?",
-                         [.text(backend), .text(model)]) { r in
-                found = InputBounds.Calibration(ratio: r.double(0), residual: Int(r.int(1)), ratioResidual: Int(r.int(2)),
-                                                observations: Int(r.int(3)))
-            }
-            return found
-        }
+        try locked { try db.selectCalibration(backend: backend, model: model) }
     }
 
     public func saveCalibration(_ c: InputBounds.Calibration, backend: String, model: String, at date: Date) throws {
-        try locked {
-            try db.run("""
-                INSERT INTO calibrations(backend, model, ratio, residual, ratio_residual, observations, updated)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (backend, model) DO UPDATE SET ratio = excluded.ratio, residual = excluded.residual,
-                  ratio_residual = excluded.ratio_residual, observations = excluded.observations, updated = excluded.updated
-                """, [.text(backend), .text(model), .double(c.ratio), .int(Int64(c.residual)), .int(Int64(c.ratioResidual)),
-                      .int(Int64(c.observations)), .double(date.timeIntervalSince1970)])
-        }
+        try locked { try db.upsertCalibration(c, backend: backend, model: model, at: date) }
     }
 
     public func setting(_ key: String) throws -> String? {
-        try locked {
-            var value: String?
-            try db.query("SELECT value FROM settings WHERE key = ?", [.text(key)]) { r in value = r.text(0) }
-            return value
-        }
+        try locked { try db.selectSetting(key) }
     }
 
     public func budgetOverrides() throws -> [Ledger.BudgetOverride] {
@@ -305,19 +285,7 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
     }
 
     public func run(_ id: String) throws -> Ledger.Run? {
-        try locked {
-            var found: Ledger.Run?
-            try db.query("""
-                SELECT id, script, started, ended, outcome, input_tokens, output_tokens, cost_pd, calls, resumed_from
-                FROM runs WHERE id = ? OR id LIKE ? ORDER BY (id = ?) DESC, started DESC LIMIT 1
-                """, [.text(id), .text(id + "%"), .text(id)]) { r in
-                found = Ledger.Run(id: r.text(0) ?? "", script: r.text(1) ?? "", started: Date(timeIntervalSince1970: r.double(2)),
-                                   ended: r.isNull(3) ? nil : Date(timeIntervalSince1970: r.double(3)), outcome: r.text(4) ?? "",
-                                   totals: Amounts(inputTokens: r.int(5), outputTokens: r.int(6), picodollars: r.int(7), calls: r.int(8)),
-                                   resumedFrom: r.text(9))
-            }
-            return found
-        }
+        try locked { try db.selectRun(id) }
     }
 
     /// Nothing is pending: every call was committed when it settled.

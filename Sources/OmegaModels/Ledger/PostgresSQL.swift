@@ -76,19 +76,27 @@ final class PostgresSQL {
         return "\(error)"
     }
 
-    /// `?` placeholders as PostgreSQL's `$1, $2 …` (outside quoted text).
-    static func numbered(_ sql: String) -> String {
-        var out = ""
-        var n = 0
+    /// Hands each character of `sql` to `each`, saying whether it stands
+    /// inside quoted text (`'…'` or `"…"`), where `?` and `;` mean nothing.
+    static func scan(_ sql: String, _ each: (Character, _ quoted: Bool) -> Void) {
         var quote: Character?
         for c in sql {
             if let q = quote {
                 if c == q { quote = nil }
-                out.append(c)
-            } else if c == "'" || c == "\"" {
-                quote = c
-                out.append(c)
-            } else if c == "?" {
+                each(c, true)
+            } else {
+                if c == "'" || c == "\"" { quote = c }
+                each(c, quote != nil)
+            }
+        }
+    }
+
+    /// `?` placeholders as PostgreSQL's `$1, $2 …` (outside quoted text).
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        var n = 0
+        scan(sql) { c, quoted in
+            if c == "?" && !quoted {
                 n += 1
                 out += "$\(n)"
             } else {
@@ -131,15 +139,8 @@ final class PostgresSQL {
     static func statements(_ sql: String) -> [String] {
         var out: [String] = []
         var current = ""
-        var quote: Character?
-        for c in sql {
-            if let q = quote {
-                if c == q { quote = nil }
-                current.append(c)
-            } else if c == "'" || c == "\"" {
-                quote = c
-                current.append(c)
-            } else if c == ";" {
+        scan(sql) { c, quoted in
+            if c == ";" && !quoted {
                 out.append(current)
                 current = ""
             } else {
