@@ -75,6 +75,19 @@ extension Configuration {
             }
             policy.ledgerFailOpen = f == "continue"
         }
+        if let (v, place) = lookup("ledger.lease") {
+            let seconds: Double?
+            switch v {
+            case .integer(let i): seconds = Double(i)
+            case .decimal(let d): seconds = Double(d)
+            default: seconds = nil
+            }
+            guard let seconds, seconds >= 1, seconds <= 86_400 else {
+                throw ConfigError(place: place, key: "ledger.lease",
+                                  message: "expected seconds between 1 and 86400 (how long a shared ledger's reservation outlives a host that stopped renewing it; default 30)")
+            }
+            policy.ledgerLease = seconds
+        }
         if let limits = try budgetLimits("budget.run") { policy.run = limits }
         if let limits = try budgetLimits("budget.total") {
             guard limits[.seconds] == nil else {
@@ -352,8 +365,24 @@ extension Configuration {
         return (sandbox == true ? Capabilities.sandbox : []).union(allowed ?? [])
     }
 
-    /// The ledger's path from `[ledger] path`, when set.
+    /// The ledger from `[ledger] url` (a PostgreSQL server,
+    /// `postgres://USER@HOST/DB`) or `[ledger] path` (an SQLite file), when
+    /// set; both at once is an error.
     public func ledgerPath() throws -> String? {
-        try path("ledger.path")?.path
+        if let url = try string("ledger.url") {
+            if lookup("ledger.path") != nil {
+                throw ConfigError(place: lookup("ledger.url")?.place ?? "config", key: "ledger.url",
+                                  message: "set either [ledger] url (a PostgreSQL server) or [ledger] path (an SQLite file), not both")
+            }
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw ConfigError(place: lookup("ledger.url")?.place ?? "config", key: "ledger.url",
+                                  message: "expected a PostgreSQL URL such as \"postgres://omega@db.internal/omega\" (an SQLite file is [ledger] path)")
+            }
+            return url
+        }
+        return try path("ledger.path")?.path
     }
+
+    /// The key that set the ledger (`ledger.url` or `ledger.path`), for `omega config show`.
+    public var ledgerKey: String { lookup("ledger.url") != nil ? "ledger.url" : "ledger.path" }
 }

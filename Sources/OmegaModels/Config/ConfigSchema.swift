@@ -26,7 +26,7 @@ enum ConfigSchema {
         "prices": .table(["litellm": .value, "dollars-per-hour": .value, "default": .open, "models": .open]),
         "tokenizer": .table(["fallback-encoding": .value, "models": .open]),
         "repl": .table(["approvals": .value, "history": .value]),
-        "ledger": .table(["path": .value, "on_failure": .value]),
+        "ledger": .table(["path": .value, "url": .value, "on_failure": .value, "lease": .value]),
         "limits": .table(["memory": .value, "time": .value, "sandbox": .value, "allow": .value]),
         "budget": .table([
             "time_zone": .value, "thresholds": .value, "emergency_percent": .value, "cache": .value,

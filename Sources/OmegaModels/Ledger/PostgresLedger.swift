@@ -13,21 +13,33 @@ import Foundation
 /// settled call is committed before `record` returns (no spool: the server's
 /// commit is the durability).
 ///
-/// Not yet (issue 17): leases that release the reservations of a host that
-/// died (until then they stay counted — the safe side), the reports and
-/// `omega tokens` on this store, shared named budgets, fail-open.
+/// A host that dies holding reservations: every reservation carries a
+/// lease its holder renews (`PostgresLeases.swift` has the rule).
 public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` is used under `lock`
-    private let db: PostgresSQL
-    private let lock = NSRecursiveLock()
+    let db: PostgresSQL
+    let lock = NSRecursiveLock()
+    /// How long a reservation stays valid without renewal, in seconds.
+    public let lease: Double
+    /// This store's name on its reservations (leases are renewed per owner).
+    let owner = UUID().uuidString
+    /// Reservations this store holds, and when expired ones were last looked for.
+    var held = 0
+    var lastSweep = 0.0
+    var renewer: Thread?
+    var closed = false
     /// The server, password masked.
     public var path: String { db.url }
     /// Nothing is found while opening that would be a warning.
     public var warnings: [String] { [] }
 
-    /// Connects to `url` and creates or migrates the schema.
-    public init(url: String, timeout: Double = 10) throws {
+    /// Connects to `url` and creates or migrates the schema. `lease`: how
+    /// long this store's reservations stay valid unless renewed (they are
+    /// renewed every third of it while the process lives).
+    public init(url: String, timeout: Double = 10, lease: Double = 30) throws {
         db = try PostgresSQL(url: url, timeout: timeout)
+        self.lease = max(lease, 0.2)
         try migrate()
+        startRenewing()
     }
 
     /// The schema, one migration per version (the SQLite ledger's tables, in
@@ -75,6 +87,14 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
           PRIMARY KEY(backend, model));
         CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, set_at DOUBLE PRECISION NOT NULL);
         """,
+        // 2: leases on reservations, and the worst-case charges of expired ones.
+        """
+        ALTER TABLE reservations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+        ALTER TABLE reservations ADD COLUMN lease_until DOUBLE PRECISION NOT NULL DEFAULT 0;
+        CREATE INDEX reservations_lease ON reservations(lease_until);
+        CREATE TABLE lease_expiries(
+          reservation_id BIGINT PRIMARY KEY, call_id BIGINT NOT NULL, expired DOUBLE PRECISION NOT NULL);
+        """,
     ]
 
     /// Runs the migrations not yet run, under an advisory lock so that
@@ -101,7 +121,7 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
     }
 
     @discardableResult
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()
@@ -115,7 +135,8 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
                         day: String, week: String, month: String, runID: String,
                         check: Bool) throws -> (id: Int64, totals: [String: Amounts]) {
         let outcome: Result<(id: Int64, totals: [String: Amounts]), Ledger.WindowRefusal> = try locked {
-            try db.transaction {
+            try sweepExpiredLeases()
+            return try db.transaction {
                 // Every counter this call touches, created if new and locked
                 // in key order: three statements however many budgets apply.
                 let keys = Set(covering).union(windows.map(\.key)).sorted()
@@ -145,11 +166,13 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
                 }
                 var id: Int64 = 0
                 try db.query("""
-                    INSERT INTO reservations(run_id, host, pid, input_tokens, output_tokens, cost_pd, created, counters)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                    INSERT INTO reservations(run_id, host, pid, input_tokens, output_tokens, cost_pd, created, counters, owner, lease_until)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """, [.text(runID), .text(PostgresLedger.host), .int(Int64(getpid())), .int(amount.inputTokens),
                           .int(amount.outputTokens), .int(amount.picodollars), .double(Date().timeIntervalSince1970),
-                          .text(BudgetCounter.delimited(covering))]) { r in id = r.int(0) }
+                          .text(BudgetCounter.delimited(covering)), .text(owner),
+                          .double(Date().timeIntervalSince1970 + lease)]) { r in id = r.int(0) }
+                held += 1
                 return .success((id, totals))
             }
         }
@@ -175,27 +198,46 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
     public func record(_ call: Ledger.Call, releasing reservation: Int64?, cacheable: Bool) throws {
         try locked {
             try db.transaction {
-                try db.insertCall(call)
-                let keys = call.charged == Amounts() ? [] : BudgetCounter.keys(of: call).sorted()
-                if !keys.isEmpty {
-                    let c = call.charged
-                    let rows = Array(repeating: "(?, ?, ?, ?, ?)", count: keys.count).joined(separator: ", ")
-                    try db.run("""
-                        INSERT INTO window_totals(window_key, input_tokens, output_tokens, cost_pd, calls) VALUES \(rows)
-                        ON CONFLICT (window_key) DO UPDATE SET input_tokens = window_totals.input_tokens + excluded.input_tokens,
-                          output_tokens = window_totals.output_tokens + excluded.output_tokens,
-                          cost_pd = window_totals.cost_pd + excluded.cost_pd, calls = window_totals.calls + excluded.calls
-                        """, keys.flatMap { [.text($0), .int(c.inputTokens), .int(c.outputTokens), .int(c.picodollars), .int(c.calls)] })
+                // The reservation first (the lock order of the lease sweep:
+                // reservation, then counters). Gone means its lease expired
+                // and its worst case was charged: that charge is replaced
+                // by this call's real one.
+                var deltas: [String: Amounts] = [:]
+                if let r = reservation {
+                    var released = false
+                    try db.query("DELETE FROM reservations WHERE id = ? RETURNING id", [.int(r)]) { _ in released = true }
+                    if released { held = max(held - 1, 0) } else { deltas = try withdrawExpiredCharge(of: r) }
                 }
+                try db.insertCall(call)
+                if call.charged != Amounts() {
+                    for k in BudgetCounter.keys(of: call) { deltas[k, default: Amounts()] += call.charged }
+                }
+                try addToCounters(deltas)
                 if cacheable && call.outcome == "ok" && call.answer != nil && !call.cacheHit {
                     try db.run("""
                         INSERT INTO answers(request_key, call_id) VALUES (?, currval('calls_id_seq'))
                         ON CONFLICT (request_key) DO UPDATE SET call_id = excluded.call_id
                         """, [.text(call.requestKey)])
                 }
-                if let r = reservation { try db.run("DELETE FROM reservations WHERE id = ?", [.int(r)]) }
             }
         }
+    }
+
+    /// Adds each amount to its counter (negative amounts subtract), in one
+    /// statement, counters in key order.
+    func addToCounters(_ deltas: [String: Amounts]) throws {
+        let keys = deltas.keys.sorted()
+        guard !keys.isEmpty else { return }
+        let rows = Array(repeating: "(?, ?, ?, ?, ?)", count: keys.count).joined(separator: ", ")
+        try db.run("""
+            INSERT INTO window_totals(window_key, input_tokens, output_tokens, cost_pd, calls) VALUES \(rows)
+            ON CONFLICT (window_key) DO UPDATE SET input_tokens = window_totals.input_tokens + excluded.input_tokens,
+              output_tokens = window_totals.output_tokens + excluded.output_tokens,
+              cost_pd = window_totals.cost_pd + excluded.cost_pd, calls = window_totals.calls + excluded.calls
+            """, keys.flatMap { k -> [SQLiteDatabase.Binding] in
+                let c = deltas[k] ?? Amounts()
+                return [.text(k), .int(c.inputTokens), .int(c.outputTokens), .int(c.picodollars), .int(c.calls)]
+            })
     }
 
     public func windowTotal(_ window: String) throws -> Amounts {
@@ -288,6 +330,10 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
         try locked { try db.selectRun(id) }
     }
 
-    /// Nothing is pending: every call was committed when it settled.
-    public func close() throws {}
+    /// Nothing is pending (every call was committed when it settled); stops
+    /// renewing leases and closes the connection.
+    public func close() throws {
+        locked { closed = true }
+        db.close()
+    }
 }

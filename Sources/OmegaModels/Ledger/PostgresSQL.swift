@@ -14,25 +14,53 @@ final class PostgresSQL {
     /// The server, as given (`postgres://user@host:port/db`), for messages;
     /// a password in it is not repeated.
     let url: String
-    private let connection: PostgresConnection
+    private var connection: PostgresConnection
+    private let configuration: PostgresConnection.Configuration
     private let logger = Logger(label: "omega.ledger.postgres")
+    /// Inside `transaction` (a lost connection is not re-made there: the
+    /// transaction's earlier statements went with it).
+    private var inTransaction = false
+    /// Closed by `close()`, not lost.
+    private var closedOnPurpose = false
 
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`,
     /// `?sslmode=disable|prefer|require`), waiting at most `timeout` seconds.
     /// Throws `LedgerError` naming the server when it cannot be reached.
     init(url: String, timeout: Double = 10) throws {
         let configuration = try PostgresSQL.configuration(url, timeout: timeout)
+        self.configuration = configuration
         self.url = PostgresSQL.redacted(url)
+        connection = try PostgresSQL.connect(configuration, url: self.url, logger: logger)
+    }
+
+    private static func connect(_ configuration: PostgresConnection.Configuration, url: String,
+                                logger: Logger) throws -> PostgresConnection {
         do {
-            connection = try PostgresConnection.connect(
+            return try PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
                 id: 1, logger: logger).wait()
         } catch {
-            throw LedgerError("cannot reach the ledger \(PostgresSQL.redacted(url)): \(PostgresSQL.describe(error))")
+            throw LedgerError("cannot reach the ledger \(url): \(PostgresSQL.describe(error))")
         }
     }
 
-    deinit { try? connection.close().wait() }
+    /// A connection the server or network dropped is made again before the
+    /// next statement outside a transaction (a server restart costs the
+    /// statements in flight, not the process's ledger).
+    private func live() throws -> PostgresConnection {
+        if connection.isClosed && !inTransaction && !closedOnPurpose {
+            connection = try PostgresSQL.connect(configuration, url: url, logger: logger)
+        }
+        return connection
+    }
+
+    deinit { if !connection.isClosed { try? connection.close().wait() } }
+
+    /// Closes the connection (later statements fail with a clear error).
+    func close() {
+        closedOnPurpose = true
+        try? connection.close().wait()
+    }
 
     /// The connection settings a URL asks for.
     static func configuration(_ url: String, timeout: Double) throws -> PostgresConnection.Configuration {
@@ -131,7 +159,7 @@ final class PostgresSQL {
     /// `;`): one at a time, since a prepared statement holds only one.
     func execute(_ sql: String) throws {
         for statement in PostgresSQL.statements(sql) {
-            _ = try wait(connection.query(PostgresQuery(unsafeSQL: statement), logger: logger))
+            _ = try wait(live().query(PostgresQuery(unsafeSQL: statement), logger: logger))
         }
     }
 
@@ -154,7 +182,7 @@ final class PostgresSQL {
     /// Runs a statement that returns no rows; returns the rows it changed.
     @discardableResult
     func run(_ sql: String, _ values: [SQLiteDatabase.Binding] = []) throws -> Int {
-        let result = try wait(connection.query(statement(sql, values), logger: logger))
+        let result = try wait(live().query(statement(sql, values), logger: logger))
         return result.metadata.rows ?? 0
     }
 
@@ -192,7 +220,7 @@ final class PostgresSQL {
 
     /// Runs a query, calling `each` for every row.
     func query(_ sql: String, _ values: [SQLiteDatabase.Binding] = [], _ each: (Row) throws -> Void) throws {
-        let result = try wait(connection.query(statement(sql, values), logger: logger))
+        let result = try wait(live().query(statement(sql, values), logger: logger))
         for row in result.rows { try each(Row(cells: row.makeRandomAccess())) }
     }
 
@@ -201,6 +229,8 @@ final class PostgresSQL {
     /// inside (`SELECT … FOR UPDATE` on the counters they check).
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN")
+        inTransaction = true
+        defer { inTransaction = false }
         do {
             let result = try body()
             try execute("COMMIT")

@@ -47,6 +47,9 @@ public struct BudgetPolicy: Sendable {
     /// Go on (with a warning) when the ledger cannot record a call; by
     /// default later calls are refused (`[ledger] on_failure`).
     public var ledgerFailOpen = false
+    /// How long a reservation on a shared (PostgreSQL) ledger outlives a
+    /// host that stopped renewing it, in seconds (`[ledger] lease`).
+    public var ledgerLease: Double = 30
 
     /// No limits, the default thresholds and escalation levels.
     public init() {}

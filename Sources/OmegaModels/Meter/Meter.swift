@@ -204,6 +204,15 @@ public final class Meter: EffectMeter {
                 s.used = r.used
                 throw refusal(s, r.unit, limit: r.limit, used: r.used[r.unit], reserved: r.reserved[r.unit],
                               requested: worst[r.unit], request)
+            } catch {
+                // The ledger cannot be read: never counted as zero spend.
+                // Fail closed, unless the configuration chose to go on with
+                // this process's own figures (said loudly, every time).
+                guard policy.ledgerFailOpen else {
+                    throw LedgerError("the ledger \(ledger.path) cannot reserve this call (\(error)), so it is not sent: calls are refused until the ledger is back (or set [ledger] on_failure = \"continue\" to go on with this process's own figures)")
+                }
+                report("omega: WARNING: the ledger \(ledger.path) cannot reserve this call (\(error)); it goes on against this process's own figures only, because [ledger] on_failure = \"continue\": other processes' spend is not counted")
+                if !request.budgetApproved { for s in counted { try check(s, worst, now: now, request) } }
             }
         }
         for s in scopes {

@@ -106,8 +106,12 @@ public final class Session {
         settings = Session.flatten(configuration.root, prefix: "")
         recordModelAndBackend()
         let ledgerSource = flags.ledger != nil ? "--ledger" : !(environment["OMEGA_LEDGER"] ?? "").isEmpty ? "$OMEGA_LEDGER"
-            : configuredLedger != nil ? (configuration.lookup("ledger.path")?.place ?? "config") : "default"
-        set("ledger.path", Session.quoted(ledgerPath), ledgerSource)
+            : configuredLedger != nil ? (configuration.lookup(configuration.ledgerKey)?.place ?? "config") : "default"
+        if Session.isServerURL(ledgerPath) {
+            set("ledger.url", Session.quoted(PostgresSQL.redacted(ledgerPath)), ledgerSource)
+        } else {
+            set("ledger.path", Session.quoted(ledgerPath), ledgerSource)
+        }
     }
 
     // MARK: The ledger
@@ -121,7 +125,7 @@ public final class Session {
         if let ledger { return ledger }
         if isServerLedger || (ledgerPath != "none" && (create || FileManager.default.fileExists(atPath: ledgerPath))) {
             let store: any LedgerStore = try SetupError.wrapping {
-                if isServerLedger { return try PostgresLedger(url: ledgerPath) as any LedgerStore }
+                if isServerLedger { return try PostgresLedger(url: ledgerPath, lease: policy.ledgerLease) as any LedgerStore }
                 return try Ledger(path: ledgerPath) as any LedgerStore
             }
             warnings += store.warnings
@@ -137,7 +141,10 @@ public final class Session {
     private var environmentApplied = false
 
     /// Whether the ledger is a PostgreSQL server (`postgres://…`) rather than a file.
-    public var isServerLedger: Bool { ledgerPath.hasPrefix("postgres://") || ledgerPath.hasPrefix("postgresql://") }
+    public var isServerLedger: Bool { Session.isServerURL(ledgerPath) }
+
+    /// Whether a ledger setting names a PostgreSQL server rather than a file.
+    public static func isServerURL(_ s: String) -> Bool { s.hasPrefix("postgres://") || s.hasPrefix("postgresql://") }
 
     /// `$OMEGA_TOKEN_BUDGET`, `$OMEGA_TOKEN_WARNING_THRESHOLD` and `--budget`
     /// over the policy (flags beat the environment beat the ledger and files).

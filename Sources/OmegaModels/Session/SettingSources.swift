@@ -76,7 +76,9 @@ extension Session {
             if case .table(let sub) = v {
                 out += flatten(sub, prefix: key)
             } else {
-                out.append(Setting(key: key, value: render(v), source: "\(table.sources[k] ?? "config"):\(table.lines[k] ?? 0)"))
+                // A server's password never reaches a listing.
+                let shown = key == "ledger.url" ? v.redactingPassword : v
+                out.append(Setting(key: key, value: render(shown), source: "\(table.sources[k] ?? "config"):\(table.lines[k] ?? 0)"))
             }
         }
         return out
@@ -96,5 +98,13 @@ extension Session {
     /// A string as TOML writes it.
     public static func quoted(_ s: String) -> String {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+extension TOMLValue {
+    /// A URL string with its password masked; other values unchanged.
+    var redactingPassword: TOMLValue {
+        if case .string(let s) = self { return .string(PostgresSQL.redacted(s)) }
+        return self
     }
 }
