@@ -30,6 +30,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // PostgreSQL, for a ledger shared by many hosts.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The budget service (`omega serve`): HTTP, server-sent events, WebSocket.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Only for the tests' scripted HTTP server (AsyncHTTPClient builds on it anyway).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
@@ -79,12 +83,22 @@ let package = Package(
             swiftSettings: fuzzSettings,
             plugins: ["EmbedStdlib"]
         ),
+        // The budget service: the meter and ledger over HTTP for agents in any
+        // language (JSON-RPC, events, an OpenAI-compatible endpoint, metrics).
+        .target(
+            name: "OmegaService",
+            dependencies: ["OmegaCore", "OmegaModels",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Sources/OmegaService"
+        ),
         // The umbrella: `import Omega` re-exports both.
         .target(name: "Omega", dependencies: ["OmegaCore", "OmegaModels"], path: "Sources/Omega"),
         // The `omega` command.
         .executableTarget(
             name: "OmegaCLI",
-            dependencies: ["OmegaCore", "OmegaModels", "COmegaShims", "CLineEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["OmegaCore", "OmegaModels", "OmegaService", "COmegaShims", "CLineEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/OmegaCLI"
         ),
         // A small host program showing the embedding API (examples/embedding).
@@ -95,7 +109,7 @@ let package = Package(
         // A host of the engine alone: depends on OmegaCore and nothing else.
         .testTarget(name: "OmegaCoreTests", dependencies: ["OmegaCore"], path: "Tests/OmegaCoreTests"),
         .testTarget(name: "OmegaTests", dependencies: [
-            "OmegaCore", "OmegaModels", "COmegaShims",
+            "OmegaCore", "OmegaModels", "OmegaService", "COmegaShims",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

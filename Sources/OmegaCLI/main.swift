@@ -18,6 +18,7 @@ struct OmegaCommand: ParsableCommand {
             omega tokens status|budget|reset|report
             omega config show
             omega test FILE.scm…
+            omega serve [--listen HOST:PORT] [--keys FILE | --no-auth] [--ledger PATH|URL]
             omega help [SUBCOMMAND]
             """,
         discussion: """
@@ -29,7 +30,7 @@ struct OmegaCommand: ParsableCommand {
             """,
         version: OmegaVersion.string,
         subcommands: [RunCommand.self, ReplCommand.self, CountCommand.self, TokensCommand.self,
-                      ConfigCommand.self, TestCommand.self]
+                      ConfigCommand.self, TestCommand.self, ServeCommand.self]
     )
 
     @OptionGroup var options: RunOptions

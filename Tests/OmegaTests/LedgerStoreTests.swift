@@ -24,6 +24,7 @@ import Testing
             try inner.record(call, releasing: reservation, cacheable: cacheable)
         }
         func windowTotal(_ window: String) throws -> Amounts { log.append("total"); return try inner.windowTotal(window) }
+        func counterTotals(prefix: String) throws -> [String: Amounts] { try inner.counterTotals(prefix: prefix) }
         func calls(ofRun runID: String) throws -> [Ledger.Call] { try inner.calls(ofRun: runID) }
         func cachedCall(requestKey: String) throws -> Ledger.Call? { try inner.cachedCall(requestKey: requestKey) }
         func recordAlert(time: Date, runID: String, kind: String, scope: String, message: String) throws {

@@ -27,6 +27,7 @@ enum ConfigSchema {
         "tokenizer": .table(["fallback-encoding": .value, "models": .open]),
         "repl": .table(["approvals": .value, "history": .value]),
         "ledger": .table(["path": .value, "url": .value, "on_failure": .value, "lease": .value]),
+        "serve": .table(["listen": .value, "keys": .value, "reservation_timeout": .value]),
         "limits": .table(["memory": .value, "time": .value, "sandbox": .value, "allow": .value]),
         "budget": .table([
             "time_zone": .value, "thresholds": .value, "emergency_percent": .value, "cache": .value,

@@ -477,6 +477,12 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
         return try locked { try storedWindowTotal(window) }
     }
 
+    /// Every counter whose key starts with `prefix`, with its settled totals.
+    public func counterTotals(prefix: String) throws -> [String: Amounts] {
+        try flush()
+        return try locked { try db.selectCounters(prefix: prefix, column: "window") }
+    }
+
     /// A window's settled totals as stored (no flush, no lock: callers hold it).
     func storedWindowTotal(_ window: String) throws -> Amounts {
         var a = Amounts()

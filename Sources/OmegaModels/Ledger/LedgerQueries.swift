@@ -45,6 +45,17 @@ extension LedgerSQL {
                   .int(c.charged.calls), c.servedModel.map { .text($0) } ?? .null])
     }
 
+    /// The counters whose key (in column `column`) starts with `prefix`.
+    func selectCounters(prefix: String, column: String) throws -> [String: Amounts] {
+        var result: [String: Amounts] = [:]
+        // A prefix match without LIKE's wildcards (`_` and `%` may be in names).
+        try query("SELECT \(column), input_tokens, output_tokens, cost_pd, calls FROM window_totals WHERE substr(\(column), 1, ?) = ?",
+                  [.int(Int64(prefix.count)), .text(prefix)]) { r in
+            result[r.text(0) ?? ""] = Amounts(inputTokens: r.int(1), outputTokens: r.int(2), picodollars: r.int(3), calls: r.int(4))
+        }
+        return result
+    }
+
     /// Calls matching `clause` (`WHERE … ORDER BY …`).
     func selectCalls(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Ledger.Call] {
         var result: [Ledger.Call] = []

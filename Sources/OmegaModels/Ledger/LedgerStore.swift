@@ -28,6 +28,9 @@ public protocol LedgerStore: AnyObject {
     func record(_ call: Ledger.Call, releasing reservation: Int64?, cacheable: Bool) throws
     /// What a counter (`total`, `day:2026-11-29`, `agent:NAME` …) has settled.
     func windowTotal(_ window: String) throws -> Amounts
+    /// Every counter whose key starts with `prefix` (`agent:` gives each
+    /// agent's total since its reset), with what it has settled.
+    func counterTotals(prefix: String) throws -> [String: Amounts]
     /// The calls of one run, in order (for `--resume`).
     func calls(ofRun runID: String) throws -> [Ledger.Call]
     /// An earlier answer to the same request, for the cache.

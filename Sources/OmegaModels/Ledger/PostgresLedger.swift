@@ -251,6 +251,10 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
         }
     }
 
+    public func counterTotals(prefix: String) throws -> [String: Amounts] {
+        try locked { try db.selectCounters(prefix: prefix, column: "window_key") }
+    }
+
     // MARK: Calls, alerts, tasks
 
     public func calls(ofRun runID: String) throws -> [Ledger.Call] {

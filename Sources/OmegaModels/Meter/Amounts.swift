@@ -123,7 +123,7 @@ public typealias BudgetLimits = [BudgetUnit: Int64]
 
 extension BudgetLimits {
     /// Converts a human amount (tokens, dollars as exact text, seconds) to the internal scale.
-    static func internalAmount(_ unit: BudgetUnit, _ text: String) -> Int64? {
+    public static func internalAmount(_ unit: BudgetUnit, _ text: String) -> Int64? {
         switch unit {
         case .usd:
             return Money(dollars: text).map(\.picodollars)

@@ -161,3 +161,18 @@ extension Meter {
         return result
     }
 }
+
+extension Meter {
+    /// Reads the settled spend of every scope a call for this model, agent
+    /// and workflow falls under from the ledger's counters, so that the
+    /// figures `status` gives include what other processes and hosts spent
+    /// since this meter last reserved. Throws when the ledger cannot be
+    /// read (never counted as nothing spent).
+    public func refreshFromLedger(model: String? = nil, agent: String? = nil, workflow: String? = nil) throws {
+        guard let ledger else { return }
+        for s in scopes(for: [], model: model ?? models.defaultModel, agent: agent, workflow: workflow, now: clock()) {
+            guard let c = s.counter else { continue }
+            s.used = try ledger.windowTotal(c)
+        }
+    }
+}
