@@ -25,7 +25,8 @@ struct OmegaCommand: ParsableCommand {
             With no file and no -e: evaluates standard input when it is not a terminal, \
             else starts the interactive Ω> prompt.
             Every model call is charged against the budgets in force and written to the ledger \
-            (an SQLite file; --ledger, $OMEGA_LEDGER, default ~/.local/share/omega/ledger.sqlite).
+            (an SQLite file, or postgres://USER@HOST/DB to share budgets across hosts; --ledger, \
+            $OMEGA_LEDGER, default ~/.local/share/omega/ledger.sqlite).
             Exit status: 0 success, 1 uncaught error, 2 bad usage, 3 stopped by a budget.
             """,
         version: OmegaVersion.string,

@@ -7,11 +7,14 @@ extension Repl {
     func tokens(_ words: [String]) {
         let sub = words.first ?? "status"
         let args = Array(words.dropFirst())
+        // Why there is no report to read: no ledger, or one on a server.
+        let missing = interp.meter.ledger.map { "the ledger \($0.path) is a PostgreSQL server, whose reports the REPL cannot read yet (omega serve's tokens.getBudget and /metrics can)" }
+            ?? "no ledger (--ledger none)"
         do {
             switch sub {
             case "status":
                 guard let ledger = interp.meter.reportingLedger else {
-                    print("no ledger (--ledger none): this session's use is \(Dashboard.grouped(interp.meter.runTotals.tokens)) tokens, \(Money(picodollars: interp.meter.runTotals.picodollars))")
+                    print("\(missing): this session's use is \(Dashboard.grouped(interp.meter.runTotals.tokens)) tokens, \(Money(picodollars: interp.meter.runTotals.picodollars))")
                     return
                 }
                 print(try Dashboard.make(ledger: ledger, policy: interp.meter.policy).render(colour: terminalHasColour()), terminator: "")
@@ -35,7 +38,7 @@ extension Repl {
                     print("mode: \(interp.meter.mode)")
                 }
             case "reset":
-                guard let ledger = interp.meter.reportingLedger else { print("no ledger (--ledger none): nothing to reset"); return }
+                guard let ledger = interp.meter.reportingLedger else { print("\(missing): nothing to reset"); return }
                 var what = "all", kind: BudgetScope.Kind?, name: String?
                 var i = 0
                 while i < args.count {
@@ -52,7 +55,7 @@ extension Repl {
                 }
                 print(TokensActions.describe(try ledger.resetWindows(windows)))
             case "report":
-                guard let ledger = interp.meter.reportingLedger else { print("no ledger (--ledger none): no history to report"); return }
+                guard let ledger = interp.meter.reportingLedger else { print("\(missing): no history to report"); return }
                 var period = UsageReport.Period.daily
                 var dimension = UsageReport.Dimension.model
                 var i = 0

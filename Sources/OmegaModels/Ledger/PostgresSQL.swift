@@ -7,7 +7,7 @@ import PostgresNIO
 /// One connection to a PostgreSQL server, used the way the ledger uses its
 /// SQLite database: synchronous statements with `?` parameters, rows read by
 /// column index, and transactions. It is the ground a PostgreSQL ledger
-/// store stands on (issue 17): the meter calls the ledger on the
+/// store stands on: the meter calls the ledger on the
 /// interpreter's thread, so each statement waits for its answer there
 /// (never on one of NIO's event loops).
 final class PostgresSQL {
