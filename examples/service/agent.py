@@ -28,6 +28,15 @@ def call_model(model_url, prompt, max_tokens):
         return json.load(resp)
 
 
+_print_lock = threading.Lock()
+
+
+def say(line):
+    """One whole line at a time: the listener thread prints too."""
+    with _print_lock:
+        print(line, flush=True)
+
+
 def main(url, key, model_url=None, calls=20):
     budget = BudgetClient(url, key)
     seen = []
@@ -38,7 +47,7 @@ def main(url, key, model_url=None, calls=20):
         listening.set()
         for name, data in events:
             seen.append(data)
-            print(f"event {name}: total_used={data['total_used']} usage_percentage={data['usage_percentage']}", flush=True)
+            say(f"event {name}: total_used={data['total_used']} usage_percentage={data['usage_percentage']}")
 
     threading.Thread(target=listen, daemon=True).start()
     listening.wait(5)
@@ -47,7 +56,7 @@ def main(url, key, model_url=None, calls=20):
         try:
             r = budget.reserve(max_tokens=60, messages=[{"role": "user", "content": prompt}])
         except BudgetExceeded as e:
-            print(f"refused: {e}", flush=True)
+            say(f"refused: {e}")
             break
         try:
             reply = call_model(model_url, prompt, 60)
@@ -56,10 +65,10 @@ def main(url, key, model_url=None, calls=20):
             raise
         usage = reply["usage"]
         charged = budget.settle(r["reservation_id"], usage["prompt_tokens"], usage["completion_tokens"])
-        print(f"call {i}: reserved {r['reserved']['total_tokens']}, charged {charged['charged']['total_tokens']}", flush=True)
+        say(f"call {i}: reserved {r['reserved']['total_tokens']}, charged {charged['charged']['total_tokens']}")
     time.sleep(0.5)  # the last event on its way
     status = budget.get_budget()
-    print(f"budget: total_used={status['total_used']} remaining={status['remaining_budget']}", flush=True)
+    say(f"budget: total_used={status['total_used']} remaining={status['remaining_budget']}")
 
 
 if __name__ == "__main__":
