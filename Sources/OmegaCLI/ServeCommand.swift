@@ -90,13 +90,8 @@ struct ServeCommand: ParsableCommand {
             }
             options.keys = try ServiceKeys(path: keysFile)
         }
-        var timeout = reservationTimeout ?? 600
-        if reservationTimeout == nil, let (v, place) = settings.lookup("serve.reservation_timeout") {
-            guard let text = v.numberText, let t = Double(text) else {
-                throw ConfigError(place: place, key: "serve.reservation_timeout", message: "expected seconds")
-            }
-            timeout = t
-        }
+        let configuredTimeout = try settings.number("serve.reservation_timeout", in: 1...31_536_000)
+        let timeout = reservationTimeout ?? configuredTimeout ?? 600
         guard timeout >= 1 else { throw ValidationError("--reservation-timeout must be at least 1 second") }
 
         let meter = try session.makeMeter(script: "omega serve")

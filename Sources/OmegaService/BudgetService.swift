@@ -53,6 +53,8 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
     public let events = EventHub()
     /// Counters for `/metrics`.
     public let metrics = ServiceMetrics()
+    /// The model requests use when they name none (read off the meter's queue, so kept here).
+    public let defaultModel: String
     /// Seconds a client reservation may stay unsettled before it is charged at its worst case.
     public let reservationTimeout: Double
     /// Where the service logs (standard error by default).
@@ -67,6 +69,7 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
                 reservationTimeout: Double = 600,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("omega serve: " + $0 + "\n").utf8)) }) {
         self.meter = meter
+        self.defaultModel = meter.models.defaultModel
         self.backend = backend
         self.effectDefaults = effectDefaults
         self.reservationTimeout = reservationTimeout
@@ -116,9 +119,11 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
         }
     }
 
-    /// Settles a call on the meter (on its queue) and tells subscribers.
+    /// Settles a call on the meter (on its queue) and tells subscribers;
+    /// the outcome, and what was charged.
+    @discardableResult
     private func settle(_ request: InferenceRequest, _ reservation: AnyObject?,
-                        _ outcome: Result<InferenceResult, Error>) -> Result<InferenceResult, Error> {
+                        _ outcome: Result<InferenceResult, Error>) -> (Result<InferenceResult, Error>, charged: Amounts) {
         let before = meter.runTotals
         let settled = meter.settle(request, reservation: reservation, outcome: outcome)
         let charged = meter.runTotals - before
@@ -130,7 +135,15 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
         }
         metrics.settled(model: request.model, agent: request.agent, charged: charged)
         publishUpdate(request: request, charged: charged)
-        return settled
+        return (settled, charged)
+    }
+
+    /// Takes the caller's open reservation `id` out of the table (on the meter's queue).
+    private func take(_ id: String, caller: Caller) throws -> Pending {
+        guard let p = pending[id], p.caller.key == caller.key else { throw ServiceError.unknownReservation(id) }
+        pending[id] = nil
+        metrics.setInFlight(pending.count + inFlightChats)
+        return p
     }
 
     // MARK: JSON-RPC methods
@@ -146,12 +159,7 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
                                           maxTokens: maxTokens, caller: caller)
             let name = promptTokens != nil ? BudgetService.clientBackend : "service"
             let r = try admit(&request, backend: name)
-            var worst = Amounts(inputTokens: Int64(request.inputBound ?? request.promptTokens.tokens),
-                                outputTokens: Int64(request.maxTokens), calls: 1)
-            let usage = TokenUsage(inputTokens: Int(worst.inputTokens), outputTokens: Int(worst.outputTokens))
-            if let cost = meter.models.prices.price(for: request.model).flatMap({ try? $0.cost(of: usage) }) {
-                worst.picodollars = cost.picodollars
-            }
+            let worst = meter.reserved(by: r) ?? Amounts()
             let id = "res-" + request.id.dropFirst(4)
             pending[id] = Pending(request: request, reservation: r, caller: caller, created: Date(), worst: worst)
             metrics.setInFlight(pending.count + inFlightChats)
@@ -162,27 +170,20 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
     /// `tokens.settle`: replaces a reservation with the usage the provider reported.
     public func settle(id: String, usage: TokenUsage, model: String?, caller: Caller) async throws -> Amounts {
         try await onMeter { [self] in
-            guard let p = pending[id] else { throw ServiceError.unknownReservation(id) }
-            guard p.caller.key == caller.key else { throw ServiceError.unknownReservation(id) }
-            pending[id] = nil
-            metrics.setInFlight(pending.count + inFlightChats)
+            let p = try take(id, caller: caller)
             if let problem = BudgetService.implausible(usage) { throw ServiceError.invalidParams(problem) }
             let result = InferenceResult(text: "", model: model ?? p.request.model, finishReason: "stop", usage: usage,
                                          usageSource: .reported, latency: Date().timeIntervalSince(p.created),
                                          backend: BudgetService.clientBackend, requestID: p.request.id)
-            let before = meter.runTotals
-            _ = settle(p.request, p.reservation, .success(result))
-            return meter.runTotals - before
+            return settle(p.request, p.reservation, .success(result)).charged
         }
     }
 
     /// `tokens.release`: gives a reservation back unused (the call was not made).
     public func release(id: String, caller: Caller) async throws {
         try await onMeter { [self] in
-            guard let p = pending[id], p.caller.key == caller.key else { throw ServiceError.unknownReservation(id) }
-            pending[id] = nil
-            metrics.setInFlight(pending.count + inFlightChats)
-            _ = settle(p.request, p.reservation, .failure(BackendError(.cancelled, "released by the client unused")))
+            let p = try take(id, caller: caller)
+            settle(p.request, p.reservation, .failure(BackendError(.cancelled, "released by the client unused")))
         }
     }
 
@@ -198,9 +199,7 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
             let result = InferenceResult(text: "", model: request.model, finishReason: "stop", usage: usage,
                                          usageSource: .reported, latency: 0, backend: BudgetService.clientBackend,
                                          requestID: request.id)
-            let before = meter.runTotals
-            _ = settle(request, r, .success(result))
-            return meter.runTotals - before
+            return settle(request, r, .success(result)).charged
         }
     }
 
@@ -233,7 +232,7 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
         let settled: UncheckedBox<Result<InferenceResult, Error>> = try await onMeter { [self] in
             inFlightChats -= 1
             metrics.setInFlight(pending.count + inFlightChats)
-            return UncheckedBox(settle(request, reservation.value, outcome))
+            return UncheckedBox(settle(request, reservation.value, outcome).0)
         }
         do {
             return try settled.value.get()
@@ -337,16 +336,17 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
     func expireAbandoned(now: Date = Date()) {
         for (id, p) in pending where now.timeIntervalSince(p.created) > reservationTimeout {
             pending[id] = nil
-            chargeWorstCase(p, why: "not settled within \(Int(reservationTimeout)) s")
-            log("reservation \(id) (\(p.caller.agent ?? p.caller.key)) was \("not settled within \(Int(reservationTimeout)) s"): charged at its worst case, \(p.worst.tokens) tokens")
+            chargeWorstCase(id, p, why: "was not settled within \(Int(reservationTimeout)) s")
         }
         metrics.setInFlight(pending.count + inFlightChats)
     }
 
-    private func chargeWorstCase(_ p: Pending, why: String) {
+    /// Settles a reservation its client left open at its worst case, and says so.
+    private func chargeWorstCase(_ id: String, _ p: Pending, why: String) {
         var e = BackendError(.cancelled, "reservation \(why): charged at its worst case")
         e.billed = TokenUsage(inputTokens: Int(p.worst.inputTokens), outputTokens: Int(p.worst.outputTokens))
-        _ = settle(p.request, p.reservation, .failure(e))
+        settle(p.request, p.reservation, .failure(e))
+        log("reservation \(id) (\(p.caller.agent ?? p.caller.key)) \(why): charged at its worst case, \(p.worst.tokens) tokens")
     }
 
     /// Looks for abandoned reservations (the server calls it every few seconds).
@@ -362,8 +362,7 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
         _ = try? await onMeter { [self] in
             stopped = true
             for (id, p) in pending.sorted(by: { $0.key < $1.key }) {
-                chargeWorstCase(p, why: "still open when the service stopped")
-                log("reservation \(id) was still open at shutdown: charged at its worst case, \(p.worst.tokens) tokens")
+                chargeWorstCase(id, p, why: "was still open at shutdown")
             }
             pending = [:]
             metrics.setInFlight(inFlightChats)

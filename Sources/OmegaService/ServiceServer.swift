@@ -102,6 +102,16 @@ public struct ServiceServer: Sendable {
         }
     }
 
+    /// Answers a request for its authenticated caller; any failure (no
+    /// key, bad input, a refusal) becomes its error response.
+    func authorized(_ request: Request, _ body: (BudgetService.Caller) async throws -> Response) async -> Response {
+        do {
+            return try await body(try caller(request))
+        } catch {
+            return ServiceServer.failure(ServiceError.from(error))
+        }
+    }
+
     // MARK: Routes
 
     func router() -> Router<BasicRequestContext> {
@@ -117,39 +127,38 @@ public struct ServiceServer: Sendable {
             }
         }
         router.get("/metrics") { request, _ in
-            do { _ = try caller(request) } catch let e as ServiceError { return ServiceServer.failure(e) }
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.text())))
+            await authorized(request) { _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.text())))
+            }
         }
         router.post("/rpc") { request, _ in
-            do {
-                let who = try caller(request)
+            await authorized(request) { who in
                 let body = try await ServiceServer.body(request)
                 guard let answer = await rpc.handle(body, caller: who) else { return Response(status: .noContent) }
                 return ServiceServer.json(answer)
-            } catch {
-                return ServiceServer.failure(ServiceError.from(error))
             }
         }
         router.get("/events") { request, _ in
-            do { _ = try caller(request) } catch let e as ServiceError { return ServiceServer.failure(e) }
-            let stream = service.events.subscribe()
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-                            body: ResponseBody { writer in
-                                try await writer.write(ByteBuffer(string: ": omega budget events\n\n"))
-                                for await event in stream { try await writer.write(ByteBuffer(string: event.serverSent)) }
-                                try await writer.finish(nil)
-                            })
+            await authorized(request) { _ in
+                let stream = service.events.subscribe()
+                return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                                body: ResponseBody { writer in
+                                    try await writer.write(ByteBuffer(string: ": omega budget events\n\n"))
+                                    for await event in stream { try await writer.write(ByteBuffer(string: event.serverSent)) }
+                                    try await writer.finish(nil)
+                                })
+            }
         }
         router.get("/v1/models") { request, _ in
-            do { _ = try caller(request) } catch let e as ServiceError { return ServiceServer.failure(e) }
-            let model = service.meter.models.defaultModel
-            return ServiceServer.json(.object(["object": .string("list"), "data": .array([.object([
-                "id": .string(model), "object": .string("model"), "created": .integer(0), "owned_by": .string("omega")])])]))
+            await authorized(request) { _ in
+                let model = service.defaultModel
+                return ServiceServer.json(.object(["object": .string("list"), "data": .array([.object([
+                    "id": .string(model), "object": .string("model"), "created": .integer(0), "owned_by": .string("omega")])])]))
+            }
         }
         router.post("/v1/chat/completions") { request, _ in
-            do {
-                let who = try caller(request)
+            await authorized(request) { who in
                 let wire = try ChatWire.request(try await ServiceServer.body(request))
                 let r = try await service.chatRequest(model: wire.model, messages: wire.messages, maxTokens: wire.maxTokens,
                                                       temperature: wire.temperature, stop: wire.stop, caller: who)
@@ -162,8 +171,6 @@ public struct ServiceServer: Sendable {
                                     for c in chunks { try await writer.write(ByteBuffer(string: c)) }
                                     try await writer.finish(nil)
                                 })
-            } catch {
-                return ServiceServer.failure(ServiceError.from(error))
             }
         }
         return router

@@ -42,7 +42,7 @@ import Testing
                                     environment: env)
         defer { holder.cleanUp() }
         let db = try PostgresSQL(url: server.url)
-        #expect(try waitFor(30) { (try? count(db, "SELECT COUNT(*) FROM reservations")) == 1 }, "\(holder.stderr)")
+        #expect(waitFor(30) { (try? count(db, "SELECT COUNT(*) FROM reservations")) == 1 }, "\(holder.stderr)")
         var worst: Int64 = 0
         try db.query("SELECT input_tokens + output_tokens FROM reservations", []) { r in worst = r.int(0) }
         #expect(worst > 400)

@@ -75,19 +75,8 @@ extension Configuration {
             }
             policy.ledgerFailOpen = f == "continue"
         }
-        if let (v, place) = lookup("ledger.lease") {
-            let seconds: Double?
-            switch v {
-            case .integer(let i): seconds = Double(i)
-            case .decimal(let d): seconds = Double(d)
-            default: seconds = nil
-            }
-            guard let seconds, seconds >= 1, seconds <= 86_400 else {
-                throw ConfigError(place: place, key: "ledger.lease",
-                                  message: "expected seconds between 1 and 86400 (how long a shared ledger's reservation outlives a host that stopped renewing it; default 30)")
-            }
-            policy.ledgerLease = seconds
-        }
+        // Seconds a shared ledger's reservation outlives a host that stopped renewing it.
+        if let seconds = try number("ledger.lease", in: 1...86_400) { policy.ledgerLease = seconds }
         if let limits = try budgetLimits("budget.run") { policy.run = limits }
         if let limits = try budgetLimits("budget.total") {
             guard limits[.seconds] == nil else {
@@ -374,7 +363,7 @@ extension Configuration {
                 throw ConfigError(place: lookup("ledger.url")?.place ?? "config", key: "ledger.url",
                                   message: "set either [ledger] url (a PostgreSQL server) or [ledger] path (an SQLite file), not both")
             }
-            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            guard Session.isServerURL(url) else {
                 throw ConfigError(place: lookup("ledger.url")?.place ?? "config", key: "ledger.url",
                                   message: "expected a PostgreSQL URL such as \"postgres://omega@db.internal/omega\" (an SQLite file is [ledger] path)")
             }

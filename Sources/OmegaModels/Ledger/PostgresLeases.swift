@@ -36,7 +36,6 @@ extension PostgresLedger {
         }
         t.name = "omega.ledger.leases"
         t.start()
-        renewer = t
     }
 
     /// Pushes the lease of every reservation this store holds; false once

@@ -25,7 +25,6 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
     /// Reservations this store holds, and when expired ones were last looked for.
     var held = 0
     var lastSweep = 0.0
-    var renewer: Thread?
     var closed = false
     /// The server, password masked.
     public var path: String { db.url }
@@ -206,7 +205,8 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
                 if let r = reservation {
                     var released = false
                     try db.query("DELETE FROM reservations WHERE id = ? RETURNING id", [.int(r)]) { _ in released = true }
-                    if released { held = max(held - 1, 0) } else { deltas = try withdrawExpiredCharge(of: r) }
+                    if !released { deltas = try withdrawExpiredCharge(of: r) }
+                    held = max(held - 1, 0)
                 }
                 try db.insertCall(call)
                 if call.charged != Amounts() {

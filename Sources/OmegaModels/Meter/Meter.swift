@@ -232,6 +232,12 @@ public final class Meter: EffectMeter {
         return .send(reservation)
     }
 
+    /// What an admitted call holds reserved (its worst case: prompt bound,
+    /// max tokens, their price, one call); nil for what `admit` did not return.
+    public func reserved(by reservation: AnyObject?) -> Amounts? {
+        (reservation as? Reservation)?.worst
+    }
+
     /// Limits plus the critical escalation level as a token limit.
     private func effectiveLimits(_ s: BudgetScope) -> BudgetLimits {
         var l = s.limits
