@@ -120,10 +120,10 @@ enum TokensActions {
 }
 
 extension BudgetPolicy {
-    /// The configured limits of a model, agent, workflow, the run, the total or a window.
+    /// The configured limits of a model, agent, workflow, shared budget, the run, the total or a window.
     func limits(of kind: BudgetScope.Kind, _ name: String, window: BudgetScope.Kind? = nil) -> BudgetLimits {
         switch kind {
-        case .model, .agent, .workflow: return limits(kind, name, window: window) ?? [:]
+        case .model, .agent, .workflow, .shared: return limits(kind, name, window: window) ?? [:]
         case .run: return run
         case .total: return total
         case .day, .week, .month: return windows[kind] ?? [:]

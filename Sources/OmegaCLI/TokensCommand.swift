@@ -70,6 +70,7 @@ struct TokensBudget: ParsableCommand {
             omega tokens budget sprint 300000          the workflow sprint: 300,000 tokens
             omega tokens budget --agent reviewer 50k   an agent
             omega tokens budget --model gpt-4o 1m      a model
+            omega tokens budget --shared team-research 2m   a shared budget (with-shared-budget, any agent)
             omega tokens budget --daily 1000000        the calendar day (also --weekly, --monthly)
             omega tokens budget --daily --unit usd 5   five dollars a day
             omega tokens budget --total 5m             everything since the last reset (seed 002's total_budget)
@@ -78,12 +79,13 @@ struct TokensBudget: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The workflow (or agent, model with --agent, --model), then the amount; 'none' removes.", valueName: "NAME N"))
+    @Argument(help: ArgumentHelp("The workflow (or agent, model, shared budget with --agent, --model, --shared), then the amount; 'none' removes.", valueName: "NAME N"))
     var words: [String] = []
 
     @Flag(help: "The total since the last reset (no NAME).") var total = false
     @Flag(help: "NAME is an agent.") var agent = false
     @Flag(help: "NAME is a model.") var model = false
+    @Flag(help: "NAME is a shared budget (charged by calls inside (with-shared-budget NAME …), whatever their agent).") var shared = false
     @Flag(help: "The budget of each calendar day (with a NAME: that name's, per day).") var daily = false
     @Flag(help: "The budget of each ISO week (with a NAME: that name's, per week).") var weekly = false
     @Flag(help: "The budget of each month (with a NAME: that name's, per month).") var monthly = false
@@ -97,16 +99,16 @@ struct TokensBudget: ParsableCommand {
     var window: BudgetScope.Kind? { daily ? .day : weekly ? .week : monthly ? .month : nil }
 
     /// Whether the words name a workflow, agent or model (not a bare window or the total).
-    var named: Bool { agent || model || (!total && words.count == 2) }
+    var named: Bool { agent || model || shared || (!total && words.count == 2) }
 
     func validate() throws {
-        if [agent, model, total].filter({ $0 }).count > 1 { throw ValidationError("choose one of --agent, --model, --total") }
+        if [agent, model, shared, total].filter({ $0 }).count > 1 { throw ValidationError("choose one of --agent, --model, --shared, --total") }
         if [daily, weekly, monthly].filter({ $0 }).count > 1 { throw ValidationError("choose one of --daily, --weekly, --monthly") }
         if total && window != nil { throw ValidationError("the total has no window: give --total or a window, not both") }
         guard let u = BudgetUnit.named(unit), u != .seconds else {
             throw ValidationError("unknown unit '\(unit)' (tokens, input-tokens, output-tokens, usd, calls)")
         }
-        let bare = total || (window != nil && !agent && !model && words.count <= 1)
+        let bare = total || (window != nil && !agent && !model && !shared && words.count <= 1)
         if !words.isEmpty && words.count != (bare ? 1 : 2) {
             throw ValidationError(bare ? "give the amount only: omega tokens budget --\(total ? "total" : window?.adjective ?? "daily") N"
                                        : "give a name and an amount: omega tokens budget NAME N")
@@ -125,7 +127,7 @@ struct TokensBudget: ParsableCommand {
             }
             return
         }
-        let nameKind: BudgetScope.Kind = agent ? .agent : model ? .model : .workflow
+        let nameKind: BudgetScope.Kind = agent ? .agent : model ? .model : shared ? .shared : .workflow
         let kind: BudgetScope.Kind = total ? .total : named ? nameKind : (window ?? .workflow)
         let name = kind.isNamed ? words[0] : ""
         let unitValue = BudgetUnit.named(unit) ?? .tokens
@@ -187,6 +189,7 @@ struct TokensReset: ParsableCommand {
     @Option(help: ArgumentHelp("Only this agent's counts.", valueName: "NAME")) var agent: String?
     @Option(help: ArgumentHelp("Only this workflow's counts.", valueName: "NAME")) var workflow: String?
     @Option(help: ArgumentHelp("Only this model's counts.", valueName: "NAME")) var model: String?
+    @Option(help: ArgumentHelp("Only this shared budget's counts.", valueName: "NAME")) var shared: String?
 
     @Flag(name: [.short, .long], help: "Do not ask for confirmation.")
     var yes = false
@@ -195,13 +198,14 @@ struct TokensReset: ParsableCommand {
 
     func validate() throws {
         if what != nil && scope != nil { throw ValidationError("give WHAT or --scope, not both") }
-        if [agent, workflow, model].compactMap({ $0 }).count > 1 { throw ValidationError("choose one of --agent, --workflow, --model") }
+        if [agent, workflow, model, shared].compactMap({ $0 }).count > 1 { throw ValidationError("choose one of --agent, --workflow, --model, --shared") }
     }
 
     func run() throws {
         let (policy, _, store) = try options.open()
-        let kind: BudgetScope.Kind? = agent != nil ? .agent : workflow != nil ? .workflow : model != nil ? .model : nil
-        let name = agent ?? workflow ?? model
+        let kind: BudgetScope.Kind? = agent != nil ? .agent : workflow != nil ? .workflow : model != nil ? .model
+            : shared != nil ? .shared : nil
+        let name = agent ?? workflow ?? model ?? shared
         let chosen = what ?? scope ?? "all"
         do {
             let counters = try TokensActions.countersToReset(chosen, kind: kind, name: name, policy: policy, ledger: store)

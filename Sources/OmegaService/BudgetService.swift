@@ -25,11 +25,14 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
         public var agent: String?
         /// The workflow calls are charged to, if any.
         public var workflow: String?
+        /// The shared budgets calls are charged to (`[budget.shared]`), as `with-shared-budget` does.
+        public var shared: [String]
         /// A caller; nil agent and workflow charge only the service-wide budgets.
-        public init(key: String, agent: String? = nil, workflow: String? = nil) {
+        public init(key: String, agent: String? = nil, workflow: String? = nil, shared: [String] = []) {
             self.key = key
             self.agent = agent
             self.workflow = workflow
+            self.shared = shared
         }
     }
 
@@ -99,8 +102,10 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
         }
         let count = promptTokens.map { TokenCount(tokens: $0, exact: true, encoding: nil, note: "reported by the client") }
             ?? meter.models.tokens.count(messages: messages, model: model)
-        return InferenceRequest(prompt: .messages(messages), model: model, maxTokens: max, agent: caller.agent,
-                                workflow: caller.workflow, promptTokens: count, timeout: effectDefaults.timeout)
+        var request = InferenceRequest(prompt: .messages(messages), model: model, maxTokens: max, agent: caller.agent,
+                                       workflow: caller.workflow, promptTokens: count, timeout: effectDefaults.timeout)
+        request.sharedBudgets = caller.shared
+        return request
     }
 
     /// Admits a request through the meter (on its queue): its reservation, or a `ServiceError`.
@@ -259,7 +264,7 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
     public func budget(model: String?, caller: Caller) async throws -> JSONValue {
         try await onMeter { [self] in
             do {
-                try meter.refreshFromLedger(model: model, agent: caller.agent, workflow: caller.workflow)
+                try meter.refreshFromLedger(model: model, agent: caller.agent, workflow: caller.workflow, shared: caller.shared)
             } catch {
                 throw ServiceError.ledger("the ledger cannot be read: \(error)")
             }
@@ -269,7 +274,8 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
 
     private func budgetReport(model: String?, caller: Caller) throws -> JSONValue {
         var scopes: [JSONValue] = []
-        for s in meter.status(model: model, agent: caller.agent, workflow: caller.workflow) where s.kind != .run || s.limit != nil {
+        for s in meter.status(model: model, agent: caller.agent, workflow: caller.workflow, shared: caller.shared)
+        where s.kind != .run || s.limit != nil {
             let percent = s.limit.map { JSONValue.number(Double(s.used + s.reserved) * 100 / Double(max($0, 1))) } ?? .null
             scopes.append(.object([
                 "scope": .string(s.label), "kind": .string(s.kind.rawValue), "name": .string(s.name),
@@ -310,7 +316,8 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
     /// A `tokens.updated` event after a settle (on the meter's queue).
     private func publishUpdate(request: InferenceRequest, charged: Amounts) {
         guard events.hasSubscribers else { return }
-        let scopes = meter.status(model: request.model, agent: request.agent, workflow: request.workflow)
+        let scopes = meter.status(model: request.model, agent: request.agent, workflow: request.workflow,
+                                  shared: request.sharedBudgets)
         let fullest = scopes.compactMap { s in s.limit.map { Double(s.used + s.reserved) * 100 / Double(max($0, 1)) } }.max()
         let total = (try? meter.ledger?.windowTotal("total")) ?? nil
         let totalUsed = total?.tokens ?? meter.runTotals.tokens
@@ -326,6 +333,7 @@ public final class BudgetService: @unchecked Sendable {  // mutable state only o
         ]
         if let a = request.agent { data["agent_id"] = .string(a) }
         if let w = request.workflow { data["workflow"] = .string(w) }
+        if !request.sharedBudgets.isEmpty { data["shared_budgets"] = .array(request.sharedBudgets.map { .string($0) }) }
         events.publish(ServiceEvent(name: "tokens.updated", data: .object(data)))
     }
 

@@ -10,6 +10,7 @@ import OmegaModels
 /// key = "sk-omega-4f1c…"      # what clients send: Authorization: Bearer …
 /// agent = "code-reviewer"      # default: the entry's name
 /// workflow = "sprint"          # optional
+/// shared = ["team-research"]   # optional: shared budgets every call is also charged to
 /// [keys.reviewer.limits]       # optional: the agent's limits
 /// tokens = 100000
 /// usd = "5.00"
@@ -62,8 +63,8 @@ public struct ServiceKeys: Sendable {
             guard case .table(let t)? = keys[name] else {
                 throw ConfigError(place: place(keys, name), key: "keys.\(name)", message: "expected a table with key = \"…\"")
             }
-            for k in t.keys where !["key", "agent", "workflow", "limits"].contains(k) {
-                throw ConfigError(place: place(t, k), key: "keys.\(name).\(k)", message: "unknown setting (known: key, agent, workflow, limits)")
+            for k in t.keys where !["key", "agent", "workflow", "shared", "limits"].contains(k) {
+                throw ConfigError(place: place(t, k), key: "keys.\(name).\(k)", message: "unknown setting (known: key, agent, workflow, shared, limits)")
             }
             guard case .string(let secret)? = t["key"], secret.count >= 16, !secret.contains(where: \.isWhitespace) else {
                 throw ConfigError(place: t["key"] == nil ? place(keys, name) : place(t, "key"), key: "keys.\(name).key",
@@ -81,6 +82,15 @@ public struct ServiceKeys: Sendable {
             }
             let agent = try text("agent") ?? name
             let workflow = try text("workflow")
+            var shared: [String] = []
+            if let v = t["shared"] {
+                guard case .array(let items) = v, case let names = items.compactMap({ i -> String? in
+                    if case .string(let s) = i, !s.isEmpty { return s } else { return nil }
+                }), names.count == items.count else {
+                    throw ConfigError(place: place(t, "shared"), key: "keys.\(name).shared", message: "expected a list of shared budget names, such as [\"team-research\"]")
+                }
+                shared = names
+            }
             var limits: BudgetLimits = [:]
             if let v = t["limits"] {
                 guard case .table(let l) = v else {
@@ -99,7 +109,7 @@ public struct ServiceKeys: Sendable {
                     limits[unit] = amount
                 }
             }
-            entries.append(Entry(name: name, secret: secret, caller: .init(key: name, agent: agent, workflow: workflow),
+            entries.append(Entry(name: name, secret: secret, caller: .init(key: name, agent: agent, workflow: workflow, shared: shared),
                                  limits: limits))
         }
     }

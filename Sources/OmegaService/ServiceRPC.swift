@@ -7,6 +7,9 @@ import OmegaModels
 /// |---|---|---|
 /// | `tokens.reportUsage` | `agent_id`, `model`, `prompt_tokens`, `completion_tokens` | `charged` |
 /// | `tokens.getBudget` | `agent_id`?, `model`? | totals and every scope |
+///
+/// Every method also takes `shared_budgets` (names of `[budget.shared]`
+/// budgets the call is charged to, besides the key's own).
 /// | `tokens.reserve` | `model`, `prompt_tokens` or `messages`, `max_tokens` | `reservation_id`, `reserved` |
 /// | `tokens.settle` | `reservation_id`, `prompt_tokens`, `completion_tokens` | `charged` |
 /// | `tokens.release` | `reservation_id` | `released` |
@@ -143,6 +146,16 @@ public struct ServiceRPC: Sendable {
                                        message: "this key charges agent \(own); it cannot report for agent \(agent)")
                 }
                 c.agent = agent
+            }
+            // Shared budgets add to the key's: a client may charge more budgets, never fewer.
+            switch values["shared_budgets"] {
+            case nil, .null?: break
+            case .array(let names)?:
+                for n in names {
+                    guard case .string(let s) = n, !s.isEmpty else { throw ServiceError.invalidParams("shared_budgets must be an array of names") }
+                    if !c.shared.contains(s) { c.shared.append(s) }
+                }
+            default: throw ServiceError.invalidParams("shared_budgets must be an array of names")
             }
             if let w = try string("workflow") {
                 if let own = base.workflow, own != w {

@@ -62,12 +62,15 @@ public struct ServiceServer: Sendable {
 
     static let agentHeader = HTTPField.Name("X-Omega-Agent")
     static let workflowHeader = HTTPField.Name("X-Omega-Workflow")
+    static let sharedHeader = HTTPField.Name("X-Omega-Shared-Budgets")
 
     func caller(_ request: Request) throws -> BudgetService.Caller {
         guard let keys = options.keys else {
             // Without keys, a client may name its agent and workflow itself.
+            let shared = ServiceServer.sharedHeader.flatMap { request.headers[$0] }?
+                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
             return BudgetService.Caller(key: "-", agent: ServiceServer.agentHeader.flatMap { request.headers[$0] },
-                                        workflow: ServiceServer.workflowHeader.flatMap { request.headers[$0] })
+                                        workflow: ServiceServer.workflowHeader.flatMap { request.headers[$0] }, shared: shared)
         }
         var token = request.headers[.authorization].flatMap { h -> String? in
             let parts = h.split(separator: " ", maxSplits: 1)

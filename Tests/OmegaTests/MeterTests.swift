@@ -234,10 +234,10 @@ import Testing
         try old.execute(LedgerSchema.migrations[0] + "; PRAGMA user_version = 1")
         try old.run("INSERT INTO runs(id, script, started, outcome) VALUES ('run-old', 's', 0, 'ok')")
         let ledger = try Ledger(path: path)
-        #expect(ledger.schemaVersion == 7)
+        #expect(ledger.schemaVersion == 8)
         var version: Int64 = 0
         try ledger.db.query("PRAGMA user_version") { version = $0.int(0) }
-        #expect(version == 7)
+        #expect(version == 8)
         // Version 5's calibrations: stored, read back, and only ever raised.
         let cal = InputBounds.Calibration(ratio: 1.5, residual: 23, ratioResidual: 18, observations: 1)
         try ledger.saveCalibration(cal, backend: "openai", model: "smollm2")

@@ -3,7 +3,8 @@ import Testing
 @testable import OmegaModels
 
 /// The bar of issue 17: four processes on one PostgreSQL ledger, each making
-/// calls of random sizes against one daily and one total budget, ten seeds;
+/// calls of random sizes against one daily budget, one total budget and one
+/// shared budget (every other call is made inside `with-shared-budget`), ten seeds;
 /// one process is killed (SIGKILL) mid-run in each. The totals never pass
 /// the limits, every settled call is one row, the counters equal the rows,
 /// and the killed process loses none of the calls it had settled.
@@ -14,8 +15,10 @@ import Testing
         (let loop ((i 0))
           (when (< i 40)
             (guard (e ((budget-exceeded? e) #f))
-              (effect infer.op (string-append "part " (number->string i) " of " (number->string seed))
-                      'max-tokens (+ 10 (modulo (next!) 190)))
+              (let ((call (lambda ()
+                            (effect infer.op (string-append "part " (number->string i) " of " (number->string seed))
+                                    'max-tokens (+ 10 (modulo (next!) 190))))))
+                (if (even? i) (with-shared-budget "team-research" call) (call)))
               (display "settled") (newline) (flush-output-port))
             (loop (+ i 1))))
         """
@@ -29,8 +32,8 @@ import Testing
         let script = dir.appendingPathComponent("hammer.scm").path
         try PostgresOverspendTests.script.write(toFile: script, atomically: true, encoding: .utf8)
         let config = dir.appendingPathComponent("config.toml").path
-        let daily: Int64 = 4000, total: Int64 = 5000
-        try "[budget.daily]\ntokens = \(daily)\n[budget.total]\ntokens = \(total)\n[ledger]\nlease = 2\n"
+        let daily: Int64 = 4000, total: Int64 = 5000, shared: Int64 = 1500
+        try "[budget.daily]\ntokens = \(daily)\n[budget.total]\ntokens = \(total)\n[budget.shared.team-research]\ntokens = \(shared)\n[ledger]\nlease = 2\n"
             .write(toFile: config, atomically: true, encoding: .utf8)
         let admin = try PostgresSQL(url: server.url)
         var figures: [String] = []
@@ -65,6 +68,11 @@ import Testing
             let counted = try one("SELECT input_tokens + output_tokens FROM window_totals WHERE window_key = 'total'")
             #expect(charged + reserved <= daily, "seed \(seed): charged \(charged) + reserved \(reserved) > \(daily)")
             #expect(day == charged && counted == charged, "seed \(seed): counters \(day)/\(counted), rows \(charged)")
+            let sharedRows = try one("SELECT COALESCE(SUM(charged_input + charged_output), 0) FROM calls WHERE shared = 'team-research'")
+            let sharedReserved = try one("SELECT COALESCE(SUM(input_tokens + output_tokens), 0) FROM reservations WHERE strpos(counters, E'\\nshared:team-research\\n') > 0")
+            let sharedCounter = try one("SELECT COALESCE(MAX(input_tokens + output_tokens), 0) FROM window_totals WHERE window_key = 'shared:team-research'")
+            #expect(sharedRows + sharedReserved <= shared, "seed \(seed): shared \(sharedRows) + \(sharedReserved) > \(shared)")
+            #expect(sharedCounter == sharedRows && sharedRows > shared / 2, "seed \(seed): shared counter \(sharedCounter), rows \(sharedRows)")
             #expect(try one("SELECT COUNT(*) - COUNT(DISTINCT request_id) FROM calls") == 0, "seed \(seed): a call recorded twice")
             // Every survivor's settled calls are its rows, exactly.
             for p in processes.dropFirst() {
@@ -75,7 +83,7 @@ import Testing
             // The killed process lost none of what it settled.
             let victimRows = try one("SELECT COUNT(*) FROM calls c JOIN runs r ON r.id = c.run_id WHERE r.pid = ? AND c.outcome = 'ok'", [.int(Int64(victim.pid))])
             #expect(victimRows >= Int64(settledByVictim), "seed \(seed): killed after \(settledByVictim) settled calls, ledger has \(victimRows)")
-            figures.append("seed \(seed): \(charged)+\(reserved) of \(daily), killed after \(settledByVictim)/\(victimRows)")
+            figures.append("seed \(seed): \(charged)+\(reserved) of \(daily), shared \(sharedRows) of \(shared), killed after \(settledByVictim)/\(victimRows)")
             db.close()
         }
         print("overspend: " + figures.joined(separator: "; "))

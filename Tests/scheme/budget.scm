@@ -90,6 +90,25 @@
 (test 'model (budget-exceeded-kind (refusal (lambda () (effect infer.op "a" 'model "gpt-4o" 'max-tokens 50)))))
 (set-budget! 'model "gpt-4o" #f)
 
+;; Shared budgets: charged by every call inside, whatever the agent; nested ones all apply.
+(test '() (current-shared-budgets))
+(test '("inner" "team") (with-shared-budget "team" (lambda () (with-shared-budget "inner" (lambda () (current-shared-budgets))))))
+(test '("team") (with-shared-budget "team" (lambda () (with-shared-budget "team" (lambda () (current-shared-budgets))))))
+(test-error (with-shared-budget "" (lambda () 1)))
+(test-error (with-shared-budget 'team (lambda () 1)))
+(set-budget! 'shared "team" 100)
+(define shared-refusal
+  (refusal (lambda ()
+             (with-agent "a" (lambda () (with-shared-budget "team" (lambda () (effect infer.op "one" 'max-tokens 40)))))
+             (with-agent "b" (lambda () (with-shared-budget "team" (lambda () (effect infer.op "two" 'max-tokens 95))))))))
+(test 'shared (budget-exceeded-kind shared-refusal))
+(test #t (contains? (error-object-message shared-refusal) "shared budget team would exceed its limit of 100 tokens"))
+(test #t (pair? (assoc "team" (budget-usage-by 'shared))))
+(test #t (<= (cdr (assq 'used (car (with-shared-budget "team" (lambda () (budget-status)))))) 100))
+;; Outside it, the shared budget does not apply.
+(test #t (string? (effect infer.op "three" 'max-tokens 50)))
+(set-budget! 'shared "team" #f)
+
 ;; Concurrent calls never overspend: 30 fibers, random sizes, tight budget.
 (define settled 0)
 (test #t (with-budget 2000

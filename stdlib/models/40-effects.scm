@@ -88,6 +88,22 @@
 (define (with-workflow workflow thunk) (%with-context 'workflow workflow thunk))
 (define (current-agent) (let ((p (assq 'agent (%effect-context)))) (and p (cdr p))))
 (define (current-workflow) (let ((p (assq 'workflow (%effect-context)))) (and p (cdr p))))
+;; (with-shared-budget "team-research" thunk): every call inside is also
+;; charged to the shared budget of that name, whatever its agent or
+;; workflow, in every process and on every host using the same ledger.
+;; Nested shared budgets all apply. Limits come from [budget.shared] or
+;; omega tokens budget --shared NAME N.
+(define (with-shared-budget name thunk)
+  (unless (and (string? name) (positive? (string-length name)))
+    (error "with-shared-budget: expected a non-empty string as the budget's name, got" name))
+  (unless (procedure? thunk) (error "with-shared-budget: not a procedure:" thunk))
+  (%with-context 'shared-budget name thunk))
+;; The shared budgets calls are charged to here, innermost first.
+(define (current-shared-budgets)
+  (let loop ((c (%effect-context)) (acc '()))
+    (cond ((null? c) (reverse acc))
+          ((and (eq? (caar c) 'shared-budget) (not (member (cdar c) acc))) (loop (cdr c) (cons (cdar c) acc)))
+          (else (loop (cdr c) acc)))))
 (define (current-model) (let ((p (assq 'model (%effect-context)))) (if p (cdr p) (%default-model))))
 
 ;; (with-effect-handler 'infer.op (lambda (request next) ...) thunk)

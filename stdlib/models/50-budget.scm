@@ -86,7 +86,8 @@
 ;;; Queries
 
 (define (%budget-query* what unit)
-  (%budget-query what unit (%budget-scope-ids) (current-model) (current-agent) (current-workflow)))
+  (%budget-query what unit (%budget-scope-ids) (current-model) (current-agent) (current-workflow)
+                 (current-shared-budgets)))
 
 ;; How much more can be spent now (the least any scope in force has left);
 ;; +inf.0 when nothing limits the unit. Default unit: total tokens.

@@ -107,6 +107,7 @@ extension Configuration {
         try namedLimits("budget.models", .model, into: &policy)
         try namedLimits("budget.agents", .agent, into: &policy)
         try namedLimits("budget.workflows", .workflow, into: &policy)
+        try namedLimits("budget.shared", .shared, into: &policy)
         try readTrackerLayout(into: &policy)
         if let channels = try alertChannels() { policy.alerts = channels }
         policy.degrade = try degradeRules()

@@ -33,7 +33,7 @@ enum ConfigSchema {
             "time_zone": .value, "thresholds": .value, "emergency_percent": .value, "cache": .value,
             "bound_ratio": .value, "bound_overhead": .value, "allow_unpriced": .value,
             "run": .open, "total": .open, "daily": .open, "weekly": .open, "monthly": .open, "levels": .open,
-            "models": .open, "agents": .open, "workflows": .open, "degrade": .open,
+            "models": .open, "agents": .open, "workflows": .open, "shared": .open, "degrade": .open,
         ]),
         "token_budget": .table(["total_budget": .value, "warning_threshold": .value, "per_agent_limits": .open]),
         "alerts": .table([

@@ -44,6 +44,8 @@ public struct InferenceRequest: Sendable, Equatable {
     /// Options no part of Omega interprets, kept for handlers
     /// (`effect-request-option`) and as part of the request's identity.
     public var extra: [String: JSONValue]
+    /// The shared budgets the call is charged to (`with-shared-budget`), innermost first.
+    public var sharedBudgets: [String] = []
     /// The `with-budget` scopes the call was made in, innermost first.
     public var budgetScopes: [Int] = []
     /// A handler approved this one call past its budget.

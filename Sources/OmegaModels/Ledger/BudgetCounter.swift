@@ -8,22 +8,25 @@ import OmegaCore
 /// Keys:
 /// - `total` — everything (seed 002's `total_budget`);
 /// - `day:2026-11-23`, `week:2026-W48`, `month:2026-11` — the calendar windows;
-/// - `model:gpt-4o`, `agent:code-reviewer`, `workflow:sprint` — one name, since its reset;
+/// - `model:gpt-4o`, `agent:code-reviewer`, `workflow:sprint`,
+///   `shared:team-research` — one name, since its reset;
 /// - `day:2026-11-23/model:gpt-4o` … — one name within one window.
 ///
 /// The window part never holds a `/`, so a name may (`meta-llama/Llama-3-8B`).
 public enum BudgetCounter {
     /// Every counter a settled call adds to.
     public static func keys(of c: Ledger.Call) -> [String] {
-        keys(day: c.day, week: c.week, month: c.month, model: c.model, agent: c.agent, workflow: c.workflow)
+        keys(day: c.day, week: c.week, month: c.month, model: c.model, agent: c.agent, workflow: c.workflow, shared: c.shared)
     }
 
-    /// Every counter a call in these windows, for this model, agent and workflow, adds to.
+    /// Every counter a call in these windows, for this model, agent,
+    /// workflow and shared budgets, adds to.
     public static func keys(day: String, week: String, month: String, model: String, agent: String?,
-                            workflow: String?) -> [String] {
+                            workflow: String?, shared: [String] = []) -> [String] {
         let windows = ["day:" + day, "week:" + week, "month:" + month]
         var result = ["total"] + windows
-        for (kind, name) in [("model", model as String?), ("agent", agent), ("workflow", workflow)] {
+        let names = [("model", model as String?), ("agent", agent), ("workflow", workflow)] + shared.map { ("shared", $0 as String?) }
+        for (kind, name) in names {
             guard let name, !name.isEmpty else { continue }
             let own = "\(kind):\(name)"
             result.append(own)

@@ -212,6 +212,8 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
         /// The model the server said answered, when it differs from `model`
         /// (`gpt-4o-2024-08-06` for `gpt-4o`).
         public var servedModel: String? = nil
+        /// The shared budgets it was charged to (`with-shared-budget`).
+        public var shared: [String] = []
     }
 
     /// Records a settled call: appended to the spool at once (durable from
@@ -686,6 +688,10 @@ enum LedgerSchema {
         // 7: settings that outlive a run (the mode of `omega tokens mode`).
         """
         CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, set_at REAL NOT NULL);
+        """,
+        // 8: the shared budgets a call was charged to (names, one per line).
+        """
+        ALTER TABLE calls ADD COLUMN shared TEXT;
         """,
     ]
 

@@ -145,7 +145,7 @@ extension Ledger {
         var result: [String] = []
         if sinceReset {
             result.append("total")
-            result += existing.filter { k in !k.contains("/") && ["model:", "agent:", "workflow:"].contains { k.hasPrefix($0) } }
+            result += existing.filter { k in !k.contains("/") && ["model:", "agent:", "workflow:", "shared:"].contains { k.hasPrefix($0) } }
         }
         for w in chosenWindows {
             result.append(w)
@@ -175,7 +175,7 @@ extension BudgetPolicy {
     public mutating func apply(_ overrides: [Ledger.BudgetOverride]) {
         for o in overrides {
             switch o.kind {
-            case .workflow, .agent, .model:
+            case .workflow, .agent, .model, .shared:
                 var l = limits(o.kind, o.name, window: o.window) ?? [:]
                 l[o.unit] = o.amount
                 setLimits(o.kind, o.name, window: o.window, l)

@@ -31,8 +31,8 @@ extension LedgerSQL {
             INSERT INTO calls(time, run_id, seq, script, model, backend, agent, workflow, operation,
               input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency,
               cache_hit, outcome, usage_source, request_id, request_key, answer, finish_reason, day, week, month,
-              charged_input, charged_output, charged_pd, charged_calls, served_model)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+              charged_input, charged_output, charged_pd, charged_calls, served_model, shared)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """, [.double(c.time.timeIntervalSince1970), .text(c.runID), .int(Int64(c.sequence)), .text(c.script),
                   .text(c.model), .text(c.backend), c.agent.map { .text($0) } ?? .null, c.workflow.map { .text($0) } ?? .null,
                   .text(c.operation), .int(Int64(c.usage.inputTokens)), .int(Int64(c.usage.outputTokens)),
@@ -42,7 +42,8 @@ extension LedgerSQL {
                   .text(c.requestID), .text(c.requestKey), c.answer.map { .text($0) } ?? .null,
                   c.finishReason.map { .text($0) } ?? .null, .text(c.day), .text(c.week), .text(c.month),
                   .int(c.charged.inputTokens), .int(c.charged.outputTokens), .int(c.charged.picodollars),
-                  .int(c.charged.calls), c.servedModel.map { .text($0) } ?? .null])
+                  .int(c.charged.calls), c.servedModel.map { .text($0) } ?? .null,
+                  c.shared.isEmpty ? .null : .text(c.shared.joined(separator: "\n"))])
     }
 
     /// The counters whose key (in column `column`) starts with `prefix`.
@@ -63,7 +64,7 @@ extension LedgerSQL {
             SELECT time, run_id, seq, script, model, backend, agent, workflow, operation, input_tokens, output_tokens,
               cached_tokens, cache_write_tokens, reasoning_tokens, cost_pd, latency, cache_hit, outcome, usage_source,
               request_id, request_key, answer, finish_reason, day, week, month,
-              charged_input, charged_output, charged_pd, charged_calls, served_model
+              charged_input, charged_output, charged_pd, charged_calls, served_model, shared
             FROM calls \(clause)
             """, values) { r in
             result.append(Ledger.Call(
@@ -77,7 +78,7 @@ extension LedgerSQL {
                 requestKey: r.text(20) ?? "", answer: r.text(21), finishReason: r.text(22), day: r.text(23) ?? "",
                 week: r.text(24) ?? "", month: r.text(25) ?? "",
                 charged: Amounts(inputTokens: r.int(26), outputTokens: r.int(27), picodollars: r.int(28), calls: r.int(29)),
-                servedModel: r.text(30)))
+                servedModel: r.text(30), shared: (r.text(31) ?? "").split(separator: "\n").map(String.init)))
         }
         return result
     }

@@ -87,7 +87,7 @@ extension PostgresLedger {
     }
 
     /// The call row that stands for an expired reservation: its worst case,
-    /// under the model, agent and workflow its counters name.
+    /// under the model, agent, workflow and shared budgets its counters name.
     static func leaseCharge(_ id: Int64, runID: String, worst: Amounts, counters: [String], created: Double,
                             now: Double) -> Ledger.Call {
         func name(_ kind: String) -> String? {
@@ -99,7 +99,8 @@ extension PostgresLedger {
             usage: TokenUsage(inputTokens: Int(worst.inputTokens), outputTokens: Int(worst.outputTokens)),
             cost: Money(picodollars: worst.picodollars), latency: now - created, cacheHit: false, outcome: "lease-expired",
             usageSource: "worst-case", requestID: "reservation-\(id)", requestKey: "", answer: nil, finishReason: nil,
-            day: name("day") ?? "", week: name("week") ?? "", month: name("month") ?? "", charged: worst, servedModel: nil)
+            day: name("day") ?? "", week: name("week") ?? "", month: name("month") ?? "", charged: worst, servedModel: nil,
+            shared: counters.filter { $0.hasPrefix("shared:") }.map { String($0.dropFirst("shared:".count)) })
     }
 
     /// For a settle whose reservation's lease expired: removes the lease's

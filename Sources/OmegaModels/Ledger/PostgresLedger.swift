@@ -94,6 +94,10 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
         CREATE TABLE lease_expiries(
           reservation_id BIGINT PRIMARY KEY, call_id BIGINT NOT NULL, expired DOUBLE PRECISION NOT NULL);
         """,
+        // 3: the shared budgets a call was charged to (names, one per line).
+        """
+        ALTER TABLE calls ADD COLUMN shared TEXT;
+        """,
     ]
 
     /// Runs the migrations not yet run, under an advisory lock so that

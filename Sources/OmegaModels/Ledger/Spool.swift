@@ -118,14 +118,15 @@ enum SpoolLine {
         text(c.answer); text(c.finishReason); text(c.day); text(c.week); text(c.month); int(c.charged.inputTokens)
         int(c.charged.outputTokens); int(c.charged.picodollars); int(c.charged.calls)
         int(s.reservation); int(s.cacheable ? 1 : 0); text(c.servedModel)
+        text(c.shared.isEmpty ? nil : c.shared.joined(separator: "\n"))
         return out
     }
 
     /// The call a line holds; nil for a line this version cannot read.
     static func decode(_ line: String) -> SpooledCall? {
         let raw = line.split(separator: "\t", omittingEmptySubsequences: false)
-        // 33 fields before the served model was added, 34 since.
-        guard raw.count == 33 || raw.count == 34, raw[0] == "1" else { return nil }
+        // 33 fields before the served model was added, 34 since, 35 with shared budgets.
+        guard (33...35).contains(raw.count), raw[0] == "1" else { return nil }
         func text(_ i: Int) -> String? {
             let f = raw[i]
             if f == "\\N" { return nil }
@@ -167,7 +168,8 @@ enum SpoolLine {
             answer: text(22), finishReason: text(23), day: text(24) ?? "", week: text(25) ?? "", month: text(26) ?? "",
             charged: Amounts(inputTokens: c27, outputTokens: c28, picodollars: c29, calls: c30))
         var withServed = call
-        if raw.count == 34 { withServed.servedModel = text(33) }
+        if raw.count >= 34 { withServed.servedModel = text(33) }
+        if raw.count == 35 { withServed.shared = (text(34) ?? "").split(separator: "\n").map(String.init) }
         return SpooledCall(call: withServed, reservation: int(31), cacheable: raw[32] == "1")
     }
 }

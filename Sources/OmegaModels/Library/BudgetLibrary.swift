@@ -11,7 +11,7 @@ import OmegaCore
 ///     (%host-approver?), (%host-approve COND)  ask the host (Interpreter.budgetApprover)
 ///     (%budget-condition-kind X)  → exceeded | deferred | emergency | #f
 ///     (%budget-events)            → ((percent . status) …) crossings not yet handled
-///     (%budget-query WHAT UNIT SCOPES MODEL AGENT WORKFLOW)
+///     (%budget-query WHAT UNIT SCOPES MODEL AGENT WORKFLOW [SHARED])
 ///     (budget-status), (budget-usage-by DIM), (set-budget! KIND NAME LIMIT),
 ///     (budget-state), (budget-restore! JSON), (enable-caching!), (disable-caching!)
 enum BudgetLibrary: NativeLibrary {
@@ -85,28 +85,30 @@ enum BudgetLibrary: NativeLibrary {
             interp.meter.watchedPercents.insert(n)
             return .unspecified
         }
-        interp.define("%budget-query", min: 6, max: 6) { interp, args in
+        interp.define("%budget-query", min: 6, max: 7) { interp, args in
             let what = try Check.symbol(args[0], 1).name
             let unit = try unitArgument(args[1], interp)
             let ids = try Check.list(args[2], 3).map { try Check.int($0) }
             let model = name(args[3], interp), agent = name(args[4], interp), workflow = name(args[5], interp)
+            let shared = args.count > 6 ? try Check.list(args[6], 7).compactMap { interp.string($0) } : []
             switch what {
             case "remaining":
-                guard let n = interp.meter.remaining(unit, scopeIDs: ids, model: model, agent: agent, workflow: workflow) else {
+                guard let n = interp.meter.remaining(unit, scopeIDs: ids, model: model, agent: agent, workflow: workflow,
+                                                     shared: shared) else {
                     return interp.heap.flonum(.infinity)
                 }
                 return schemeAmount(n, unit, interp)
             case "spent":
                 return schemeAmount(interp.meter.spent(unit, scopeIDs: ids), unit, interp)
             default:
-                return interp.list(interp.meter.status(scopeIDs: ids, model: model, agent: agent, workflow: workflow)
+                return interp.list(interp.meter.status(scopeIDs: ids, model: model, agent: agent, workflow: workflow, shared: shared)
                     .map { statusValue($0, interp) })
             }
         }
         interp.define("budget-usage-by") { interp, dim in
             let name = try Check.symbol(dim, 1).name
-            guard ["model", "agent", "workflow", "operation"].contains(name) else {
-                throw SchemeError(.range, "budget-usage-by: expected model, agent, workflow or operation, got ", irritants: [dim])
+            guard ["model", "agent", "workflow", "shared", "operation"].contains(name) else {
+                throw SchemeError(.range, "budget-usage-by: expected model, agent, workflow, shared or operation, got ", irritants: [dim])
             }
             let table = interp.meter.usageBy[name] ?? [:]
             return interp.list(table.keys.sorted().map { key in
@@ -124,7 +126,7 @@ enum BudgetLibrary: NativeLibrary {
             let k = try Check.symbol(kind, 1).name
             guard let scopeKind = BudgetScope.Kind(rawValue: k == "daily" ? "day" : k == "weekly" ? "week" : k == "monthly" ? "month" : k),
                   scopeKind != .scope else {
-                throw SchemeError(.range, "set-budget!: expected model, agent, workflow, run, day, week or month, got ", irritants: [kind])
+                throw SchemeError(.range, "set-budget!: expected model, agent, workflow, shared, run, total, day, week or month, got ", irritants: [kind])
             }
             let limits: BudgetLimits = limit == .false ? [:] : try limitsArgument(limit, interp, "set-budget!")
             if scopeKind.isWindow, limits[.seconds] != nil {

@@ -206,7 +206,7 @@ enum EffectLibrary: NativeLibrary {
             throw fail(.type, operation, "budget-approved is not an option: a refused call is approved by a handler (return #t) or the host")
         }
         let known: Set<String> = ["model", "max-tokens", "temperature", "stop", "system", "agent", "workflow", "timeout", "sample", "n",
-                                  "budget-scope", "stream", "provider-fields", "simulate-latency", "simulate-fault", "simulate-overrun"]
+                                  "budget-scope", "shared-budget", "stream", "provider-fields", "simulate-latency", "simulate-fault", "simulate-overrun"]
         var stream: Bool? = nil
         if let v = opts["stream"] {
             guard v.raw == Value.true.raw || v.isFalse else { throw fail(.type, operation, "option stream must be #t or #f, got ", [v]) }
@@ -236,8 +236,18 @@ enum EffectLibrary: NativeLibrary {
         request.providerFields = providerFields
         request.promptTokens = interp.models.tokens.count(messages: request.messages, model: model)
         // Every enclosing with-budget scope (the context lists them innermost first).
-        for item in try Check.list(options, 3) where item.pair.car.as(Symbol.self)?.name == "budget-scope" {
-            if item.pair.cdr.isFixnum { request.budgetScopes.append(item.pair.cdr.fixnum) }
+        // … and every enclosing with-shared-budget, innermost first, each once.
+        for item in try Check.list(options, 3) {
+            switch item.pair.car.as(Symbol.self)?.name {
+            case "budget-scope"?:
+                if item.pair.cdr.isFixnum { request.budgetScopes.append(item.pair.cdr.fixnum) }
+            case "shared-budget"?:
+                guard let name = interp.string(item.pair.cdr), !name.isEmpty else {
+                    throw fail(.type, operation, "a shared budget's name must be a non-empty string, got ", [item.pair.cdr])
+                }
+                if !request.sharedBudgets.contains(name) { request.sharedBudgets.append(name) }
+            default: break
+            }
         }
         return request
     }

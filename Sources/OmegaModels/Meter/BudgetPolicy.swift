@@ -18,6 +18,9 @@ public struct BudgetPolicy: Sendable {
     public var agents: [String: BudgetLimits] = [:]
     /// Limits per workflow (`[budget.workflows]`), over everything each has spent since its reset.
     public var workflows: [String: BudgetLimits] = [:]
+    /// Limits of shared budgets (`[budget.shared]`, `omega tokens budget
+    /// --shared`), over everything charged to each since its reset.
+    public var shared: [String: BudgetLimits] = [:]
     /// Per model, agent and workflow limits within each calendar window:
     /// `periodic[.day]?[.model]?["gpt-4o"]` (seed 000's per-model daily budget).
     public var periodic: [BudgetScope.Kind: [BudgetScope.Kind: [String: BudgetLimits]]] = [:]
@@ -61,6 +64,7 @@ public struct BudgetPolicy: Sendable {
         case .model: return models[name]
         case .agent: return agents[name]
         case .workflow: return workflows[name]
+        case .shared: return shared[name]
         default: return nil
         }
     }
@@ -77,6 +81,7 @@ public struct BudgetPolicy: Sendable {
         case .model: models[name] = value
         case .agent: agents[name] = value
         case .workflow: workflows[name] = value
+        case .shared: shared[name] = value
         default: break
         }
     }

@@ -12,14 +12,18 @@ public final class BudgetScope {
         /// `(with-budget …)`.
         case scope
         case model, agent, workflow
+        /// A named budget any call can be charged to (`with-shared-budget`),
+        /// across agents, workflows, processes and hosts.
+        case shared
         case run, day, week, month
         /// Everything recorded since the last reset (seed 002's `total_budget`).
         case total
 
         /// Calendar windows, shared with other processes through the ledger.
         public var isWindow: Bool { self == .day || self == .week || self == .month }
-        /// A model, an agent or a workflow.
-        public var isNamed: Bool { self == .model || self == .agent || self == .workflow }
+        /// A model, an agent, a workflow or a shared budget: named limits
+        /// since their reset (or within a calendar window).
+        public var isNamed: Bool { self == .model || self == .agent || self == .workflow || self == .shared }
         /// `daily`, `weekly`, `monthly` for windows.
         public var adjective: String {
             switch self {
@@ -76,7 +80,7 @@ public final class BudgetScope {
         case .scope, .run: counter = nil
         case .total: counter = "total"
         case .day, .week, .month: counter = "\(kind.rawValue):\(name)"
-        case .model, .agent, .workflow:
+        case .model, .agent, .workflow, .shared:
             counter = BudgetCounter.key(kind: kind, name: name, window: window.map { "\($0.kind.rawValue):\($0.key)" })
         }
     }
@@ -89,6 +93,9 @@ public final class BudgetScope {
         case .model, .agent, .workflow:
             guard let w = window else { return "\(kind.rawValue) \(name)" }
             return "\(kind.rawValue) \(name)'s \(w.kind.adjective) budget \(w.key)"
+        case .shared:
+            guard let w = window else { return "shared budget \(name)" }
+            return "shared budget \(name)'s \(w.kind.adjective) budget \(w.key)"
         case .run: return "run"
         case .total: return "total budget"
         case .day, .week, .month: return "\(kind.adjective) budget \(name)"

@@ -51,7 +51,7 @@ extension Meter {
     /// total or a calendar window.
     public func setLimits(_ kind: BudgetScope.Kind, _ name: String, window: BudgetScope.Kind? = nil, _ limits: BudgetLimits) {
         switch kind {
-        case .model, .agent, .workflow:
+        case .model, .agent, .workflow, .shared:
             policy.setLimits(kind, name, window: window, limits)
             if window == nil { scope(kind, name, limits: nil).limits = limits }
             else { periodicScopes["\(window?.rawValue ?? ""):\(kind.rawValue):\(name)"]?.limits = limits }
@@ -148,9 +148,11 @@ extension Meter {
 
     /// Every scope a request with these scope ids, model, agent and workflow
     /// is charged against, innermost first.
-    func scopes(for ids: [Int], model: String, agent: String?, workflow: String?, now: Date) -> [BudgetScope] {
+    func scopes(for ids: [Int], model: String, agent: String?, workflow: String?, shared: [String] = [],
+                now: Date) -> [BudgetScope] {
         var result = ids.compactMap { dynamic[$0] }
-        for (kind, name) in [(BudgetScope.Kind.agent, agent), (.workflow, workflow), (.model, model as String?)] {
+        let names = [(BudgetScope.Kind.agent, agent), (.workflow, workflow), (.model, model as String?)] + shared.map { (.shared, $0) }
+        for (kind, name) in names {
             guard let name else { continue }
             if let s = named[kind]?[name] { result.append(s) }
             result.append(contentsOf: periodic(kind, name, at: now))
@@ -168,9 +170,10 @@ extension Meter {
     /// figures `status` gives include what other processes and hosts spent
     /// since this meter last reserved. Throws when the ledger cannot be
     /// read (never counted as nothing spent).
-    public func refreshFromLedger(model: String? = nil, agent: String? = nil, workflow: String? = nil) throws {
+    public func refreshFromLedger(model: String? = nil, agent: String? = nil, workflow: String? = nil,
+                                  shared: [String] = []) throws {
         guard let ledger else { return }
-        for s in scopes(for: [], model: model ?? models.defaultModel, agent: agent, workflow: workflow, now: clock()) {
+        for s in scopes(for: [], model: model ?? models.defaultModel, agent: agent, workflow: workflow, shared: shared, now: clock()) {
             guard let c = s.counter else { continue }
             s.used = try ledger.windowTotal(c)
         }

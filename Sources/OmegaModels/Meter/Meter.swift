@@ -58,7 +58,7 @@ public final class Meter: EffectMeter {
     /// The current day's, week's and month's scopes.
     var windowScopes: [BudgetScope.Kind: BudgetScope] = [:]
     /// Model, agent and workflow limits since their reset.
-    var named: [BudgetScope.Kind: [String: BudgetScope]] = [.model: [:], .agent: [:], .workflow: [:]]
+    var named: [BudgetScope.Kind: [String: BudgetScope]] = [.model: [:], .agent: [:], .workflow: [:], .shared: [:]]
     /// Model, agent and workflow limits within a calendar window, by window kind, kind and name.
     var periodicScopes: [String: BudgetScope] = [:]
     /// The total since the last reset, when limited.
@@ -106,6 +106,7 @@ public final class Meter: EffectMeter {
         for (kind, limits) in policy.models { _ = scope(.model, kind, limits: limits) }
         for (name, limits) in policy.agents { _ = scope(.agent, name, limits: limits) }
         for (name, limits) in policy.workflows { _ = scope(.workflow, name, limits: limits) }
+        for (name, limits) in policy.shared { _ = scope(.shared, name, limits: limits) }
         if !policy.total.isEmpty { totalScope = newScope(.total, "total", limits: policy.total) }
     }
 
@@ -148,7 +149,7 @@ public final class Meter: EffectMeter {
         }
         let now = clock()
         var scopes = self.scopes(for: request.budgetScopes, model: request.model, agent: request.agent,
-                                 workflow: request.workflow, now: now)
+                                 workflow: request.workflow, shared: request.sharedBudgets, now: now)
         let cacheOnlyReason = try degrade(&request, &scopes, now: now)
         let cacheOnly = cacheOnlyReason != nil
 
@@ -189,7 +190,7 @@ public final class Meter: EffectMeter {
             let keys = windowKeys(at: now)
             let limits = counted.map { (key: $0.counter ?? "", limits: effectiveLimits($0)) }
             let covering = BudgetCounter.keys(day: keys.day, week: keys.week, month: keys.month, model: request.model,
-                                              agent: request.agent, workflow: request.workflow)
+                                              agent: request.agent, workflow: request.workflow, shared: request.sharedBudgets)
             do {
                 let (id, totals) = try ledger.reserve(worst, windows: limits, covering: covering, day: keys.day,
                                                       week: keys.week, month: keys.month, runID: runID,
@@ -305,7 +306,7 @@ public final class Meter: EffectMeter {
                 request.model = to
                 request.promptTokens = models.tokens.count(messages: request.messages, model: to)
                 scopes = self.scopes(for: request.budgetScopes, model: to, agent: request.agent,
-                                     workflow: request.workflow, now: now)
+                                     workflow: request.workflow, shared: request.sharedBudgets, now: now)
             case .capMaxTokens(let n):
                 if request.maxTokens > n {
                     note("\(why): max-tokens lowered to \(n)", percent: percent)
@@ -516,6 +517,7 @@ public final class Meter: EffectMeter {
             guard let key else { continue }
             usageBy[dimension, default: [:]][key, default: Amounts()] += charged
         }
+        for name in request.sharedBudgets { usageBy["shared", default: [:]][name, default: Amounts()] += charged }
         if r.cacheHit == false, !r.requestKey.isEmpty, case .success(let result) = outcome, cacheEnabled {
             memoryCache[r.requestKey] = result
         }
@@ -526,7 +528,7 @@ public final class Meter: EffectMeter {
                 agent: request.agent, workflow: request.workflow, operation: request.operation, usage: usage, cost: cost,
                 latency: latency, cacheHit: r.cacheHit, outcome: outcomeName, usageSource: source, requestID: request.id,
                 requestKey: r.requestKey, answer: answer, finishReason: finish, day: keys.day, week: keys.week,
-                month: keys.month, charged: charged, servedModel: served)
+                month: keys.month, charged: charged, servedModel: served, shared: request.sharedBudgets)
             do {
                 try ledger.record(call, releasing: r.ledgerReservation, cacheable: cacheEnabled)
             } catch {
@@ -644,10 +646,11 @@ public final class Meter: EffectMeter {
 
     /// The state of every scope a call made now would be charged against
     /// (one entry per limited unit; the run's tokens always), innermost first.
-    public func status(scopeIDs: [Int] = [], model: String? = nil, agent: String? = nil, workflow: String? = nil) -> [ScopeStatus] {
+    public func status(scopeIDs: [Int] = [], model: String? = nil, agent: String? = nil, workflow: String? = nil,
+                       shared: [String] = []) -> [ScopeStatus] {
         let now = clock()
         var result: [ScopeStatus] = []
-        for s in scopes(for: scopeIDs, model: model ?? models.defaultModel, agent: agent, workflow: workflow, now: now) {
+        for s in scopes(for: scopeIDs, model: model ?? models.defaultModel, agent: agent, workflow: workflow, shared: shared, now: now) {
             let units = BudgetUnit.allCases.filter { s.limits[$0] != nil }
             for u in units.isEmpty ? [.tokens] : units { result.append(status(s, u, now: now)) }
         }
@@ -656,8 +659,9 @@ public final class Meter: EffectMeter {
 
     /// How much more can be spent in `unit` right now: the least any scope
     /// in force has left; nil when nothing limits the unit.
-    public func remaining(_ unit: BudgetUnit, scopeIDs: [Int], model: String?, agent: String?, workflow: String?) -> Int64? {
-        status(scopeIDs: scopeIDs, model: model, agent: agent, workflow: workflow)
+    public func remaining(_ unit: BudgetUnit, scopeIDs: [Int], model: String?, agent: String?, workflow: String?,
+                          shared: [String] = []) -> Int64? {
+        status(scopeIDs: scopeIDs, model: model, agent: agent, workflow: workflow, shared: shared)
             .filter { $0.unit == unit }.compactMap(\.remaining).min()
     }
 

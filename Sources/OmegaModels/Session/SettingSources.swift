@@ -56,6 +56,7 @@ extension Session {
         case .workflow: return "budget.workflows.\(o.name).\(within)\(o.unit.rawValue)"
         case .agent: return "budget.agents.\(o.name).\(within)\(o.unit.rawValue)"
         case .model: return "budget.models.\(o.name).\(within)\(o.unit.rawValue)"
+        case .shared: return "budget.shared.\(o.name).\(within)\(o.unit.rawValue)"
         case .day: return "budget.daily.\(o.unit.rawValue)"
         case .week: return "budget.weekly.\(o.unit.rawValue)"
         case .month: return "budget.monthly.\(o.unit.rawValue)"
