@@ -142,6 +142,25 @@ import Testing
         #expect(server.stop() == 0)
     }
 
+    @Test func sharedBudgetsFromKeysAndParamsAreCharged() throws {
+        let server = try Server(config: "[budget.shared.team-research]\ntokens = 1000\n")
+        let first = try ServiceTests.rpc(server, "tokens.reportUsage",
+                                         #"{"model":"gpt-4o","prompt_tokens":600,"completion_tokens":100,"shared_budgets":["team-research"]}"#)
+        #expect(first["result"] != nil, "\(first)")
+        // The same key, another call under the shared budget: refused by it.
+        let refused = try ServiceTests.rpc(server, "tokens.reportUsage",
+                                           #"{"model":"gpt-4o","prompt_tokens":300,"completion_tokens":100,"shared_budgets":["team-research"]}"#)
+        let message = ((refused["error"] as? [String: Any])?["message"] as? String) ?? ""
+        #expect(message.contains("shared budget team-research would exceed its limit of 1000 tokens (current: 700, requested: 400)"), "\(refused)")
+        // Without it, the call is not under that budget.
+        #expect(try ServiceTests.rpc(server, "tokens.reportUsage", #"{"model":"gpt-4o","prompt_tokens":300,"completion_tokens":100}"#)["result"] != nil)
+        let budget = try #require(try ServiceTests.rpc(server, "tokens.getBudget", #"{"shared_budgets":["team-research"]}"#)["result"] as? [String: Any])
+        let scopes = budget["scopes"] as? [[String: Any]] ?? []
+        #expect(scopes.contains { $0["kind"] as? String == "shared" && $0["used"] as? Int == 700 && $0["limit"] as? Int == 1000 }, "\(scopes)")
+        #expect((try ServiceTests.rpc(server, "tokens.getBudget", #"{"shared_budgets":"team"}"#)["error"] as? [String: Any])?["code"] as? Int == -32602)
+        #expect(server.stop() == 0)
+    }
+
     @Test func chatCompletionsAreMeteredAndRefusedWith429() throws {
         let server = try Server(config: "[budget.total]\ntokens = 400\n")
         let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say something about budgets."}],"max_tokens":100}"#
@@ -227,10 +246,13 @@ import Testing
             usd = "2.50"
             [keys.linter]
             key = "sk-omega-bbbbbbbbbbbbbbbb"
+            shared = ["team-research", "lint"]
             """, source: "keys.toml")
         #expect(keys.entry(for: "sk-omega-aaaaaaaaaaaaaaaa")?.caller == BudgetService.Caller(key: "reviewer", agent: "code-reviewer", workflow: "sprint"))
         #expect(keys.entry(for: "sk-omega-aaaaaaaaaaaaaaaa")?.limits == [.tokens: 1000, .usd: 2_500_000_000_000])
         #expect(keys.entry(for: "sk-omega-bbbbbbbbbbbbbbbb")?.caller.agent == "linter")
+        #expect(keys.entry(for: "sk-omega-bbbbbbbbbbbbbbbb")?.caller.shared == ["team-research", "lint"])
+        #expect(throws: ConfigError.self) { _ = try ServiceKeys(toml: "[keys.a]\nkey = \"sk-omega-aaaaaaaaaaaaaaaa\"\nshared = \"x\"\n", source: "k") }
         #expect(keys.entry(for: "sk-omega-aaaaaaaaaaaaaaa") == nil)
         #expect(keys.entry(for: "") == nil)
         #expect(throws: ConfigError.self) {

@@ -41,6 +41,32 @@ import Testing
         #expect(usage.status == 2)
     }
 
+    /// A shared budget set from the command line binds every agent's calls
+    /// inside with-shared-budget, across runs, and resets on its own.
+    @Test func aSharedBudgetBindsEveryAgentAcrossRuns() throws {
+        let s = try Scratch()
+        defer { s.cleanUp() }
+        let set = try runOmega(["tokens", "budget", "--shared", "team-research", "150"], environment: s.environment)
+        #expect(set.status == 0 && set.stdout.contains("shared team-research: 150 tokens"), "\(set.stdout)\(set.stderr)")
+        let call = { (agent: String) in
+            "(with-agent \"\(agent)\" (lambda () (with-shared-budget \"team-research\" (lambda () (effect infer.op \"a question\" 'max-tokens 60)))))"
+        }
+        // Two agents in two runs: the second run is refused by what the first spent.
+        var statuses: [Int32] = []
+        for agent in ["alice", "bob", "carol"] { statuses.append(try run(s, call(agent)).status) }
+        #expect(statuses.first == 0 && statuses.contains(3), "\(statuses)")
+        let refused = try run(s, call("dave"))
+        #expect(refused.status == 3 && refused.stderr.contains("shared budget team-research would exceed its limit of 150 tokens"), "\(refused.stderr)")
+        // Calls outside it are free of it.
+        #expect(try run(s, "(with-agent \"dave\" (lambda () (effect infer.op \"a question\" 'max-tokens 60)))").status == 0)
+        // Its own reset starts it again.
+        let reset = try runOmega(["tokens", "reset", "--shared", "team-research", "--yes"], environment: s.environment)
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(try run(s, call("dave")).status == 0)
+        let both = try runOmega(["tokens", "budget", "--shared", "--agent", "x", "5"], environment: s.environment)
+        #expect(both.status == 2)
+    }
+
     /// Seed 002's per-agent limit across runs: two runs of a script spend at
     /// most the limit between them; status shows the agent's total; a reset
     /// of the agent says what it held and lets the next run through.
