@@ -26,7 +26,7 @@ enum TokensActions {
 
     /// Sets or removes (`amount` nil) a limit in the ledger and, when a
     /// meter is running, in it too; returns what to tell the user.
-    static func setBudget(_ target: BudgetTarget, amount: Int64?, ledger: Ledger, meter: Meter? = nil) throws -> String {
+    static func setBudget(_ target: BudgetTarget, amount: Int64?, ledger: any LedgerReporting, meter: Meter? = nil) throws -> String {
         try ledger.setBudgetOverride(kind: target.kind, name: target.name, window: target.window, unit: target.unit, amount: amount)
         if let meter {
             var limits = meter.policy.limits(of: target.kind, target.name, window: target.window)
@@ -40,7 +40,7 @@ enum TokensActions {
 
     /// Sets the mode: in the running interpreter (when there is one) and,
     /// with a ledger, for later runs too; returns what to tell the user.
-    static func setMode(_ name: String, interp: Interpreter?, ledger: Ledger?) throws -> String {
+    static func setMode(_ name: String, interp: Interpreter?, ledger: (any LedgerReporting)?) throws -> String {
         guard let mode = Session.modes.first(where: { $0.name == name.lowercased() }) else {
             throw CLIError("unknown mode '\(name)' (economy, emergency or standard)")
         }
@@ -90,7 +90,7 @@ enum TokensActions {
 
     /// The counters `reset` clears, as ledger keys.
     static func countersToReset(_ what: String, kind: BudgetScope.Kind?, name: String?, policy: BudgetPolicy,
-                                ledger: Ledger, now: Date = Date()) throws -> [String] {
+                                ledger: any LedgerReporting, now: Date = Date()) throws -> [String] {
         let keys = CalendarWindows(timeZone: policy.timeZone).keys(at: now)
         return try ledger.countersToReset(period: try resetPeriod(what), kind: kind, name: name, keys: keys)
     }

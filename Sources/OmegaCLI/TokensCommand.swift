@@ -23,16 +23,14 @@ struct LedgerOptions: ParsableArguments {
 
     /// The configuration's budget policy (with the ledger's command-line
     /// limits over it), its prices, and the ledger.
-    func open() throws -> (policy: BudgetPolicy, prices: PriceTable, ledger: Ledger) {
+    func open() throws -> (policy: BudgetPolicy, prices: PriceTable, ledger: any LedgerReporting) {
         var flags = Session.Flags()
         flags.config = config
         flags.ledger = ledger
         let session = try Session(flags: flags)
         guard session.ledgerPath != "none" else { throw CLIError("there is no ledger to read (--ledger none)") }
         guard let opened = try session.openLedger() else { throw CLIError("there is no ledger to read") }
-        guard let store = opened as? Ledger else {
-            throw CLIError("omega tokens reads SQLite ledgers; the reports of a PostgreSQL ledger (\(opened.path)) are not there yet")
-        }
+        guard let store = opened as? any LedgerReporting else { throw CLIError("the ledger \(opened.path) keeps no reports") }
         for w in session.warnings { printError("omega: \(w)") }
         return (session.policy, session.models.prices, store)
     }

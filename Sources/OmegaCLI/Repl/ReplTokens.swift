@@ -7,9 +7,7 @@ extension Repl {
     func tokens(_ words: [String]) {
         let sub = words.first ?? "status"
         let args = Array(words.dropFirst())
-        // Why there is no report to read: no ledger, or one on a server.
-        let missing = interp.meter.ledger.map { "the ledger \($0.path) is a PostgreSQL server, whose reports the REPL cannot read yet (omega serve's tokens.getBudget and /metrics can)" }
-            ?? "no ledger (--ledger none)"
+        let missing = "no ledger (--ledger none)"
         do {
             switch sub {
             case "status":

@@ -37,19 +37,7 @@ extension Ledger {
     /// Sets (or, with `amount` nil, removes) a limit (`window`: a name's limit within each day, week or month).
     public func setBudgetOverride(kind: BudgetScope.Kind, name: String, window: BudgetScope.Kind? = nil, unit: BudgetUnit,
                                   amount: Int64?, at date: Date = Date()) throws {
-        // A name's windowed limit is stored under `day/agent`.
-        let kindText = window.map { "\($0.rawValue)/\(kind.rawValue)" } ?? kind.rawValue
-        try locked {
-            if let amount {
-                _ = try db.run("""
-                    INSERT INTO budget_overrides(kind, name, unit, amount, set_at) VALUES(?, ?, ?, ?, ?)
-                    ON CONFLICT(kind, name, unit) DO UPDATE SET amount = excluded.amount, set_at = excluded.set_at
-                    """, [.text(kindText), .text(name), .text(unit.rawValue), .int(amount), .double(date.timeIntervalSince1970)])
-            } else {
-                _ = try db.run("DELETE FROM budget_overrides WHERE kind = ? AND name = ? AND unit = ?",
-                               [.text(kindText), .text(name), .text(unit.rawValue)])
-            }
-        }
+        try locked { try db.writeBudgetOverride(kind: kind, name: name, window: window, unit: unit, amount: amount, at: date) }
     }
 
     /// Every limit set from the command line, oldest first.
@@ -75,21 +63,7 @@ extension Ledger {
     @discardableResult
     public func resetWindows(_ windows: [String], at date: Date = Date()) throws -> [WindowReset] {
         try flush()
-        return try locked {
-            try db.immediateTransaction {
-                var done: [WindowReset] = []
-                for w in windows {
-                    let held = try storedWindowTotal(w)
-                    _ = try db.run("DELETE FROM window_totals WHERE window = ?", [.text(w)])
-                    _ = try db.run("""
-                        INSERT INTO resets(time, window, input_tokens, output_tokens, cost_pd, calls) VALUES(?, ?, ?, ?, ?, ?)
-                        """, [.double(date.timeIntervalSince1970), .text(w), .int(held.inputTokens), .int(held.outputTokens),
-                              .int(held.picodollars), .int(held.calls)])
-                    done.append(WindowReset(time: date, window: w, cleared: held))
-                }
-                return done
-            }
-        }
+        return try locked { try db.immediateTransaction { try db.clearCounters(windows, at: date) } }
     }
 
     /// A setting kept for later runs (`mode`: economy, emergency or standard), or nil.
@@ -99,73 +73,18 @@ extension Ledger {
 
     /// Keeps (or with nil, removes) a setting for later runs.
     public func setSetting(_ key: String, _ value: String?, at date: Date = Date()) throws {
-        try locked {
-            if let value {
-                _ = try db.run("INSERT OR REPLACE INTO settings(key, value, set_at) VALUES (?, ?, ?)",
-                               [.text(key), .text(value), .double(date.timeIntervalSince1970)])
-            } else {
-                _ = try db.run("DELETE FROM settings WHERE key = ?", [.text(key)])
-            }
-        }
+        try locked { try db.writeSetting(key, value, at: date) }
     }
 
     /// Every counter the ledger keeps (`total`, `day:…`, `agent:…`, `day:…/agent:…`).
     public func counterKeys() throws -> [String] {
         try flush()
-        return try locked {
-            var keys: [String] = []
-            try db.query("SELECT window FROM window_totals ORDER BY window") { r in if let k = r.text(0) { keys.append(k) } }
-            return keys
-        }
-    }
-
-    /// The counters a reset of `what` clears at `now`'s windows: `period`
-    /// `.total` (counts since the last reset), `.day`, `.week`, `.month` (the
-    /// current window), or nil for both; `kind` and `name` narrow it to one
-    /// model, agent or workflow. Without a name, `.total` is seed 002's
-    /// tracker reset (the total and every name's count), a window starts
-    /// again for everyone.
-    public func countersToReset(period: BudgetScope.Kind?, kind: BudgetScope.Kind?, name: String?,
-                                keys: (day: String, week: String, month: String)) throws -> [String] {
-        let windows = ["day:" + keys.day, "week:" + keys.week, "month:" + keys.month]
-        let chosenWindows: [String]
-        switch period {
-        case .day?: chosenWindows = [windows[0]]
-        case .week?: chosenWindows = [windows[1]]
-        case .month?: chosenWindows = [windows[2]]
-        case .total?: chosenWindows = []
-        default: chosenWindows = windows
-        }
-        let sinceReset = period == nil || period == .total
-        if let kind, let name {
-            let own = "\(kind.rawValue):\(name)"
-            return (sinceReset ? [own] : []) + chosenWindows.map { $0 + "/" + own }
-        }
-        let existing = try counterKeys()
-        var result: [String] = []
-        if sinceReset {
-            result.append("total")
-            result += existing.filter { k in !k.contains("/") && ["model:", "agent:", "workflow:", "shared:"].contains { k.hasPrefix($0) } }
-        }
-        for w in chosenWindows {
-            result.append(w)
-            result += existing.filter { $0.hasPrefix(w + "/") }
-        }
-        return result
+        return try locked { try db.selectCounterKeys() }
     }
 
     /// The latest reset of a window, if any.
     public func lastReset(of window: String) throws -> WindowReset? {
-        try locked {
-            var found: WindowReset?
-            try db.query("""
-                SELECT time, input_tokens, output_tokens, cost_pd, calls FROM resets WHERE window = ? ORDER BY time DESC LIMIT 1
-                """, [.text(window)]) { r in
-                found = WindowReset(time: Date(timeIntervalSince1970: r.double(0)), window: window,
-                                    cleared: Amounts(inputTokens: r.int(1), outputTokens: r.int(2), picodollars: r.int(3), calls: r.int(4)))
-            }
-            return found
-        }
+        try locked { try db.selectLastReset(of: window) }
     }
 }
 

@@ -13,15 +13,21 @@ protocol LedgerRow {
 /// `PostgresSQL`), so that the ledger's queries are written once.
 protocol LedgerSQL: AnyObject {
     associatedtype Row: LedgerRow
+    /// The column of `window_totals` (and `resets`) holding a counter's key.
+    var counterColumn: String { get }
     @discardableResult
     func run(_ sql: String, _ values: [SQLiteDatabase.Binding]) throws -> Int
     func query(_ sql: String, _ values: [SQLiteDatabase.Binding], _ each: (Row) throws -> Void) throws
 }
 
 extension SQLiteDatabase.Row: LedgerRow {}
-extension SQLiteDatabase: LedgerSQL {}
+extension SQLiteDatabase: LedgerSQL {
+    var counterColumn: String { "window" }
+}
 extension PostgresSQL.Row: LedgerRow {}
-extension PostgresSQL: LedgerSQL {}
+extension PostgresSQL: LedgerSQL {
+    var counterColumn: String { "window_key" }
+}
 
 /// The queries every ledger store shares.
 extension LedgerSQL {

@@ -94,9 +94,13 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
         CREATE TABLE lease_expiries(
           reservation_id BIGINT PRIMARY KEY, call_id BIGINT NOT NULL, expired DOUBLE PRECISION NOT NULL);
         """,
-        // 3: the shared budgets a call was charged to (names, one per line).
+        // 3: the shared budgets a call was charged to (names, one per line);
+        // counts started again (`omega tokens reset`).
         """
         ALTER TABLE calls ADD COLUMN shared TEXT;
+        CREATE TABLE resets(
+          id BIGSERIAL PRIMARY KEY, time DOUBLE PRECISION NOT NULL, window_key TEXT NOT NULL, input_tokens BIGINT NOT NULL,
+          output_tokens BIGINT NOT NULL, cost_pd BIGINT NOT NULL, calls BIGINT NOT NULL);
         """,
     ]
 

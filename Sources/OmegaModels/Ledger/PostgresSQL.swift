@@ -211,10 +211,12 @@ final class PostgresSQL {
         }
         func text(_ i: Int32) -> String? {
             guard let c = cell(i), c.bytes != nil else { return nil }
-            if let s = try? c.decode(String.self) { return s }
-            if let x = try? c.decode(Int64.self) { return String(x) }
-            if let d = try? c.decode(Double.self) { return String(d) }
-            return nil
+            // Numbers by their type first: a binary integer also "decodes" as a String of its raw bytes.
+            switch c.dataType {
+            case .int2, .int4, .int8: return String(int(i))
+            case .float4, .float8, .numeric: return (try? c.decode(Decimal.self)).map { "\($0)" } ?? String(double(i))
+            default: return try? c.decode(String.self)
+            }
         }
     }
 

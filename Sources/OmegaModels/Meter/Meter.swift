@@ -21,8 +21,8 @@ public final class Meter: EffectMeter {
     /// Where settled calls are written; nil: in memory only.
     public let ledger: (any LedgerStore)?
     /// The ledger as the reports, the dashboard and the budget tools read it
-    /// (`:tokens` in the REPL): those queries are the SQLite ledger's.
-    public var reportingLedger: Ledger? { ledger as? Ledger }
+    /// (`:tokens` in the REPL): both stores offer it.
+    public var reportingLedger: (any LedgerReporting)? { ledger as? any LedgerReporting }
     /// Models, prices and token counting.
     public var models: ModelSettings
     /// The current time (injectable, for calendar tests).

@@ -36,7 +36,7 @@ package struct Dashboard {
     package var simulatedTokens: Int64 = 0
 
     /// Builds the dashboard of the window that holds `now` from the ledger.
-    package static func make(ledger: Ledger, policy: BudgetPolicy, now: Date = Date()) throws -> Dashboard {
+    package static func make(ledger: any LedgerReporting, policy: BudgetPolicy, now: Date = Date()) throws -> Dashboard {
         let windows = CalendarWindows(timeZone: policy.timeZone)
         let keys = windows.keys(at: now)
         let day = windows.interval(.day, at: now)

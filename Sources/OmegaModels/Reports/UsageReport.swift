@@ -67,7 +67,7 @@ package struct UsageReport {
     }
 
     /// Builds the report of the window that holds `now`.
-    package static func make(ledger: Ledger, policy: BudgetPolicy, prices: PriceTable, period: Period,
+    package static func make(ledger: any LedgerReporting, policy: BudgetPolicy, prices: PriceTable, period: Period,
                             by dimension: Dimension, includeSimulated: Bool = false, now: Date = Date()) throws -> UsageReport {
         let backends: Ledger.Backends = includeSimulated ? .all : .real
         let windows = CalendarWindows(timeZone: policy.timeZone)
