@@ -223,7 +223,8 @@ import Testing
 
 final class Results: @unchecked Sendable {
     private let lock = NSLock()
-    private var storage = [Int](repeating: 0, count: 4)
+    private var storage: [Int]
+    init(count: Int = 4) { storage = [Int](repeating: 0, count: count) }
     func set(_ i: Int, _ v: Int) { lock.lock(); storage[i] = v; lock.unlock() }
     var values: [Int] { lock.lock(); defer { lock.unlock() }; return storage }
 }

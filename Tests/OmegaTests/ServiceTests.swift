@@ -12,7 +12,7 @@ import Testing
     static let secret = "sk-omega-test-reviewer-0123456789"
 
     /// A running `omega serve` and its port.
-    final class Server {
+    final class Server: @unchecked Sendable {  // immutable after init
         let process: StartedProcess
         let port: Int
         let dir: URL
@@ -159,6 +159,43 @@ import Testing
         #expect(scopes.contains { $0["kind"] as? String == "shared" && $0["used"] as? Int == 700 && $0["limit"] as? Int == 1000 }, "\(scopes)")
         #expect((try ServiceTests.rpc(server, "tokens.getBudget", #"{"shared_budgets":"team"}"#)["error"] as? [String: Any])?["code"] as? Int == -32602)
         #expect(server.stop() == 0)
+    }
+
+    /// Two services on one PostgreSQL ledger, eight clients reserving and
+    /// settling random sizes through either: the total budget holds exactly.
+    @Test func twoServicesOnOnePostgreSQLLedgerShareTheBudget() throws {
+        let pg = try PostgresServer()
+        defer { pg.stop() }
+        let limit = 3000
+        let config = "[budget.total]\ntokens = \(limit)\n"
+        let servers = try (0..<2).map { _ in try Server(config: config, environment: ["OMEGA_LEDGER": pg.url]) }
+        let outcomes = Results(count: 8)
+        DispatchQueue.concurrentPerform(iterations: 8) { k in
+            var settled = 0, refused = 0
+            var seed = UInt64(k + 1) &* 2654435761
+            for _ in 0..<30 {
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                let maxTokens = 20 + Int(seed >> 33) % 150
+                let server = servers[(k + settled + refused) % 2]
+                guard let r = try? ServiceTests.rpc(server, "tokens.reserve", #"{"prompt_tokens":10,"max_tokens":\#(maxTokens)}"#) else { continue }
+                guard let id = (r["result"] as? [String: Any])?["reservation_id"] as? String else { refused += 1; continue }
+                let used = maxTokens / 2
+                _ = try? ServiceTests.rpc(server, "tokens.settle", #"{"reservation_id":"\#(id)","prompt_tokens":10,"completion_tokens":\#(used)}"#)
+                settled += 1
+            }
+            outcomes.set(k, settled)
+        }
+        let db = try PostgresSQL(url: pg.url)
+        defer { db.close() }
+        var charged: Int64 = -1, counter: Int64 = -1, rows: Int64 = -1
+        try db.query("SELECT COALESCE(SUM(charged_input + charged_output), 0), COUNT(*) FROM calls WHERE outcome = 'ok'", []) { r in
+            charged = r.int(0); rows = r.int(1)
+        }
+        try db.query("SELECT input_tokens + output_tokens FROM window_totals WHERE window_key = 'total'", []) { r in counter = r.int(0) }
+        let settled = outcomes.values.reduce(0, +)
+        #expect(charged <= Int64(limit) && charged > Int64(limit) / 2, "charged \(charged) of \(limit)")
+        #expect(counter == charged && rows == Int64(settled), "counter \(counter), rows \(rows), settled \(settled)")
+        for s in servers { #expect(s.stop() == 0) }
     }
 
     @Test func chatCompletionsAreMeteredAndRefusedWith429() throws {
