@@ -167,10 +167,16 @@ public final class Interpreter {
         defer { endOfEvaluation() }
         var reader = Reader(source, fileID: sourceFiles.id(for: sourceName), interp: self)
         do {
-            while let form = try reader.read() {
+            while true {
+                // Between top-level forms nothing is held: after an out-of-memory
+                // error, collect now, or the next allocation would be judged
+                // against what was live before the error.
+                if vm.runDepth == 0 && heap.forceCollection { heap.collect() }
+                guard let form = try reader.read() else { break }
                 try each(try eval(form))
             }
         } catch let e as SchemeError {
+            if e.kind == .outOfMemory { heap.forceCollection = true }
             // Nothing can take the answers of calls still in flight once the
             // whole evaluation has failed (a budget stop inside parallel-map,
             // an interrupt): cancel them and settle their reservations.
@@ -455,29 +461,38 @@ public final class Interpreter {
         return r
     }
 
-    /// The value in `write` form: `"a\nb"`, `(1 2)`, `#\a`.
+    /// The value in `write` form: `"a\nb"`, `(1 2)`, `#\a`. Text longer
+    /// than the heap's limit is cut short with `...`.
     public func writeString(_ v: Value) -> String {
-        stackGuard.enter()
-        var p = Printer(interp: self, display: false)
-        p.print(v, sharing: .cycles)
-        return p.out
+        printedForm(v, display: false, sharing: .cycles).text
     }
 
-    /// Write form with labels for shared structure (`write-shared`) or none
-    /// (`write-simple`).
-    func writeString(_ v: Value, sharing: Printer.Sharing) -> String {
-        stackGuard.enter()
-        var p = Printer(interp: self, display: false)
-        p.print(v, sharing: sharing)
-        return p.out
-    }
-
-    /// The value in `display` form: strings and characters without quotes.
+    /// The value in `display` form: strings and characters without quotes
+    /// (cut short as `writeString`).
     public func displayString(_ v: Value) -> String {
+        printedForm(v, display: true, sharing: .cycles).text
+    }
+
+    /// The text `write`, `write-shared`, `write-simple` (`display: false`) or
+    /// `display` puts on a port. Shared structure can print exponentially
+    /// long: text that would not fit in the heap's room raises `out of memory`.
+    func printed(_ v: Value, display: Bool, sharing: Printer.Sharing) throws -> String {
+        let room = max(heap.limit &- heap.liveBytes, 0)
+        let (text, complete) = printedForm(v, display: display, sharing: sharing, limit: room)
+        guard complete else {
+            throw SchemeError.outOfMemory("the text of this \(display ? "display" : "write") (shared structure prints in full at every path to it)",
+                                          bytes: room &+ 1, limit: heap.limit)
+        }
+        return text
+    }
+
+    private func printedForm(_ v: Value, display: Bool, sharing: Printer.Sharing,
+                             limit: Int? = nil) -> (text: String, complete: Bool) {
         stackGuard.enter()
-        var p = Printer(interp: self, display: true)
-        p.print(v, sharing: .cycles)
-        return p.out
+        var p = Printer(interp: self, display: display)
+        p.limit = limit ?? heap.limit
+        p.print(v, sharing: sharing)
+        return p.overflowed ? (p.out + "...", false) : (p.out, true)
     }
 
     /// The Swift string of a Scheme string value, else nil.

@@ -177,6 +177,7 @@ enum CollectionLibrary: NativeLibrary {
         // Conversions between strings and vectors, and copying into them.
         i.define("string->vector", min: 1, max: 3) { i, args in
             let (s, start, end) = try StringLibrary.range(args, what: "string")
+            try i.heap.reserve(Heap.bytes(end - start, each: 8), for: "string->vector of \(end - start) characters")
             return i.makeVector(s.scalars[start..<end].map { Value(char: $0) })
         }
         i.define("vector->string", min: 1, max: 3) { i, args in

@@ -56,19 +56,19 @@ enum OutputLibrary: NativeLibrary {
             return port
         }
         i.define("display", min: 1, max: 2) { i, args in
-            try port(args, 1, i).write(i.displayString(args[0]))
+            try port(args, 1, i).write(i.printed(args[0], display: true, sharing: .cycles))
             return .unspecified
         }
         i.define("write", min: 1, max: 2) { i, args in
-            try port(args, 1, i).write(i.writeString(args[0]))
+            try port(args, 1, i).write(i.printed(args[0], display: false, sharing: .cycles))
             return .unspecified
         }
         i.define("write-shared", min: 1, max: 2) { i, args in
-            try port(args, 1, i).write(i.writeString(args[0], sharing: .all))
+            try port(args, 1, i).write(i.printed(args[0], display: false, sharing: .all))
             return .unspecified
         }
         i.define("write-simple", min: 1, max: 2) { i, args in
-            try port(args, 1, i).write(i.writeString(args[0], sharing: .none))
+            try port(args, 1, i).write(i.printed(args[0], display: false, sharing: .none))
             return .unspecified
         }
         i.define("newline", min: 0, max: 1) { i, args in

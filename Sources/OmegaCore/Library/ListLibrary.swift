@@ -37,7 +37,7 @@ enum ListLibrary: NativeLibrary {
             let n = try Check.int(args[0], 1)
             guard n >= 0 else { throw SchemeError.wrongType(args[0], expected: "a non-negative count", argument: 1) }
             let fill = args.optional(1) ?? .unspecified
-            try i.heap.reserve(Heap.bytes(n, each: 48), for: "make-list of \(n) elements")
+            try i.heap.reserve(Heap.bytes(n, each: Pair.size), for: "make-list of \(n) elements")
             var r = Value.null
             for _ in 0..<n { r = i.cons(fill, r) }
             return r

@@ -44,6 +44,7 @@ enum StringLibrary: NativeLibrary {
         }
         i.define("string->list", min: 1, max: 3) { i, args in
             let (str, start, end) = try range(args, what: "string")
+            try i.heap.reserve(Heap.bytes(end - start, each: Pair.size), for: "string->list of \(end - start) characters")
             var r = Value.null
             for c in str.scalars[start..<end].reversed() { r = i.cons(Value(char: c), r) }
             return r

@@ -22,6 +22,7 @@ enum VectorLibrary: NativeLibrary {
         }
         i.define("vector->list", min: 1, max: 3) { i, args in
             let (vec, start, end) = try range(args)
+            try i.heap.reserve(Heap.bytes(end - start, each: Pair.size), for: "vector->list of \(end - start) elements")
             var r = Value.null
             for x in vec.items[start..<end].reversed() { r = i.cons(x, r) }
             return r
@@ -42,7 +43,11 @@ enum VectorLibrary: NativeLibrary {
             return .unspecified
         }
         i.define("vector-append", min: 0, max: nil) { i, args in
+            var length = 0
+            for k in 0..<args.count { length = length &+ (try Check.vector(args[k], k + 1).items.count) }
+            try i.heap.reserve(Heap.bytes(length, each: 8), for: "vector-append of \(length) elements")
             var out: [Value] = []
+            out.reserveCapacity(length)
             for k in 0..<args.count { out.append(contentsOf: try Check.vector(args[k], k + 1).items) }
             return i.makeVector(out)
         }

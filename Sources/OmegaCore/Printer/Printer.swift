@@ -3,6 +3,12 @@ struct Printer {
     let interp: Interpreter
     let display: Bool
     var out = ""
+    /// The most UTF-8 bytes to produce. Shared structure prints once per
+    /// path to it, so a small heap can print as an exponentially long text:
+    /// past this, printing stops and `overflowed` is set.
+    var limit = Int.max
+    /// Printing stopped at `limit`; `out` is cut short.
+    private(set) var overflowed = false
     /// Objects printed with datum labels (`#0=` … `#0#`): raw value → label
     /// number, or -1 until first printed.
     private var labels: [UInt64: Int] = [:]
@@ -79,6 +85,7 @@ struct Printer {
     }
 
     mutating func print(_ v: Value, depth: Int = 0) {
+        if out.utf8.count > limit { overflowed = true; return }
         if v.isFixnum { out += String(v.fixnum); return }
         if v.isChar { printChar(v.char); return }
         if v.isPair { printList(v, depth: depth); return }
@@ -113,6 +120,7 @@ struct Printer {
             for (i, item) in vec.items.enumerated() {
                 if i > 0 { out += " " }
                 print(item, depth: depth + 1)
+                if overflowed { return }
             }
             out += ")"
         case .bytevector:
@@ -163,6 +171,7 @@ struct Printer {
         var count = 0
         while true {
             print(p.car, depth: depth + 1)
+            if overflowed { return }
             p = p.cdr
             count += 1
             if count & 1 == 0 { slow = slow.cdr }

@@ -62,14 +62,21 @@ package struct Reader {
         guard let c = c else { return true }
         switch c {
         case "(", ")", "[", "]", "\"", ";", "|": return true
-        default: return c.properties.isWhitespace
+        default: return isWhitespace(c)
         }
+    }
+
+    /// Unicode whitespace, with ASCII decided without the property tables
+    /// (their lookup was 6 % of start-up, where the library is read).
+    @inline(__always) static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
+        if c.value < 0x80 { return c == " " || (c.value >= 9 && c.value <= 13) }
+        return c.properties.isWhitespace
     }
 
     /// Skips whitespace, `;` comments and `#| |#` block comments.
     private mutating func skipAtmosphere() throws {
         while let c = peek() {
-            if c.properties.isWhitespace {
+            if Reader.isWhitespace(c) {
                 advance()
             } else if c == ";" {
                 while let d = peek(), d != "\n" { _ = d; advance() }
@@ -299,10 +306,10 @@ package struct Reader {
             case "\"", "\\", "|": out.append(e)
             case "x", "X": out.append(try readHexEscape())
             default:
-                if e == "\n" || e.properties.isWhitespace {
+                if e == "\n" || Reader.isWhitespace(e) {
                     // Line continuation: \ <spaces> newline <spaces>
                     var sawNewline = e == "\n"
-                    while let d = peek(), d.properties.isWhitespace {
+                    while let d = peek(), Reader.isWhitespace(d) {
                         if d == "\n" { if sawNewline { break }; sawNewline = true }
                         advance()
                     }

@@ -16,5 +16,7 @@ public final class Pair: HeapObject {
         marker.mark(car)
         marker.mark(cdr)
     }
-    override var approximateSize: Int { 48 }
+    override var approximateSize: Int { Pair.size }
+    /// What a pair costs the heap (estimated), for natives that reserve room before making lists.
+    static let size = 48
 }
