@@ -9,6 +9,9 @@ import Synchronization
 /// stopped at a safe point (step limit, interrupt) with its state intact.
 package final class VM {
     unowned let interp: Interpreter
+    /// The interpreter's heap, held directly: reaching it through the
+    /// unowned `interp` costs a strong retain per allocation.
+    let heap: Heap
 
     // The value stack.
     private(set) var stack: UnsafeMutablePointer<Value>
@@ -85,6 +88,7 @@ package final class VM {
 
     init(interp: Interpreter, initialCapacity: Int = 1 << 14, maxCapacity: Int) {
         self.interp = interp
+        heap = interp.heap
         capacity = initialCapacity
         self.maxCapacity = max(maxCapacity, initialCapacity)
         stack = .allocate(capacity: initialCapacity)
@@ -98,8 +102,8 @@ package final class VM {
 
         let t = Template(code: [instruction(.halt)], constants: [], requiredCount: 0, hasRest: false,
                          frameSize: 0, maxStack: 0, name: "", locations: [], location: .none)
-        interp.heap.register(t)
-        rootClosure = Value(object: interp.heap.register(Closure(template: t, freeCount: 0)))
+        heap.register(t)
+        rootClosure = Value(object: heap.register(Closure(template: t, freeCount: 0)))
         closure = rootClosure
         pc = haltCode
     }
@@ -205,9 +209,9 @@ package final class VM {
     private func safePoint() throws {
         fuel = fuelSlice
         if overflowReserve > 0 && sp < maxCapacity / 2 { overflowReserve = 0 }
-        if interp.heap.wantsCollection || gcStress {
+        if heap.wantsCollection || gcStress {
             interp.collectGarbage()
-            try interp.heap.checkLimit()
+            try heap.checkLimit()
         }
         if interrupts.requested.exchange(false, ordering: .relaxed) {
             throw SchemeError(.interrupted, "interrupted")
@@ -350,7 +354,7 @@ package final class VM {
                     }
 
                 case .makeBox:
-                    stack[fp &+ a] = Value(object: interp.heap.register(Box(stack[fp &+ a])))
+                    stack[fp &+ a] = Value(object: heap.register(Box(stack[fp &+ a])))
 
                 case .push:
                     stack[sp] = acc
@@ -394,7 +398,7 @@ package final class VM {
                         c.free[i] = d & (1 << 31) != 0 ? free[Int(d & 0x7FFF_FFFF)] : stack[fp &+ Int(d)]
                     }
                     pc += 1 + n
-                    acc = Value(object: interp.heap.register(c))
+                    acc = Value(object: heap.register(c))
 
                 case .frame:
                     stack[sp] = encode(pc: codeBase + a)
@@ -475,7 +479,7 @@ package final class VM {
                                     let base = runBases.last ?? 0
                                     let k = Continuation(segment: Array(UnsafeBufferPointer(start: stack + base, count: newfp - base)),
                                                          base: base, resumeFP: newfp, depth: runDepth)
-                                    stack[newfp] = Value(object: interp.heap.register(k))
+                                    stack[newfp] = Value(object: heap.register(k))
                                     acc = f
                                 }
                                 continue dispatch
@@ -500,7 +504,7 @@ package final class VM {
                         if kind == .continuation {
                             let k = acc.unsafeObject(Continuation.self)
                             let value: Value = argc == 1 ? stack[newfp]
-                                : Value(object: interp.heap.register(MultipleValues(Array(UnsafeBufferPointer(start: stack + newfp, count: argc)))))
+                                : Value(object: heap.register(MultipleValues(Array(UnsafeBufferPointer(start: stack + newfp, count: argc)))))
                             guard k.depth == runDepth && k.base == runBases.last else {
                                 throw ContinuationJump(continuation: k, value: value)
                             }
@@ -609,7 +613,7 @@ package final class VM {
                 if error.kind == .stackOverflow { overflowReserve = 1 << 16 }
                 if error.kind == .outOfMemory {
                     // What filled the heap is likely garbage once handled: look again soon.
-                    interp.heap.forceCollection = true
+                    heap.forceCollection = true
                     fuel = 1
                 }
                 let callFrame = primitiveFP
@@ -645,6 +649,37 @@ package final class VM {
         }
     }
 
+    /// Inlined arithmetic and comparison on flonums (and a flonum with a
+    /// fixnum that a double holds exactly), without the generic primitive's
+    /// argument list and number tower: kept out of the dispatch loop, on the
+    /// slow path that fixnum operations never reach.
+    private func flonumInline(_ op: Opcode, _ x: Value, _ y: Value) -> Value? {
+        @inline(__always) func double(_ v: Value) -> Double? {
+            if v.isFixnum {
+                let n = v.fixnum
+                return n.magnitude <= 1 << 53 ? Double(n) : nil
+            }
+            return v.isObject(of: .flonum) ? v.unsafeObject(Flonum.self).value : nil
+        }
+        if op == .isZero {
+            guard y.isObject(of: .flonum) else { return nil }
+            return Value(y.unsafeObject(Flonum.self).value == 0)
+        }
+        // One operand must be a flonum: two fixnums that got here overflowed.
+        guard x.isObject(of: .flonum) || y.isObject(of: .flonum), let a = double(x), let b = double(y) else { return nil }
+        switch op {
+        case .add: return heap.flonum(a + b)
+        case .sub: return heap.flonum(a - b)
+        case .mul: return heap.flonum(a * b)
+        case .numEq: return Value(a == b)
+        case .lt: return Value(a < b)
+        case .le: return Value(a <= b)
+        case .gt: return Value(a > b)
+        case .ge: return Value(a >= b)
+        default: return nil
+        }
+    }
+
     /// The fast paths of inlined primitives other than + and −, or nil when
     /// the slow path must handle the operands.
     @inline(__always)
@@ -662,7 +697,7 @@ package final class VM {
         case .gt: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) > Int64(bitPattern: y.raw)) : nil
         case .ge: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) >= Int64(bitPattern: y.raw)) : nil
         case .eq: return Value(x.raw == y.raw)
-        case .cons: return Value(pair: interp.heap.register(Pair(x, y)))
+        case .cons: return Value(pair: heap.register(Pair(x, y)))
         case .car: return y.isPair ? y.car : nil
         case .cdr: return y.isPair ? y.cdr : nil
         case .isNull: return Value(y.raw == Value.null.raw)
@@ -689,7 +724,11 @@ package final class VM {
         let cell = cellValue.unsafeObject(GlobalCell.self)
         let argc = op.inlineArity
         let first = sp - (argc - 1)
-        if cell.value.raw == cell.integrable.raw, let p = cell.value.as(Primitive.self) {
+        if cell.value.raw == cell.integrable.raw {
+            if let r = flonumInline(op, argc == 2 ? stack[first] : acc, acc) { return (r, first, pc, stack) }
+        }
+        if cell.value.raw == cell.integrable.raw && cell.value.isObject(of: .primitive) {
+            let p = cell.value.unsafeObject(Primitive.self)
             stack[sp] = acc  // make the arguments contiguous
             let result = try callPrimitive(p, stack + first, argc)
             return (result, first, pc, stack)
