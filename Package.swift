@@ -49,6 +49,9 @@ let package = Package(
         // zlib, to read the gzipped tokenizer rank files (zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // GMP, for the engine's large integers (libgmp-dev).
+        .systemLibrary(name: "CGMP", path: "Sources/CGMP",
+                       providers: [.apt(["libgmp-dev"])]),
         // SQLite, for the ledger (libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
                        providers: [.apt(["libsqlite3-dev"])]),
@@ -62,7 +65,7 @@ let package = Package(
         // the R7RS libraries, with the embedding API. It knows nothing of models.
         .target(
             name: "OmegaCore",
-            dependencies: ["COmegaShims", .product(name: "BigInt", package: "BigInt")],
+            dependencies: ["COmegaShims", "CGMP", .product(name: "BigInt", package: "BigInt")],
             path: "Sources/OmegaCore",
             swiftSettings: fuzzSettings,
             plugins: ["EmbedStdlib"]

@@ -373,13 +373,15 @@ enum NumberLibrary: NativeLibrary {
                         throw SchemeError(.range, "expt: exponent too large for an exact result: ", irritants: [e])
                     }
                     switch base {
-                    case .rat(let p, let q): return i.heap.number(Num.rational(p.power(k), q.power(k)) ?? .fix(0))
-                    default: return i.heap.integer(base.bigValue.power(k))
+                    case .rat(let p, let q):
+                        return i.heap.number(Num.rational(LargeIntegers.power(p, k), LargeIntegers.power(q, k)) ?? .fix(0))
+                    default: return i.heap.integer(LargeIntegers.power(base.bigValue, k))
                     }
                 }
                 if base.isZero { throw SchemeError(.divisionByZero, "division by zero") }
                 let m = -k
-                return i.heap.number(Num.rational(base.denominator.power(m), base.numerator.power(m)) ?? .fix(0))
+                return i.heap.number(Num.rational(LargeIntegers.power(base.denominator, m),
+                                                  LargeIntegers.power(base.numerator, m)) ?? .fix(0))
             }
             let bd = base.doubleValue, ed = ex.doubleValue
             if bd < 0 && !ex.isInteger && ed.isFinite {

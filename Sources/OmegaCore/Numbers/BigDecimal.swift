@@ -12,6 +12,7 @@ enum BigDecimal {
 
     /// The decimal digits of `n`.
     static func string(_ n: BigUInt) -> String {
+        if let s = LargeIntegers.decimal(n) { return s }
         // Digits ≈ bits × log10(2); below the threshold, the library's.
         let estimate = Int(Double(n.bitWidth) * 0.30103) + 1
         if estimate <= threshold { return String(n, radix: 10) }

@@ -187,7 +187,7 @@ package enum Num {
             return o ? .big(BigInt(x) * BigInt(y)) : .fix(r)
         }
         switch level(a, b) {
-        case 0: return integer(a.bigValue * b.bigValue)
+        case 0: return integer(LargeIntegers.multiply(a.bigValue, b.bigValue))
         case 1: return rational(a.numerator * b.numerator, a.denominator * b.denominator) ?? .fix(0)
         default: return .flo(a.doubleValue * b.doubleValue)
         }
@@ -258,7 +258,7 @@ package enum Num {
         }
         let x = a.bigValue, y = b.bigValue
         if y.isZero { return nil }
-        var (q, r) = x.quotientAndRemainder(dividingBy: y)
+        var (q, r) = LargeIntegers.quotientAndRemainder(x, y)
         if kind == .floor && !r.isZero && ((r.sign == .minus) != (y.sign == .minus)) { q -= 1; r += y }
         return (integer(q), integer(r))
     }

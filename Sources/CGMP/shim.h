@@ -1,0 +1,2 @@
+// GMP's natural-number layer (mpn), for the engine's large integers.
+#include <gmp.h>
