@@ -47,7 +47,7 @@ struct OmegaCommand: ParsableCommand {
     }
 
     func run() throws {
-        throw ExitCode(onLargeStack { ScriptRun(options: options, file: file, arguments: arguments).execute() })
+        throw ExitCode(onLargeStack { ScriptRun(options: options.settings, file: file, arguments: arguments).execute() })
     }
 }
 
@@ -69,7 +69,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        throw ExitCode(onLargeStack { ScriptRun(options: options, file: file, arguments: arguments).execute() })
+        throw ExitCode(onLargeStack { ScriptRun(options: options.settings, file: file, arguments: arguments).execute() })
     }
 }
 
@@ -85,7 +85,7 @@ struct ReplCommand: ParsableCommand {
     }
 
     func run() throws {
-        throw ExitCode(onLargeStack { ScriptRun(options: options, file: nil, forceRepl: true).execute() })
+        throw ExitCode(onLargeStack { ScriptRun(options: options.settings, file: nil, forceRepl: true).execute() })
     }
 }
 
@@ -156,6 +156,9 @@ let commandName = argv.first.flatMap { first in
 }.map { "omega \($0.configuration.commandName ?? "")" } ?? "omega"
 /// The subcommand the first argument names, parsed as a command of its own
 /// (the root's FILE argument would otherwise take its name), else the root.
+if let quick = QuickCommandLine(argv) {
+    exit(onLargeStack { ScriptRun(options: quick.settings, file: quick.file, arguments: quick.arguments).execute() })
+}
 let chosen: ParsableCommand.Type = argv.first.flatMap { first in
     OmegaCommand.configuration.subcommands.first { $0.configuration.commandName == first }
 } ?? OmegaCommand.self

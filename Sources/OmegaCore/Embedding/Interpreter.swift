@@ -42,6 +42,11 @@ public final class Interpreter {
             .split(separator: ":").map(String.init)
         /// Load the Scheme standard library (stdlib/*.scm) at start-up.
         public var loadStandardLibrary = true
+        /// A file that keeps the standard library (and the opened libraries'
+        /// Scheme) compiled between runs: read when it matches this build's
+        /// sources, else compiled from them and written (see `LibraryImage`).
+        /// nil: compile at every start. `Session` sets one for the CLI and hosts.
+        public var libraryImage: String? = nil
         /// Collect garbage at every safe point (very slow): for testing that
         /// nothing reachable is ever freed. Also set by `OMEGA_GC_STRESS=1`.
         public var gcStress = ProcessInfo.processInfo.environment["OMEGA_GC_STRESS"] == "1"
@@ -68,7 +73,7 @@ public final class Interpreter {
     @exclusivity(unchecked) package private(set) var vm: VM!
     private(set) var expander: Expander!
     /// Values kept alive for the interpreter's lifetime.
-    private var permanent: [Value] = []
+    var permanent: [Value] = []
     /// Built-in procedures by name, as first defined (derived forms refer to
     /// these so user redefinitions do not change them).
     private var builtins: [String: Value] = [:]
@@ -118,10 +123,9 @@ public final class Interpreter {
             openedLibraryNames.insert(library.name)
         }
         if options.loadStandardLibrary {
-            let sources = EmbeddedStdlib.sources + options.libraries.flatMap { $0.schemeSources }
-            for file in sources {
-                _ = try evaluate(file.text, sourceName: "stdlib/\(file.name)")
-            }
+            let sources = (EmbeddedStdlib.sources + options.libraries.flatMap { $0.schemeSources })
+                .map { (name: "stdlib/\($0.name)", text: $0.text) }
+            try loadLibraries(sources, image: options.libraryImage)
             vm.raiseProcedure = global("%raise") ?? .unspecified
             vm.raiseContinuableProcedure = global("%raise-continuable") ?? .unspecified
         }
@@ -228,7 +232,11 @@ public final class Interpreter {
 
     func eval(_ form: Value) throws -> Value {
         let lambda = try expander.expandToplevel(form)
-        let template = try CodeGenerator.generate(lambda, interp: self)
+        return try run(topLevel: try CodeGenerator.generate(lambda, interp: self))
+    }
+
+    /// Runs the compiled thunk of a top-level form.
+    func run(topLevel template: Template) throws -> Value {
         let thunk = heap.register(Closure(template: template, freeCount: 0))
         let outer = topLevelFormLocation
         if let first = template.locations.first?.location, first.isKnown, !isLibraryLocation(first) {

@@ -6,8 +6,9 @@
 package struct Reader {
     private let text: [Unicode.Scalar]
     private var pos = 0
-    private var line = 1
-    private var column = 1
+    /// The line and column `position` is at.
+    private(set) var line = 1
+    private(set) var column = 1
     private let fileID: Int
     private unowned let interp: Interpreter
     /// Set by `#!fold-case`.
@@ -21,9 +22,11 @@ package struct Reader {
 
     /// A reader over a port's text from `position`, sharing its storage:
     /// `read` on a port costs what the datum costs, not the rest of the port.
-    init(scalars: [Unicode.Scalar], position: Int, fileID: Int, interp: Interpreter) {
+    init(scalars: [Unicode.Scalar], position: Int, line: Int = 1, column: Int = 1, fileID: Int, interp: Interpreter) {
         text = scalars
         pos = position
+        self.line = line
+        self.column = column
         self.fileID = fileID
         self.interp = interp
     }

@@ -178,6 +178,7 @@ public final class Session {
     /// (flags beat the files).
     public func interpreterOptions(_ base: Interpreter.Options = Interpreter.Options()) throws -> Interpreter.Options {
         var options = base
+        if options.libraryImage == nil { options.libraryImage = libraryImagePath }
         if let m = try configuration.memoryLimit() { options.memoryLimit = m }
         if let m = flags.memoryLimit { options.memoryLimit = m }
         if let t = try configuration.timeLimit() { options.timeLimit = t }

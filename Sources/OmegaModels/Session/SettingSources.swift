@@ -49,6 +49,16 @@ extension Session {
         return state + "/omega/history"
     }
 
+    /// Where interpreters keep the standard library compiled between runs
+    /// (`Interpreter.Options.libraryImage`): `$OMEGA_LIBRARY_IMAGE` (`none`:
+    /// compile at every start), else `$XDG_CACHE_HOME/omega/library-VERSION.image`,
+    /// else under `~/.cache`.
+    public var libraryImagePath: String? {
+        if let p = environment["OMEGA_LIBRARY_IMAGE"], !p.isEmpty { return p == "none" ? nil : p }
+        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
+        return cache + "/omega/library-\(OmegaVersion.string).image"
+    }
+
     /// The configuration key a limit set with `omega tokens budget` stands for.
     static func key(of o: Ledger.BudgetOverride) -> String {
         let within = o.window.map { "\($0.adjective)." } ?? ""
