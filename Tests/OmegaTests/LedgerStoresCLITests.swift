@@ -37,7 +37,9 @@ import Testing
                 defer { db.close() }
                 try db.query(sql, []) { out = $0.text(0) ?? "" }
             } else {
-                try Ledger(path: ledger).db.query(sql) { out = $0.text(0) ?? "" }
+                // Held while it is queried: a ledger closes its database when it goes.
+                let l = try Ledger(path: ledger)
+                try withExtendedLifetime(l) { try l.db.query(sql) { out = $0.text(0) ?? "" } }
             }
             return out
         }

@@ -38,7 +38,7 @@ public final class Interpreter {
         /// Directories `import` searches for library files (`(import (my lib))`
         /// loads `my/lib.sld`), before the importing file's directory and the
         /// working directory. Default: `$OMEGA_LIB_PATH`, colon-separated.
-        public var libraryPath: [String] = (ProcessInfo.processInfo.environment["OMEGA_LIB_PATH"] ?? "")
+        public var libraryPath: [String] = (getenv("OMEGA_LIB_PATH").map { String(cString: $0) } ?? "")
             .split(separator: ":").map(String.init)
         /// Load the Scheme standard library (stdlib/*.scm) at start-up.
         public var loadStandardLibrary = true
@@ -49,7 +49,7 @@ public final class Interpreter {
         public var libraryImage: String? = nil
         /// Collect garbage at every safe point (very slow): for testing that
         /// nothing reachable is ever freed. Also set by `OMEGA_GC_STRESS=1`.
-        public var gcStress = ProcessInfo.processInfo.environment["OMEGA_GC_STRESS"] == "1"
+        public var gcStress = getenv("OMEGA_GC_STRESS").map { String(cString: $0) } == "1"
         /// Libraries of native procedures the host opens beyond the Scheme
         /// ones (OmegaModels' `ModelLibrary` makes `effect`, `with-budget` and
         /// the rest), opened in this order before the standard library loads.

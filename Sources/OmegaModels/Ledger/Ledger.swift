@@ -111,17 +111,24 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     deinit { try? close() }
 
-    /// Moves every spooled call into the database and removes this process's spool.
+    /// Moves every spooled call into the database, removes this process's
+    /// spool and closes the database (SQLite folds the WAL into the file
+    /// then: a process that exits without closing leaves the next one to
+    /// replay the whole WAL). The ledger cannot be used afterwards.
     public func close() throws {
         try locked {
+            guard !closed else { return }
             try flushLocked()
             if let s = spool {
                 try db.run("INSERT OR REPLACE INTO spool_progress(file, offset) VALUES (?, ?)", [.text(s.path), .int(-1)])
                 try? FileManager.default.removeItem(atPath: s.path)
                 spool = nil
             }
+            try db.close()
+            closed = true
         }
     }
+    private var closed = false
 
     /// Records the end of a run with its totals and outcome (`ok`, `error`,
     /// `budget`; a run whose process was killed is marked `killed` by the

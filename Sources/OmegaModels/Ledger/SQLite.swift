@@ -53,6 +53,24 @@ final class SQLiteDatabase {
         }
     }
 
+    /// Closes the connections now (SQLite checkpoints the WAL into the file),
+    /// rather than when the last reference goes: a process may exit without
+    /// releasing its objects. Nothing may use the database afterwards.
+    func close() throws {
+        do {
+            if let pool = writer as? DatabasePool {
+                // Readers first: the last connection to close folds the WAL into
+                // the file, and a read-only one cannot.
+                pool.releaseMemory()
+                try pool.close()
+            } else if let queue = writer as? DatabaseQueue {
+                try queue.close()
+            }
+        } catch {
+            throw SQLiteDatabase.ledgerError(error, "cannot close the ledger \(path)")
+        }
+    }
+
     /// `LedgerError` for a GRDB error, busy when SQLite said so.
     static func ledgerError(_ error: Error, _ context: String) -> LedgerError {
         if let e = error as? LedgerError { return e }

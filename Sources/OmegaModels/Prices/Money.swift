@@ -82,24 +82,29 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Parses `[-]digits[.digits][e[+-]digits]` into an integer count of
     /// 10^-shift units; nil if not exact at that scale or out of range.
     static func parseDecimal(_ text: String, shift: Int) -> Int64? {
-        var chars = Substring(text.trimmingCharacters(in: .whitespaces))
+        // Over the UTF-8 bytes: CharacterSet trimming and Character digit
+        // values made the built-in price table a noticeable part of start-up.
+        var bytes = Array(text.utf8)[...]
+        while let b = bytes.first, b == 0x20 || b == 0x09 { bytes.removeFirst() }
+        while let b = bytes.last, b == 0x20 || b == 0x09 { bytes.removeLast() }
         var negative = false
-        if chars.first == "-" || chars.first == "+" { negative = chars.first == "-"; chars.removeFirst() }
+        if let b = bytes.first, b == UInt8(ascii: "-") || b == UInt8(ascii: "+") { negative = b == UInt8(ascii: "-"); bytes.removeFirst() }
         var mantissa: [UInt8] = []
         var fractionDigits = 0, seenPoint = false, exponent = 0
-        while let c = chars.first {
-            if let d = c.wholeNumberValue, c.isASCII {
-                mantissa.append(UInt8(d))
+        while let c = bytes.first {
+            if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
+                mantissa.append(c - UInt8(ascii: "0"))
                 if seenPoint { fractionDigits += 1 }
-            } else if c == "." && !seenPoint {
+            } else if c == UInt8(ascii: ".") && !seenPoint {
                 seenPoint = true
-            } else if c == "_" {
+            } else if c == UInt8(ascii: "_") {
                 // digit separator, as TOML allows
             } else {
                 break
             }
-            chars.removeFirst()
+            bytes.removeFirst()
         }
+        var chars = Substring(String(decoding: bytes, as: UTF8.self))
         guard !mantissa.isEmpty else { return nil }
         if let e = chars.first, e == "e" || e == "E" {
             chars.removeFirst()
