@@ -579,7 +579,14 @@ package final class VM {
                         default: r = x == y
                         }
                         acc = r ? .true : .false
-                        pc += 1
+                        // A comparison is almost always an `if`'s test: take
+                        // the branch here rather than dispatch `jumpIfFalse`.
+                        let next = pc[1]
+                        if UInt8(truncatingIfNeeded: next) == Opcode.jumpIfFalse.rawValue {
+                            pc = r ? pc + 2 : codeBase + Int(next >> 8)
+                        } else {
+                            pc += 1
+                        }
                         continue
                     }
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self).withoutImmediate ?? .numEq
@@ -592,6 +599,11 @@ package final class VM {
                     if !redefined, let r = fastInline(op, binary ? stack[sp &- 1] : acc, acc) {
                         acc = r
                         if binary { sp &-= 1 }
+                        // A test followed by its `if`'s branch: taken here (see ltImm).
+                        let next = pc.pointee
+                        if UInt8(truncatingIfNeeded: next) == Opcode.jumpIfFalse.rawValue {
+                            pc = r.raw == Value.false.raw ? codeBase + Int(next >> 8) : pc + 1
+                        }
                         continue
                     }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
