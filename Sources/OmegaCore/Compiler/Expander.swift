@@ -379,7 +379,7 @@ extension Value {
     func appendingList(_ tail: Value, heap: Heap, location: SourceLocation) -> Value {
         guard let items = listToArray(self) else { return self }
         var r = tail
-        for v in items.reversed() { r = Value(pair: heap.register(Pair(v, r, location: location))) }
+        for v in items.reversed() { r = Value(pair: heap.register(LocatedPair(v, r, location: location))) }
         return r
     }
 }
