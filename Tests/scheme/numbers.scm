@@ -145,3 +145,19 @@
 (test "1318" (substring (number->string (expt 7 3000000)) 0 4))   ; as Guile (GMP) prints it
 (test 4001 (string-length (number->string (expt 10 4000))))
 (test "10000" (substring (number->string (expt 10 4000)) 0 5))
+
+;; Decimals read straight from their bytes (the reader's and string->number's
+;; fast path) agree with the general syntax, and what is not one falls through.
+(test '(1 -2 3 1.0 0.5 -5.0 1000.0 0.01 0.5) (list 1 -2 +3 1. .5 -5. 1e3 1E-2 +.5))
+(test #t (eqv? -0.0 (string->number "-0.0")))
+(test 12345678901234567890 (string->number "12345678901234567890"))   ; past an Int: the general path
+(test 9223372036854775808 (+ (string->number "9223372036854775807") 1))
+(test #f (string->number "-"))
+(test #f (string->number "+."))
+(test #f (string->number "1e"))
+(test #f (string->number "1.5x"))
+(test 1/2 (string->number "1/2"))
+(test 255 (string->number "ff" 16))
+(test #t (symbol? (string->symbol "1+")))
+(test #t (symbol? '...))
+(test '(- + -a) (list '- '+ '-a))

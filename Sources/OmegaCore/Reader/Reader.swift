@@ -382,9 +382,26 @@ package struct Reader {
     }
 
     private mutating func readAtom(_ start: SourceLocation) throws -> Value {
-        var s = String.UnicodeScalarView()
-        while let c = peek(), !Reader.isDelimiter(c) { s.append(c); advance() }
-        let token = String(s)
+        let begin = pos
+        var ascii = true
+        while let c = peek(), !Reader.isDelimiter(c) {
+            if c.value >= 0x80 { ascii = false }
+            advance()
+        }
+        let token: String
+        if ascii {
+            // Most atoms: numbers, parsed straight from the bytes, and names.
+            let bytes = text[begin..<pos].map { UInt8(truncatingIfNeeded: $0.value) }
+            if let f = bytes.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") || f == UInt8(ascii: ".") || (f >= 0x30 && f <= 0x39),
+               let n = NumberSyntax.parseSimpleDecimal(bytes) {
+                return interp.heap.number(n)
+            }
+            token = String(decoding: bytes, as: UTF8.self)
+        } else {
+            var s = String.UnicodeScalarView()
+            s.append(contentsOf: text[begin..<pos])
+            token = String(s)
+        }
         if token.hasPrefix("#") {
             switch token {
             case "#t", "#true": return .true
