@@ -460,7 +460,7 @@ public final class Interpreter {
     public func symbol(_ name: String) -> Value { Value(object: symbols.intern(name)) }
 
     /// A new pair `(a . b)`.
-    public func cons(_ a: Value, _ b: Value) -> Value { Value(pair: heap.register(Pair(a, b))) }
+    public func cons(_ a: Value, _ b: Value) -> Value { heap.pair(a, b) }
 
     /// A new proper list of `items`.
     public func list(_ items: [Value]) -> Value {
@@ -532,6 +532,15 @@ public final class Interpreter {
 
     /// Keeps a value alive as long as the interpreter.
     func keepAlive(_ v: Value) { permanent.append(v) }
+
+    /// Runs `body` with `v` kept alive: for Swift code that holds a value
+    /// while it calls into Scheme (where a collection may happen).
+    func keeping<T>(_ v: Value, _ body: () throws -> T) rethrows -> T {
+        let index = permanent.count
+        permanent.append(v)
+        defer { if index < permanent.count && permanent[index].raw == v.raw { permanent.remove(at: index) } }
+        return try body()
+    }
 
     /// Lets the collector reclaim a value kept by `retain(_:)`.
     public func release(_ handle: SchemeHandle) { handles[handle.id] = nil }

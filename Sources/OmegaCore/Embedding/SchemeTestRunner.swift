@@ -95,7 +95,10 @@ public final class SchemeTestRunner {
             return
         }
         let want: Value
-        do { want = try interp.call(expectedThunk) } catch {
+        // The tested value is held here while the expected one is computed:
+        // a root, or a collection there frees it (found under OMEGA_GC_STRESS).
+        let held: Value = if case .success(let v) = outcome { v } else { .unspecified }
+        do { want = try interp.keeping(held) { try interp.call(expectedThunk) } } catch {
             failed += 1
             emit("\(location): FAIL \(text)\n  the expected value raised an error: \(error)")
             return

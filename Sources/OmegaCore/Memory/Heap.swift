@@ -14,7 +14,11 @@
 /// run Scheme code in between. Host code that keeps values across evaluations
 /// uses `SchemeHandle`, which registers a root.
 public final class Heap {
-    private var objects: ContiguousArray<HeapObject> = []
+    /// Every object, each held by one reference count the heap owns: taken
+    /// over from the allocation (no retain of its own) and given back by
+    /// the sweep (an explicit release), so that allocating costs no atomic
+    /// reference-count traffic beyond the object's creation.
+    private var objects: ContiguousArray<Unmanaged<HeapObject>> = []
     private var epoch: UInt32 = 0
     /// Bytes allocated since the last collection (estimated).
     private(set) var allocatedSinceCollection = 0
@@ -35,12 +39,24 @@ public final class Heap {
 
     init() { objects.reserveCapacity(1 << 16) }
 
+    /// The interpreter is gone: every object goes with it.
+    deinit { for ref in objects { ref.release() } }
+
     /// Takes ownership of a new object.
     @inline(__always) @discardableResult
     func register<T: HeapObject>(_ object: T) -> T {
-        objects.append(object)
+        objects.append(Unmanaged.passRetained(object))
         allocatedSinceCollection &+= object.approximateSize
         return object
+    }
+
+    /// A new pair, owned by the heap (the VM's `cons`).
+    @inline(__always)
+    func pair(_ car: Value, _ cdr: Value) -> Value {
+        let p = Pair(car, cdr)
+        objects.append(Unmanaged.passRetained(p))
+        allocatedSinceCollection &+= Pair.size
+        return Value(pair: p)
     }
 
     /// Accounts for memory an existing object grew by (e.g. a string append).
@@ -107,10 +123,22 @@ public final class Heap {
         marker.drain()
         let e = epoch
         var live = 0
-        objects.removeAll { obj in
-            if obj.markEpoch == e { live &+= obj.approximateSize; return false }
-            return true
+        var kept = 0
+        objects.withUnsafeMutableBufferPointer { all in
+            for i in 0..<all.count {
+                let ref = all[i]
+                let size = ref._withUnsafeGuaranteedRef { $0.markEpoch == e ? $0.approximateSize : -1 }
+                if size >= 0 {
+                    live &+= size
+                    all[kept] = ref
+                    kept += 1
+                } else {
+                    ref.release()   // the heap's count: the object goes now
+                }
+            }
         }
+        objects.removeLast(objects.count - kept)
+        
         liveBytes = live
         allocatedSinceCollection = 0
         forceCollection = false

@@ -709,7 +709,7 @@ package final class VM {
         case .gt: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) > Int64(bitPattern: y.raw)) : nil
         case .ge: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) >= Int64(bitPattern: y.raw)) : nil
         case .eq: return Value(x.raw == y.raw)
-        case .cons: return Value(pair: heap.register(Pair(x, y)))
+        case .cons: return heap.pair(x, y)
         case .car: return y.isPair ? y.car : nil
         case .cdr: return y.isPair ? y.cdr : nil
         case .isNull: return Value(y.raw == Value.null.raw)
