@@ -16,10 +16,10 @@ import Foundation
 ///
 /// Loading runs the compiled thunks and re-evaluates the rest in the same
 /// order, which leaves the system environment as loading the sources does.
-/// An image is used only when its key — the format, the engine's version
-/// and a hash of every library source — matches; a missing, stale or
-/// damaged image is ignored (and rewritten), never half-loaded: the whole
-/// file is decoded before anything runs.
+/// An image is used only when its key — the format, the engine's version,
+/// the executable that made it and a hash of every library source —
+/// matches; a missing, stale or damaged image is ignored (and rewritten),
+/// never half-loaded: the whole file is decoded before anything runs.
 enum LibraryImage {
     /// Bump when the encoding or the instruction set changes.
     static let formatVersion: UInt64 = 1
@@ -27,17 +27,27 @@ enum LibraryImage {
     /// A library source file: its name (`stdlib/NAME`) and text.
     typealias Source = (name: String, text: String)
 
-    /// What an image is valid for.
+    /// What an image is valid for: these sources, compiled by this very
+    /// executable (its size and modification time: a rebuilt compiler or VM
+    /// with the same library sources must not run bytecode made by another).
     static func key(_ sources: [Source]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
         func mix(_ s: String) {
             for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
             h = (h ^ 0xFF) &* 0x100_0000_01b3
         }
-        mix("omega-library-image-\(formatVersion)-\(OmegaVersion.string)")
+        mix("omega-library-image-\(formatVersion)-\(OmegaVersion.string)-\(executableStamp)")
         for s in sources { mix(s.name); mix(s.text) }
         return h
     }
+
+    /// The running executable's size and modification time ("" where
+    /// /proc/self/exe cannot be read).
+    static let executableStamp: String = {
+        var st = stat()
+        guard stat("/proc/self/exe", &st) == 0 else { return "" }
+        return "\(st.st_size)-\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+    }()
 
     /// FNV-1a of the image's bytes: a damaged image is never decoded into a
     /// different program.
