@@ -70,11 +70,11 @@ enum LargeIntegers {
         return (a.sign == b.sign ? quotient : -quotient, a.sign == .minus ? -remainder : remainder)
     }
 
-    /// The decimal digits of `n`, or nil below the threshold (the caller's
-    /// own conversion is as fast there).
-    static func decimal(_ n: BigUInt) -> String? {
+    /// The decimal digits of `n` (GMP's subquadratic conversion from
+    /// `threshold` words; the library's own below, where it is as fast).
+    static func decimal(_ n: BigUInt) -> String {
         var w = words(n)
-        guard w.count >= threshold else { return nil }
+        guard w.count >= threshold else { return String(n, radix: 10) }
         // mpn_get_str: at most ⌈bits × log10(2)⌉ + 1 digits, as values 0–9; it overwrites its input.
         let capacity = Int(Double(w.count * 64) * 0.30103) + 2
         var digits = [UInt8](repeating: 0, count: capacity)

@@ -248,7 +248,7 @@ enum NumberSyntax {
         switch n {
         case .fix(let i): return String(i, radix: radix)
         case .big(let b):
-            if radix == 10 { return (b.sign == .minus ? "-" : "") + BigDecimal.string(b.magnitude) }
+            if radix == 10 { return (b.sign == .minus ? "-" : "") + LargeIntegers.decimal(b.magnitude) }
             return String(b, radix: radix)
         case .rat(let p, let q): return format(.big(p), radix: radix) + "/" + format(.big(q), radix: radix)
         case .flo(let d): return formatDouble(d)
