@@ -27,7 +27,6 @@ let package = Package(
         // YAML, for the seeds' token_budgets.yaml.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // SQLite, for the ledger: migrations, records, a pool of readers.
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // PostgreSQL, for a ledger shared by many hosts.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // The budget service (`omega serve`): HTTP, server-sent events, WebSocket.
@@ -75,7 +74,7 @@ let package = Package(
         // a run up. It attaches to an interpreter as a library the host opens.
         .target(
             name: "OmegaModels",
-            dependencies: ["OmegaCore", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["OmegaCore", "CZlib", "CSQLite",
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
@@ -110,7 +109,7 @@ let package = Package(
             // for `omega -e 1`.
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationICU",
                                            "-l_FoundationCShims", "-l_FoundationCollections",
-                                           "-Xclang-linker", "-no-pie"])]
+                                           "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic"])]
         ),
         // A small host program showing the embedding API (examples/embedding).
         .executableTarget(name: "EmbedDemo", dependencies: ["Omega"], path: "examples/embedding"),

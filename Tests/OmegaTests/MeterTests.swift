@@ -234,10 +234,10 @@ import Testing
         try old.execute(LedgerSchema.migrations[0] + "; PRAGMA user_version = 1")
         try old.run("INSERT INTO runs(id, script, started, outcome) VALUES ('run-old', 's', 0, 'ok')")
         let ledger = try Ledger(path: path)
-        #expect(ledger.schemaVersion == 8)
+        #expect(ledger.schemaVersion == 9)
         var version: Int64 = 0
         try ledger.db.query("PRAGMA user_version") { version = $0.int(0) }
-        #expect(version == 8)
+        #expect(version == 9)
         // Version 5's calibrations: stored, read back, and only ever raised.
         let cal = InputBounds.Calibration(ratio: 1.5, residual: 23, ratioResidual: 18, observations: 1)
         try ledger.saveCalibration(cal, backend: "openai", model: "smollm2")
@@ -256,6 +256,34 @@ import Testing
         try ledger.db.execute("PRAGMA user_version = 99")
         #expect(throws: LedgerError.self) { _ = try Ledger(path: path) }
         #expect(throws: LedgerError.self) { _ = try Ledger(path: "/proc/no/such/dir/ledger.sqlite") }
+    }
+
+    /// A ledger the GRDB-based builds wrote (migrations noted in
+    /// `grdb_migrations`, version 8) opens, gains the later migrations, and
+    /// the start's look for killed runs reads an index, not every run.
+    @Test func aLedgerOfEarlierBuildsIsMigratedOnce() throws {
+        let path = Self.tempLedger()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let old = try SQLiteDatabase(path: path)
+        try old.execute("CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        for (i, m) in LedgerSchema.migrations.prefix(8).enumerated() {
+            try old.execute(m + "; PRAGMA user_version = \(i + 1)")
+            try old.run("INSERT INTO grdb_migrations(identifier) VALUES (?)", [.text("\(i + 1)")])
+        }
+        try old.run("INSERT INTO runs(id, script, started, outcome, pid) VALUES ('run-dead', 's', 0, 'running', 0)")
+        try old.close()
+        let ledger = try Ledger(path: path)
+        var applied: [String] = []
+        try ledger.db.query("SELECT identifier FROM grdb_migrations ORDER BY CAST(identifier AS INTEGER)") { applied.append($0.text(0) ?? "") }
+        #expect(applied == (1...LedgerSchema.migrations.count).map { "\($0)" })
+        #expect(try ledger.run("run-dead")?.outcome == "killed")
+        var plan = ""
+        try ledger.db.query("EXPLAIN QUERY PLAN SELECT id, pid FROM runs WHERE outcome = 'running'") { plan += ($0.text(3) ?? "") }
+        #expect(plan.contains("runs_running"), "\(plan)")
+        try ledger.close()
+        // Opened again: nothing left to migrate, the file unchanged in schema.
+        let again = try Ledger(path: path)
+        #expect(again.schemaVersion == LedgerSchema.migrations.count)
     }
 
     @Test func budgetStateRoundTripsThroughJSON() throws {

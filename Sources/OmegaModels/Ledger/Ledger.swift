@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OmegaCore
 
 /// The SQLite database that remembers every settled call, every run, and the
@@ -409,8 +408,7 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
     /// Records a warning or alert (a threshold crossed, a level reached, a
     /// reply over its reservation, an emergency stop, a degradation).
     public func recordAlert(time: Date, runID: String, kind: String, scope: String, message: String) throws {
-        let alert = Alert(time: time, runID: runID, kind: kind, scope: scope, message: message)
-        try locked { try db.withWriter { try alert.insert($0) } }
+        try locked { try db.insertAlert(Alert(time: time, runID: runID, kind: kind, scope: scope, message: message)) }
     }
 
 
@@ -440,7 +438,7 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     func selectAlerts(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Alert] {
         try flush()
-        return try locked { try db.fetchAll(Alert.self, "SELECT time, run_id, kind, scope, message FROM alerts \(clause)", values) }
+        return try locked { try db.selectAlerts(clause, values) }
     }
 
     // MARK: Tasks
@@ -467,15 +465,12 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     /// Records a completed task.
     public func recordTask(_ t: TaskRecord) throws {
-        try locked { try db.withWriter { try t.insert($0) } }
+        try locked { try db.insertTask(t) }
     }
 
     /// Completed tasks of a kind, oldest first.
     public func tasks(kind: String) throws -> [TaskRecord] {
-        try locked {
-            try db.fetchAll(TaskRecord.self, "SELECT time, run_id, kind, task, size, tokens, cost_pd, seconds FROM tasks WHERE kind = ? ORDER BY id",
-                            [.text(kind)])
-        }
+        try locked { try db.selectTasks(kind: kind) }
     }
 
     // MARK: Calendar windows
@@ -700,27 +695,19 @@ enum LedgerSchema {
         """
         ALTER TABLE calls ADD COLUMN shared TEXT;
         """,
+        // 9: every start looks for runs still marked running (killed ones):
+        // without an index that read grew with every run ever made.
+        """
+        CREATE INDEX IF NOT EXISTS runs_running ON runs(outcome) WHERE outcome = 'running';
+        """,
     ]
 
-    /// The schema history as GRDB's migrator runs it: migration `N` is
-    /// version `N`, and each also sets `PRAGMA user_version`, which builds
-    /// before the migrator read (and which says a ledger is newer than this
-    /// build).
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        for (i, sql) in migrations.enumerated() {
-            migrator.registerMigration("\(i + 1)") { db in
-                try db.execute(sql: sql)
-                try db.execute(sql: "PRAGMA user_version = \(i + 1)")
-            }
-        }
-        return migrator
-    }
-
     /// Runs the migrations not yet run (callers hold the opening lock, so
-    /// two processes never run one twice). A ledger made before the migrator
-    /// kept its version only in `user_version`: those migrations are noted
-    /// as applied first.
+    /// two processes never run one twice). Migration `N` is version `N`: it
+    /// sets `PRAGMA user_version` (which says a ledger is newer than this
+    /// build) and is noted in `grdb_migrations` (the table the GRDB
+    /// migrator of earlier builds kept; a ledger made before that kept its
+    /// version only in `user_version`).
     static func migrate(_ db: SQLiteDatabase) throws {
         // Every run opens the ledger: one read says when there is nothing to do.
         var current = 0, tracked = false
@@ -735,14 +722,18 @@ enum LedgerSchema {
             guard version <= migrations.count else {
                 throw LedgerError("the ledger \(db.path) has schema version \(version), newer than this omega understands (\(migrations.count)); upgrade omega")
             }
-            var known = false
-            try db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'") { _ in known = true }
-            if !known && version > 0 {
-                try db.execute("CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
-                for n in 1...version { try db.run("INSERT INTO grdb_migrations(identifier) VALUES (?)", [.text("\(n)")]) }
+            try db.execute("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            var applied = Set<String>()
+            try db.query("SELECT identifier FROM grdb_migrations") { r in applied.insert(r.text(0) ?? "") }
+            if applied.isEmpty && version > 0 {
+                for n in 1...version { try db.run("INSERT INTO grdb_migrations(identifier) VALUES (?)", [.text("\(n)")]); applied.insert("\(n)") }
+            }
+            for (i, sql) in migrations.enumerated() where !applied.contains("\(i + 1)") {
+                try db.execute(sql)
+                try db.execute("PRAGMA user_version = \(i + 1)")
+                try db.run("INSERT INTO grdb_migrations(identifier) VALUES (?)", [.text("\(i + 1)")])
             }
         }
-        try db.migrate(migrator)
     }
 }
 

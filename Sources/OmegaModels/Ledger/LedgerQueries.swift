@@ -52,6 +52,41 @@ extension LedgerSQL {
                   c.shared.isEmpty ? .null : .text(c.shared.joined(separator: "\n"))])
     }
 
+    /// Inserts an alert.
+    func insertAlert(_ a: Ledger.Alert) throws {
+        try run("INSERT INTO alerts(time, run_id, kind, scope, message) VALUES (?, ?, ?, ?, ?)",
+                [.double(a.time.timeIntervalSince1970), .text(a.runID), .text(a.kind), .text(a.scope), .text(a.message)])
+    }
+
+    /// Alerts matching `clause` (`WHERE … ORDER BY …`).
+    func selectAlerts(_ clause: String, _ values: [SQLiteDatabase.Binding]) throws -> [Ledger.Alert] {
+        var result: [Ledger.Alert] = []
+        try query("SELECT time, run_id, kind, scope, message FROM alerts \(clause)", values) { r in
+            result.append(Ledger.Alert(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "",
+                                       kind: r.text(2) ?? "", scope: r.text(3) ?? "", message: r.text(4) ?? ""))
+        }
+        return result
+    }
+
+    /// Inserts a completed task.
+    func insertTask(_ t: Ledger.TaskRecord) throws {
+        try run("INSERT INTO tasks(time, run_id, kind, task, size, tokens, cost_pd, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [.double(t.time.timeIntervalSince1970), .text(t.runID), .text(t.kind), .text(t.task),
+                 t.size.map { .double($0) } ?? .null, .int(t.tokens), .int(t.cost.picodollars), .double(t.seconds)])
+    }
+
+    /// Completed tasks of a kind, oldest first.
+    func selectTasks(kind: String) throws -> [Ledger.TaskRecord] {
+        var result: [Ledger.TaskRecord] = []
+        try query("SELECT time, run_id, kind, task, size, tokens, cost_pd, seconds FROM tasks WHERE kind = ? ORDER BY id",
+                  [.text(kind)]) { r in
+            result.append(Ledger.TaskRecord(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "",
+                                            kind: r.text(2) ?? "", task: r.text(3) ?? "", size: r.isNull(4) ? nil : r.double(4),
+                                            tokens: r.int(5), cost: Money(picodollars: r.int(6)), seconds: r.double(7)))
+        }
+        return result
+    }
+
     /// The counters whose key (in column `column`) starts with `prefix`.
     func selectCounters(prefix: String, column: String) throws -> [String: Amounts] {
         var result: [String: Amounts] = [:]

@@ -106,13 +106,7 @@ extension LedgerSQL {
     }
 
     func selectAlerts(from: Date, to: Date) throws -> [Ledger.Alert] {
-        var result: [Ledger.Alert] = []
-        try query("SELECT time, run_id, kind, scope, message FROM alerts WHERE time >= ? AND time < ? ORDER BY time, id",
-                  Self.range(from, to)) { r in
-            result.append(Ledger.Alert(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "",
-                                       kind: r.text(2) ?? "", scope: r.text(3) ?? "", message: r.text(4) ?? ""))
-        }
-        return result
+        try selectAlerts("WHERE time >= ? AND time < ? ORDER BY time, id", Self.range(from, to))
     }
 
     func selectUsageSums(from: Date, to: Date, by columns: [String], providerAnsweredOnly: Bool,

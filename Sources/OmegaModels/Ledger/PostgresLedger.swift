@@ -274,31 +274,15 @@ public final class PostgresLedger: LedgerStore, @unchecked Sendable {  // `db` i
     }
 
     public func recordAlert(time: Date, runID: String, kind: String, scope: String, message: String) throws {
-        try locked {
-            try db.run("INSERT INTO alerts(time, run_id, kind, scope, message) VALUES (?, ?, ?, ?, ?)",
-                       [.double(time.timeIntervalSince1970), .text(runID), .text(kind), .text(scope), .text(message)])
-        }
+        try locked { try db.insertAlert(Ledger.Alert(time: time, runID: runID, kind: kind, scope: scope, message: message)) }
     }
 
     public func recordTask(_ t: Ledger.TaskRecord) throws {
-        try locked {
-            try db.run("INSERT INTO tasks(time, run_id, kind, task, size, tokens, cost_pd, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       [.double(t.time.timeIntervalSince1970), .text(t.runID), .text(t.kind), .text(t.task),
-                        t.size.map { .double($0) } ?? .null, .int(t.tokens), .int(t.cost.picodollars), .double(t.seconds)])
-        }
+        try locked { try db.insertTask(t) }
     }
 
     public func tasks(kind: String) throws -> [Ledger.TaskRecord] {
-        try locked {
-            var result: [Ledger.TaskRecord] = []
-            try db.query("SELECT time, run_id, kind, task, size, tokens, cost_pd, seconds FROM tasks WHERE kind = ? ORDER BY id",
-                         [.text(kind)]) { r in
-                result.append(Ledger.TaskRecord(time: Date(timeIntervalSince1970: r.double(0)), runID: r.text(1) ?? "",
-                                                kind: r.text(2) ?? "", task: r.text(3) ?? "", size: r.isNull(4) ? nil : r.double(4),
-                                                tokens: r.int(5), cost: Money(picodollars: r.int(6)), seconds: r.double(7)))
-            }
-            return result
-        }
+        try locked { try db.selectTasks(kind: kind) }
     }
 
     // MARK: Calibrations, settings, budgets

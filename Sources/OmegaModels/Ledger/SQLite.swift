@@ -1,5 +1,5 @@
+import CSQLite
 import Foundation
-import GRDB
 import OmegaCore
 
 /// A failed database operation, with the database's own message.
@@ -16,209 +16,234 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// The ledger's SQLite database, through GRDB: a `DatabasePool` (one writer,
-/// concurrent readers on WAL snapshots) for a file, a `DatabaseQueue` for
-/// `:memory:`. Statements are GRDB's cached ones (the meter writes a row per
-/// call, so preparing each time would dominate).
+/// The ledger's SQLite database: one connection, through SQLite's C
+/// interface, in WAL mode for a file (other processes read and write the
+/// same file at once; SQLite's locks keep them apart).
+///
+/// One connection is enough: the ledger serialises its use of the database
+/// (`Ledger.locked`). It was GRDB's `DatabasePool` until issue 18: opening a
+/// pool (a writer, a reader, their set-up queries) took 2.4 ms of every
+/// `omega` start, a single connection 0.3 ms.
 ///
 /// The ledger's code is written as SQL against this small surface: `run`,
-/// `query`, `execute` and `immediateTransaction`. Inside a transaction every
-/// statement goes to the transaction's connection; outside one, writes take
-/// the writer and reads a reader.
+/// `query`, `execute` and `immediateTransaction`. Statements are prepared
+/// once and kept (the meter writes a row per call, so preparing each time
+/// would dominate).
 final class SQLiteDatabase {
-    private let writer: any DatabaseWriter
+    /// The connection; nil once closed.
+    private var connection: OpaquePointer?
     let path: String
-    /// The connection of the transaction in progress (the ledger serialises
-    /// its use of the database, so one at a time).
-    private var current: Database?
-    /// The rowid of the last insert on the writer.
+    /// Prepared statements by their SQL.
+    private var statements: [String: OpaquePointer] = [:]
+    /// Whether a transaction of `immediateTransaction` is open.
+    private var inTransaction = false
+    /// The rowid of the last insert.
     private(set) var lastInsertID: Int64 = 0
 
     init(path: String) throws {
         self.path = path
-        var configuration = GRDB.Configuration()
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW
+        let status = sqlite3_open_v2(path, &handle, flags, nil)
+        connection = handle
+        guard status == SQLITE_OK, handle != nil else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(handle)
+            connection = nil
+            throw LedgerError("cannot open the ledger \(path): \(message)", busy: status == SQLITE_BUSY)
+        }
         // Another process holding the write lock: wait for it rather than fail.
-        configuration.busyMode = .timeout(10)
-        configuration.label = "omega.ledger"
-        configuration.prepareDatabase { db in
+        sqlite3_busy_timeout(handle, 10_000)
+        do {
+            if path != ":memory:" {
+                // WAL: readers never block the writer, a commit is one append.
+                var mode = ""
+                try query("PRAGMA journal_mode=WAL") { r in mode = r.text(0) ?? "" }
+                guard mode.lowercased() == "wal" else {
+                    throw LedgerError("cannot open the ledger \(path): it cannot be put in WAL mode (journal mode \(mode))")
+                }
+            }
             // NORMAL: a commit is a write to the WAL (it survives the process
             // being killed); only checkpoints wait for the disk.
-            try db.execute(sql: "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000")
-        }
-        do {
-            writer = path == ":memory:" ? try DatabaseQueue(configuration: configuration)
-                                        : try DatabasePool(path: path, configuration: configuration)
+            try execute("PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000; PRAGMA foreign_keys=ON")
         } catch {
+            try? close()
             throw SQLiteDatabase.ledgerError(error, "cannot open the ledger \(path)")
         }
     }
 
-    /// Closes the connections now (SQLite checkpoints the WAL into the file),
-    /// rather than when the last reference goes: a process may exit without
-    /// releasing its objects. Nothing may use the database afterwards.
+    deinit { try? close() }
+
+    /// Closes the connection now (as the last connection, SQLite checkpoints
+    /// the WAL into the file and removes it), rather than when the last
+    /// reference goes: a process may exit without releasing its objects.
+    /// Nothing may use the database afterwards.
     func close() throws {
-        do {
-            if let pool = writer as? DatabasePool {
-                // Readers first: the last connection to close folds the WAL into
-                // the file, and a read-only one cannot.
-                pool.releaseMemory()
-                try pool.close()
-            } else if let queue = writer as? DatabaseQueue {
-                try queue.close()
-            }
-        } catch {
-            throw SQLiteDatabase.ledgerError(error, "cannot close the ledger \(path)")
+        guard let db = connection else { return }
+        for statement in statements.values { sqlite3_finalize(statement) }
+        statements = [:]
+        connection = nil
+        let status = sqlite3_close_v2(db)
+        guard status == SQLITE_OK else {
+            throw LedgerError("cannot close the ledger \(path): \(String(cString: sqlite3_errstr(status)))")
         }
     }
 
-    /// `LedgerError` for a GRDB error, busy when SQLite said so.
+    /// `LedgerError` for any error, busy when SQLite said so.
     static func ledgerError(_ error: Error, _ context: String) -> LedgerError {
         if let e = error as? LedgerError { return e }
-        if let e = error as? DatabaseError {
-            let code = e.resultCode
-            return LedgerError("\(context): \(e.message ?? "\(code)")", busy: code == .SQLITE_BUSY || code == .SQLITE_LOCKED)
-        }
         return LedgerError("\(context): \(error)")
     }
 
-    /// `body` on the transaction's connection, else on the writer.
-    private func writing<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            if let db = current { return try body(db) }
-            return try writer.writeWithoutTransaction { db in try body(db) }
-        } catch {
-            throw SQLiteDatabase.ledgerError(error, "ledger \(path)")
-        }
+    /// The error SQLite reports for `status` on this connection.
+    private func failure(_ status: Int32) -> LedgerError {
+        let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "the ledger is closed"
+        let primary = status & 0xff
+        return LedgerError("ledger \(path): \(message)", busy: primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     }
 
-    /// `body` on the transaction's connection, else on a reader.
-    private func reading<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            if let db = current { return try body(db) }
-            return try writer.read { db in try body(db) }
-        } catch {
-            throw SQLiteDatabase.ledgerError(error, "ledger \(path)")
-        }
+    /// The open connection, or an error saying the ledger was closed.
+    private func open() throws -> OpaquePointer {
+        guard let db = connection else { throw LedgerError("ledger \(path): the ledger is closed") }
+        return db
     }
 
-    /// Runs one or more statements without results.
+    /// Runs one or more statements without parameters or results.
     func execute(_ sql: String) throws {
-        try writing { db in try db.execute(sql: sql) }
+        let db = try open()
+        let status = sqlite3_exec(db, sql, nil, nil, nil)
+        guard status == SQLITE_OK else { throw failure(status) }
     }
 
     /// A value bound to a `?` parameter.
     enum Binding {
         case int(Int64), double(Double), text(String), null
-
-        var databaseValue: DatabaseValue {
-            switch self {
-            case .int(let x): return x.databaseValue
-            case .double(let x): return x.databaseValue
-            case .text(let x): return x.databaseValue
-            case .null: return .null
-            }
-        }
     }
 
-    private static func arguments(_ values: [Binding]) -> StatementArguments {
-        StatementArguments(values.map(\.databaseValue))
+    /// SQLite copies bound text (`SQLITE_TRANSIENT`): the Swift string's
+    /// bytes live only for the call.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// The prepared statement for `sql`, reset and with `values` bound.
+    private func prepared(_ sql: String, _ values: [Binding]) throws -> OpaquePointer {
+        let db = try open()
+        let statement: OpaquePointer
+        if let cached = statements[sql] {
+            statement = cached
+        } else {
+            var made: OpaquePointer?
+            let status = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &made, nil)
+            guard status == SQLITE_OK, let made else { throw failure(status) }
+            statements[sql] = made
+            statement = made
+        }
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        guard Int(sqlite3_bind_parameter_count(statement)) == values.count else {
+            throw LedgerError("ledger \(path): a statement has \(sqlite3_bind_parameter_count(statement)) parameters, given \(values.count)")
+        }
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let status: Int32
+            switch value {
+            case .int(let x): status = sqlite3_bind_int64(statement, index, x)
+            case .double(let x): status = sqlite3_bind_double(statement, index, x)
+            case .text(let x): status = sqlite3_bind_text(statement, index, x, -1, SQLiteDatabase.transient)
+            case .null: status = sqlite3_bind_null(statement, index)
+            }
+            guard status == SQLITE_OK else { throw failure(status) }
+        }
+        return statement
     }
 
     /// Runs a statement that returns no rows; returns the rows it changed.
     @discardableResult
     func run(_ sql: String, _ values: [Binding] = []) throws -> Int {
-        try writing { db in
-            let statement = try db.cachedStatement(sql: sql)
-            try statement.execute(arguments: SQLiteDatabase.arguments(values))
-            lastInsertID = db.lastInsertedRowID
-            return db.changesCount
-        }
+        let statement = try prepared(sql, values)
+        defer { sqlite3_reset(statement) }
+        var status = sqlite3_step(statement)
+        while status == SQLITE_ROW { status = sqlite3_step(statement) }
+        guard status == SQLITE_DONE else { throw failure(status) }
+        let db = try open()
+        lastInsertID = sqlite3_last_insert_rowid(db)
+        return Int(sqlite3_changes(db))
     }
 
     /// One result row, read by column index. A value of another type than
     /// asked (a damaged ledger) reads as 0 or nil, never as a crash.
     struct Row {
-        fileprivate let row: GRDB.Row
-        private func value(_ i: Int32) -> DatabaseValue {
-            Int(i) < row.count ? row[Int(i)] as DatabaseValue : .null
+        fileprivate let statement: OpaquePointer
+        private func type(_ i: Int32) -> Int32 {
+            i >= 0 && i < sqlite3_column_count(statement) ? sqlite3_column_type(statement, i) : SQLITE_NULL
         }
         func int(_ i: Int32) -> Int64 {
-            switch value(i).storage {
-            case .int64(let x): return x
-            case .double(let d): return d.isFinite ? Int64(clamping: Int(d.rounded(.towardZero))) : 0
-            case .string(let s): return Int64(s) ?? 0
+            switch type(i) {
+            case SQLITE_INTEGER: return sqlite3_column_int64(statement, i)
+            case SQLITE_FLOAT:
+                let d = sqlite3_column_double(statement, i)
+                return d.isFinite ? Int64(exactly: d.rounded(.towardZero)) ?? (d < 0 ? .min : .max) : 0
+            case SQLITE_TEXT: return text(i).flatMap { Int64($0) } ?? 0
             default: return 0
             }
         }
         func double(_ i: Int32) -> Double {
-            switch value(i).storage {
-            case .int64(let x): return Double(x)
-            case .double(let d): return d
-            case .string(let s): return Double(s) ?? 0
+            switch type(i) {
+            case SQLITE_INTEGER: return Double(sqlite3_column_int64(statement, i))
+            case SQLITE_FLOAT: return sqlite3_column_double(statement, i)
+            case SQLITE_TEXT: return text(i).flatMap { Double($0) } ?? 0
             default: return 0
             }
         }
-        func isNull(_ i: Int32) -> Bool { value(i).isNull }
+        func isNull(_ i: Int32) -> Bool { type(i) == SQLITE_NULL }
         func text(_ i: Int32) -> String? {
-            switch value(i).storage {
-            case .string(let s): return s
-            case .int64(let x): return String(x)
-            case .double(let d): return String(d)
-            case .blob(let b): return String(decoding: b, as: UTF8.self)
-            case .null: return nil
+            switch type(i) {
+            case SQLITE_NULL: return nil
+            case SQLITE_INTEGER: return String(sqlite3_column_int64(statement, i))
+            case SQLITE_FLOAT: return String(sqlite3_column_double(statement, i))
+            default:
+                // Text and blobs alike, as UTF-8 (invalid bytes repaired).
+                guard let bytes = sqlite3_column_blob(statement, i) else { return "" }
+                let count = Int(sqlite3_column_bytes(statement, i))
+                return String(decoding: UnsafeRawBufferPointer(start: bytes, count: count), as: UTF8.self)
             }
         }
     }
 
     /// Runs a query, calling `each` for every row.
     func query(_ sql: String, _ values: [Binding] = [], _ each: (Row) throws -> Void) throws {
-        try reading { db in
-            let rows = try GRDB.Row.fetchCursor(db.cachedStatement(sql: sql), arguments: SQLiteDatabase.arguments(values))
-            while let row = try rows.next() { try each(Row(row: row)) }
+        let statement = try prepared(sql, values)
+        defer { sqlite3_reset(statement) }
+        while true {
+            let status = sqlite3_step(statement)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw failure(status) }
+            try each(Row(statement: statement))
         }
     }
 
     /// Runs `body` in a transaction that takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a read-check-write inside it is atomic across
-    /// processes. Rolls back when `body` throws.
+    /// processes. Rolls back when `body` throws; inside a transaction,
+    /// `body` simply joins it.
     func immediateTransaction<T>(_ body: () throws -> T) throws -> T {
-        if current != nil { return try body() }
-        var result: T?
+        if inTransaction { return try body() }
+        try run("BEGIN IMMEDIATE")
+        inTransaction = true
+        let result: T
         do {
-            try writer.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    current = db
-                    defer { current = nil }
-                    result = try body()
-                    return .commit
-                }
-            }
-        } catch let e as LedgerError {
-            throw e
-        } catch let e as DatabaseError {
-            throw SQLiteDatabase.ledgerError(e, "ledger \(path)")
-        }
-        guard let result else { throw LedgerError("ledger \(path): a transaction ended without a result") }
-        return result
-    }
-
-    /// Runs the schema's migrations (see `LedgerSchema`).
-    func migrate(_ migrator: DatabaseMigrator) throws {
-        do {
-            try migrator.migrate(writer)
+            result = try body()
         } catch {
-            throw SQLiteDatabase.ledgerError(error, "ledger \(path)")
+            inTransaction = false
+            if let db = connection, sqlite3_get_autocommit(db) == 0 { _ = try? run("ROLLBACK") }
+            throw error
         }
-    }
-
-    /// Records of a Codable type, by the query's column names.
-    func fetchAll<T: FetchableRecord>(_ type: T.Type, _ sql: String, _ values: [Binding] = []) throws -> [T] {
-        try reading { db in try T.fetchAll(db.cachedStatement(sql: sql), arguments: SQLiteDatabase.arguments(values)) }
-    }
-
-    /// Runs `body` with the transaction's connection, else the writer's
-    /// (records insert themselves there).
-    func withWriter<T>(_ body: (Database) throws -> T) throws -> T {
-        try writing(body)
+        inTransaction = false
+        do {
+            try run("COMMIT")
+        } catch {
+            if let db = connection, sqlite3_get_autocommit(db) == 0 { _ = try? run("ROLLBACK") }
+            throw error
+        }
+        return result
     }
 }
