@@ -198,8 +198,7 @@ enum CollectionLibrary: NativeLibrary {
             guard at + r.count <= to.scalars.count else {
                 throw SchemeError(.range, "string-copy!: the source does not fit at \(at)")
             }
-            let part = Array(from.scalars[r])
-            to.scalars.replaceSubrange(at..<at + part.count, with: part)
+            to.scalars.replaceSubrange(at..<at + r.count, with: from.scalars.sub(r))
             return .unspecified
         }
         i.define("vector-copy!", min: 3, max: 5) { _, args in

@@ -447,8 +447,7 @@ enum NumberLibrary: NativeLibrary {
                     throw SchemeError(.range, "argument 2: radix must be 2, 8, 10 or 16, got ", irritants: [r])
                 }
             }
-            if radix == 10, s.scalars.allSatisfy({ $0.value < 0x80 }),
-               let n = NumberSyntax.parseSimpleDecimal(s.scalars.map { UInt8(truncatingIfNeeded: $0.value) }) {
+            if radix == 10, !s.scalars.isWide, let n = NumberSyntax.parseSimpleDecimal(s.scalars.ascii) {
                 return i.heap.number(n)
             }
             guard let z = NumberSyntax.parseComplex(s.string, radix: radix) else { return .false }

@@ -27,17 +27,17 @@ enum StringLibrary: NativeLibrary {
         }
         i.define("substring", min: 2, max: 3) { i, args in
             let (str, start, end) = try range(args, what: "string")
-            return Value(object: i.heap.register(SchemeString(Array(str.scalars[start..<end]))))
+            return Value(object: i.heap.register(SchemeString(str.scalars.sub(start..<end))))
         }
         i.define("string-copy", min: 1, max: 3) { i, args in
             let (str, start, end) = try range(args, what: "string")
-            return Value(object: i.heap.register(SchemeString(Array(str.scalars[start..<end]))))
+            return Value(object: i.heap.register(SchemeString(str.scalars.sub(start..<end))))
         }
         i.define("string-append", min: 0, max: nil) { i, args in
             var length = 0
             for k in 0..<args.count { length = length &+ (try Check.string(args[k], k + 1).scalars.count) }
             try i.heap.reserve(Heap.bytes(length, each: 4), for: "string-append of \(length) characters")
-            var out: [Unicode.Scalar] = []
+            var out = StringStorage()
             out.reserveCapacity(length)
             for k in 0..<args.count { out.append(contentsOf: try Check.string(args[k], k + 1).scalars) }
             return Value(object: i.heap.register(SchemeString(out)))
@@ -69,7 +69,7 @@ enum StringLibrary: NativeLibrary {
             for k in start..<end { str.scalars[k] = c }
             return .unspecified
         }
-        func compare(_ name: String, fold: Bool, _ ok: @escaping ([Unicode.Scalar], [Unicode.Scalar]) -> Bool) {
+        func compare(_ name: String, fold: Bool, _ ok: @escaping (StringStorage, StringStorage) -> Bool) {
             i.define(name, min: 1, max: nil) { _, args in
                 var prev = try key(try Check.string(args[0], 1), fold)
                 var result = true
@@ -81,8 +81,10 @@ enum StringLibrary: NativeLibrary {
                 return Value(result)
             }
         }
-        let less: ([Unicode.Scalar], [Unicode.Scalar]) -> Bool = { a, b in
-            a.lexicographicallyPrecedes(b) { $0.value < $1.value }
+        let less: (StringStorage, StringStorage) -> Bool = { a, b in
+            // ASCII's byte order is its scalar order.
+            if !a.isWide && !b.isWide { return a.ascii.lexicographicallyPrecedes(b.ascii) }
+            return a.lexicographicallyPrecedes(b) { $0.value < $1.value }
         }
         compare("string=?", fold: false, ==)
         compare("string<?", fold: false, less)
@@ -94,9 +96,9 @@ enum StringLibrary: NativeLibrary {
         compare("string-ci>?", fold: true) { less($1, $0) }
         compare("string-ci<=?", fold: true) { !less($1, $0) }
         compare("string-ci>=?", fold: true) { !less($0, $1) }
-        i.define("string-upcase") { i, s in Value(object: i.heap.register(SchemeString(CaseMapping.upcase(try Check.string(s).scalars)))) }
-        i.define("string-downcase") { i, s in Value(object: i.heap.register(SchemeString(CaseMapping.downcase(try Check.string(s).scalars)))) }
-        i.define("string-foldcase") { i, s in Value(object: i.heap.register(SchemeString(CaseMapping.fold(try Check.string(s).scalars)))) }
+        i.define("string-upcase") { i, s in Value(object: i.heap.register(SchemeString(CaseMapping.upcase(try Check.string(s).scalars.scalarArray)))) }
+        i.define("string-downcase") { i, s in Value(object: i.heap.register(SchemeString(CaseMapping.downcase(try Check.string(s).scalars.scalarArray)))) }
+        i.define("string-foldcase") { i, s in Value(object: i.heap.register(SchemeString(CaseMapping.fold(try Check.string(s).scalars.scalarArray)))) }
         i.define("string-contains") { _, s, t in
             // Index of the first occurrence of t in s, or #f.
             let hay = try Check.string(s, 1).scalars, needle = try Check.string(t, 2).scalars
@@ -109,8 +111,8 @@ enum StringLibrary: NativeLibrary {
         }
     }
 
-    static func key(_ s: SchemeString, _ fold: Bool) throws -> [Unicode.Scalar] {
-        fold ? CaseMapping.fold(s.scalars) : s.scalars
+    static func key(_ s: SchemeString, _ fold: Bool) throws -> StringStorage {
+        fold ? StringStorage(CaseMapping.fold(s.scalars.scalarArray)) : s.scalars
     }
 
     /// (proc string [start [end]]) argument checking.

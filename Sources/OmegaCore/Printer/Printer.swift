@@ -110,7 +110,7 @@ struct Printer {
             if display { out += s.name } else { printSymbol(s) }
         case .string:
             let s = unsafeDowncast(obj, to: SchemeString.self)
-            if display { out.unicodeScalars.append(contentsOf: s.scalars) } else { printString(s.scalars) }
+            if display { out += s.scalars.string } else { printString(s.scalars) }
         case .bignum, .ratnum, .flonum, .compnum:
             if let z = Complex(v) { out += NumberSyntax.format(z) }
         case .vector:
@@ -213,7 +213,7 @@ struct Printer {
         }
     }
 
-    private mutating func printString(_ scalars: [Unicode.Scalar]) {
+    private mutating func printString(_ scalars: StringStorage) {
         out += "\""
         for c in scalars {
             switch c {

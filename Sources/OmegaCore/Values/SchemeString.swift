@@ -1,17 +1,22 @@
-/// A Scheme string: Unicode scalars in an array, so `string-ref` is O(1).
+/// A Scheme string: its characters in a `StringStorage` (one byte each
+/// while they are ASCII), so `string-ref` is O(1).
 public final class SchemeString: HeapObject {
-    var scalars: [Unicode.Scalar]
+    var scalars: StringStorage
     /// String literals are immutable (R7RS); `string-set!` on them is an error.
     let isMutable: Bool
 
-    init(_ scalars: [Unicode.Scalar], mutable: Bool = true) {
+    init(_ scalars: StringStorage, mutable: Bool = true) {
         self.scalars = scalars
         self.isMutable = mutable
         super.init(kind: .string)
     }
 
+    convenience init(_ scalars: [Unicode.Scalar], mutable: Bool = true) {
+        self.init(StringStorage(scalars), mutable: mutable)
+    }
+
     convenience init(_ s: String, mutable: Bool = true) {
-        self.init(Array(s.unicodeScalars), mutable: mutable)
+        self.init(StringStorage(s), mutable: mutable)
     }
 
     /// The Swift string of an immutable string (a literal), made once.
@@ -20,16 +25,11 @@ public final class SchemeString: HeapObject {
     /// The contents as a Swift string.
     public var string: String {
         if let c = cachedString { return c }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(scalars.count)
-        for sc in scalars {
-            if sc.value < 0x80 { bytes.append(UInt8(sc.value)) } else { UTF8.encode(sc) { bytes.append($0) } }
-        }
-        let s = String(decoding: bytes, as: UTF8.self)
+        let s = scalars.string
         if !isMutable { cachedString = s }
         return s
     }
-    override var approximateSize: Int { 48 + scalars.count * 4 }
+    override var approximateSize: Int { 48 + scalars.byteCount }
 }
 
 /// A Scheme vector.
