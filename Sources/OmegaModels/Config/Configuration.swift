@@ -62,10 +62,10 @@ public struct Configuration: Sendable {
     }
 
     /// The files the layered search looks at, lowest layer first.
-    public static func searchPath(environment: [String: String] = ProcessInfo.processInfo.environment,
+    public static func searchPath(environment: [String: String] = ProcessEnvironment.variables(),
                                   directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) -> [URL] {
         let configHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".config")
+            ?? URL(fileURLWithPath: ProcessEnvironment.home(environment)).appendingPathComponent(".config")
         let user = configHome.appendingPathComponent("omega")
         return [user.appendingPathComponent("config.toml"), user.appendingPathComponent("token_budgets.yaml"),
                 directory.appendingPathComponent(".omega/config.toml"),
@@ -75,7 +75,7 @@ public struct Configuration: Sendable {
 
     /// Finds and reads the configuration (see the type's comment).
     public static func load(path: String? = nil,
-                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            environment: [String: String] = ProcessEnvironment.variables(),
                             directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> Configuration {
         let explicit = path ?? environment["OMEGA_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         var urls: [URL]

@@ -25,7 +25,7 @@ public struct BackendSelection {
 
     /// Builds the backend; errors say which setting is wrong.
     public func make(configuration: Configuration, models: ModelSettings,
-                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ModelBackend {
+                     environment: [String: String] = ProcessEnvironment.variables()) throws -> ModelBackend {
         let configured = try configuration.string("backend")
         let fromEnvironment = environment["OMEGA_BACKEND"].flatMap { $0.isEmpty ? nil : $0 }
         let chosen = name ?? fromEnvironment ?? configured ?? (replay != nil ? "replay" : "simulate")

@@ -73,7 +73,7 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
     /// The ledger to use: the flag, else `$OMEGA_LEDGER`, else the
     /// configuration's `[ledger] path`, else the default (`none`: no ledger).
     public static func path(flag: String?, configured: String?,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+                            environment: [String: String] = ProcessEnvironment.variables()) -> String {
         if let f = flag { return f }
         if let p = environment["OMEGA_LEDGER"], !p.isEmpty { return p }
         return configured ?? defaultPath(environment: environment)
@@ -81,10 +81,10 @@ public final class Ledger: @unchecked Sendable {  // every mutable field is guar
 
     /// `$OMEGA_LEDGER`, else `$XDG_DATA_HOME/omega/ledger.sqlite`, else
     /// `~/.local/share/omega/ledger.sqlite`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func defaultPath(environment: [String: String] = ProcessEnvironment.variables()) -> String {
         if let p = environment["OMEGA_LEDGER"], !p.isEmpty { return p }
         let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.local/share")
+            ?? (ProcessEnvironment.home(environment) + "/.local/share")
         return data + "/omega/ledger.sqlite"
     }
 

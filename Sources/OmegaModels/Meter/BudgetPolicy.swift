@@ -42,7 +42,13 @@ public struct BudgetPolicy: Sendable {
     public var boundOverhead = 32
     /// The zone calendar windows follow: the system's own unless configured
     /// (a person's "day" ends at their midnight).
-    public var timeZone = TimeZone.current
+    public var timeZone: TimeZone {
+        get { configuredTimeZone ?? TimeZone.current }
+        set { configuredTimeZone = newValue }
+    }
+    /// Looked up only when a window is (the system's zone takes ICU a
+    /// quarter of a millisecond to find, and most runs never need it).
+    private var configuredTimeZone: TimeZone?
     /// Where warnings and alerts go (the console unless `[alerts]` says more).
     public var alerts = AlertChannels()
     /// Ask the handler (or stop) when an unpriced model is called under a money budget.

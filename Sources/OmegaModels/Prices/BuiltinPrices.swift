@@ -67,9 +67,12 @@ extension PriceTable {
     /// Parses a table in the format above; errors name `source` and the line.
     public init(parsing text: String, source: String) throws {
         self.init()
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        // Split over UTF-8 bytes: by Characters, the built-in table alone
+        // took 0.3 ms of every start.
+        for (index, raw) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            let line = raw.prefix { $0 != UInt8(ascii: "#") }
+            let fields = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") })
+                .map { String(decoding: $0, as: UTF8.self) }
             if fields.isEmpty { continue }
             func fail(_ why: String) -> PriceError { .badFile("\(source):\(index + 1): \(why)") }
             if fields[0] == "alias" {

@@ -22,7 +22,7 @@ public struct ModelSettings: Sendable {
     /// counter with the default encodings, 4 hours = $10.
     public init(defaultModel: String? = nil, prices: PriceTable = .builtIn,
                 tokens: TokenCounter = TokenCounter(), conversions: BudgetConversions = BudgetConversions()) {
-        let env = ProcessInfo.processInfo.environment["OMEGA_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+        let env = ProcessEnvironment.value("OMEGA_MODEL").flatMap { $0.isEmpty ? nil : $0 }
         self.defaultModel = defaultModel ?? env ?? ModelSettings.defaultModelName
         self.prices = prices
         self.tokens = tokens
@@ -33,7 +33,7 @@ public struct ModelSettings: Sendable {
     /// The default model: `defaultModel` (a flag), else `$OMEGA_MODEL`, else
     /// the file's `model`, else gpt-4o-mini.
     public init(configuration: Configuration, defaultModel: String? = nil) throws {
-        let env = ProcessInfo.processInfo.environment["OMEGA_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+        let env = ProcessEnvironment.value("OMEGA_MODEL").flatMap { $0.isEmpty ? nil : $0 }
         let configured = try configuration.string("model")
         self.init(defaultModel: defaultModel ?? env ?? configured, prices: try configuration.prices(),
                   conversions: try configuration.conversions())

@@ -93,7 +93,7 @@ public final class Session {
 
     /// Resolves the configuration. Throws `ConfigError` (naming the file,
     /// line and key, or the variable) for a setting that makes no sense.
-    public init(flags: Flags = Flags(), environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public init(flags: Flags = Flags(), environment: [String: String] = ProcessEnvironment.variables()) throws {
         self.flags = flags
         self.environment = environment
         configuration = try Configuration.load(path: flags.config)

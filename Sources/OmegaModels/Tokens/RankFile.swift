@@ -20,7 +20,7 @@ public struct RankFiles: Sendable {
     public var environment: [String: String]
 
     /// Where rank files are looked for, from `$OMEGA_TOKENIZER_DIR`, the cache and the built-in search path.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessEnvironment.variables()) {
         self.environment = environment
     }
 
@@ -29,7 +29,7 @@ public struct RankFiles: Sendable {
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
             return URL(fileURLWithPath: xdg).appendingPathComponent("omega/tokenizers")
         }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = ProcessEnvironment.home(environment)
         return URL(fileURLWithPath: home).appendingPathComponent(".cache/omega/tokenizers")
     }
 
