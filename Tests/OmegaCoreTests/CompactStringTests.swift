@@ -17,3 +17,15 @@ import Testing
         #expect(appended.approximateSize == 48 + 11)
     }
 }
+
+extension CompactStringTests {
+    /// `make-string` of an ASCII character reserves and builds one byte a
+    /// character (a 64 MB heap holds a 40-million-character string).
+    @Test func makeStringOfASCIIFitsWhereFourBytesWouldNot() throws {
+        var options = Interpreter.Options()
+        options.memoryLimit = 64 << 20
+        let omega = try Interpreter(options: options)
+        #expect(try omega.evaluate("(string-length (make-string 40000000 #\\a))").fixnum == 40_000_000)
+        #expect(throws: (any Error).self) { try omega.evaluate("(make-string 40000000 #\\λ)") }
+    }
+}

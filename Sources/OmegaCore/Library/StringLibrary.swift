@@ -6,8 +6,11 @@ enum StringLibrary: NativeLibrary {
             let n = try Check.int(args[0], 1)
             guard n >= 0 else { throw SchemeError.wrongType(args[0], expected: "a non-negative length", argument: 1) }
             let c = try args.optional(1).map { try Check.char($0, 2) } ?? " "
-            try i.heap.reserve(Heap.bytes(n, each: 4), for: "make-string of \(n) characters")
-            return Value(object: i.heap.register(SchemeString(Array(repeating: c, count: n))))
+            let ascii = c.value < 0x80
+            try i.heap.reserve(Heap.bytes(n, each: ascii ? 1 : 4), for: "make-string of \(n) characters")
+            let storage = ascii ? StringStorage(ascii: Array(repeating: UInt8(truncatingIfNeeded: c.value), count: n))
+                                : StringStorage(Array(repeating: c, count: n))
+            return Value(object: i.heap.register(SchemeString(storage)))
         }
         i.define("string", min: 0, max: nil) { i, args in
             var out: [Unicode.Scalar] = []
