@@ -32,9 +32,24 @@ import Testing
         let t = try template("(define (f n) (if (= n 0) 0 (f (- n 1))))")
         let f = try #require((0..<t.constantCount).compactMap { t.constants[$0].as(Closure.self) }.first).template
         let ops = opcodes(f)
-        #expect(ops.contains(.tailCall))
-        #expect(!ops.contains(.call))
+        #expect(ops.contains(.tailCallGlobal))
+        #expect(!ops.contains(.call) && !ops.contains(.callGlobal))
         #expect(!ops.contains(.frame))
+    }
+
+    /// Common pairs are one instruction (issue 18): a call of a global, an
+    /// immediate subtraction whose value is pushed (its PUSH kept for the
+    /// slow path).
+    @Test func commonPairsAreFused() throws {
+        let t = try template("(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))")
+        let fib = try #require((0..<t.constantCount).compactMap { t.constants[$0].as(Closure.self) }.first).template
+        #expect(opcodes(fib) == [.local, .ltImm, .jumpIfFalse, .local, .return,
+                                 .frame, .local, .subImmPush, .push, .callGlobal,
+                                 .push, .frame, .local, .subImmPush, .push, .callGlobal, .add, .return])
+        // A procedure in a variable is called as before.
+        let apply = try template("(lambda (g x) (g x))")
+        let inner = try #require(apply.constants[0].as(Closure.self)).template
+        #expect(opcodes(inner) == [.pushLocal, .local, .tailCall])
     }
 
     @Test func onlyCapturedAssignedVariablesAreBoxed() throws {

@@ -31,3 +31,4 @@
 
 (test "1100" (parameterize () (number->string 12 2)))
 
+

@@ -49,6 +49,9 @@ final class CodeGenerator {
     }
     /// Whether the last word is an operand, not an instruction to fuse.
     private var lastIsOperandWord = false
+    /// Where the last instruction with an immediate operand (`ADDIMM` …) is:
+    /// operand words of other instructions may look like opcodes.
+    private var lastImmediate = -1
 
     private func mark(_ loc: SourceLocation) {
         if loc.isKnown { locations.append((Int32(code.count), loc)) }
@@ -70,6 +73,15 @@ final class CodeGenerator {
                 depth += 1
                 maxDepth = max(maxDepth, depth)
                 return
+            }
+        }
+        // ADDIMM/SUBIMM k followed by PUSH: the fused form, with the PUSH
+        // kept for its slow path.
+        if lastIsOperandWord, lastImmediate == code.count - 2, code.count != fusionBarrier, code.count - 1 != fusionBarrier {
+            let at = lastImmediate
+            let op = Opcode(rawValue: UInt8(code[at] & 0xFF))
+            if op == .addImm || op == .subImm {
+                code[at] = (code[at] & ~0xFF) | UInt32((op == .addImm ? Opcode.addImmPush : .subImmPush).rawValue)
             }
         }
         emit(.push)
@@ -245,6 +257,7 @@ final class CodeGenerator {
                 try compile(args[0], tail: false)
                 maxDepth = max(maxDepth, depth + 5)
                 mark(loc)
+                lastImmediate = code.count
                 emit(imm, constant(Value(object: cell)))
                 emitOperand(UInt32(bitPattern: Int32(c.fixnum)))
                 depth = saved
@@ -277,6 +290,17 @@ final class CodeGenerator {
         for a in args {
             try compile(a, tail: false)
             push()
+        }
+        if case .global(let cell, _) = f, args.count < 256 {
+            let index = constant(Value(object: cell))
+            if index < 1 << 16 {
+                // The cell is read after the arguments, as GLOBAL would be.
+                mark(loc)
+                emit(tail ? .tailCallGlobal : .callGlobal, index << 8 | args.count)
+                depth = saved
+                if frameAt >= 0 { patch(frameAt, to: code.count) }
+                return
+            }
         }
         try compile(f, tail: false)
         mark(loc)

@@ -62,9 +62,15 @@ public final class Heap {
     /// Accounts for memory an existing object grew by (e.g. a string append).
     func grew(by bytes: Int) { allocatedSinceCollection &+= bytes }
 
-    /// Whether the VM should collect at its next safe point.
+    /// Whether the VM should collect at its next safe point: past the
+    /// threshold, or when what was allocated may no longer fit under the
+    /// limit. At least a sixteenth of the limit is allocated between two
+    /// collections: a program that holds nearly all it may (after an
+    /// out-of-memory error it caught) would otherwise collect at every
+    /// procedure call and crawl.
     @inline(__always) var wantsCollection: Bool {
-        forceCollection || allocatedSinceCollection > threshold || allocatedSinceCollection > limit &- liveBytes
+        forceCollection || allocatedSinceCollection > threshold
+            || allocatedSinceCollection > max(limit &- liveBytes, limit >> 4)
     }
     /// Set after an out-of-memory error: what was live then may be garbage now.
     var forceCollection = false

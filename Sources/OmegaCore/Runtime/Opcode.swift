@@ -110,14 +110,22 @@ enum Opcode: UInt8 {
     // operand: acc = acc OP imm. A = the global cell (as for the inlined
     // forms above); the next word is the constant as an Int32.
     case addImm, subImm, numEqImm, ltImm, leImm, gtImm, geImm
+    /// Call (tail call) the value of a global cell: `GLOBAL` and `CALL` in
+    /// one dispatch. A = constants index of the cell << 8 | argument count
+    /// (emitted when the index is below 65,536 and the count below 256).
+    case callGlobal, tailCallGlobal
+    /// `ADDIMM`/`SUBIMM` whose result is pushed: the fast path pushes and
+    /// skips the `PUSH` that follows; the slow path (which may call a
+    /// redefined `+`) returns to that `PUSH`.
+    case addImmPush, subImmPush
 }
 
 extension Opcode {
     /// The two-operand opcode an immediate form stands for.
     var withoutImmediate: Opcode? {
         switch self {
-        case .addImm: return .add
-        case .subImm: return .sub
+        case .addImm, .addImmPush: return .add
+        case .subImm, .subImmPush: return .sub
         case .numEqImm: return .numEq
         case .ltImm: return .lt
         case .leImm: return .le

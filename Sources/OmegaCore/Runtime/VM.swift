@@ -414,10 +414,20 @@ package final class VM {
                     (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
                         ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
 
+                case .callGlobal, .tailCallGlobal:
+                    acc = Unmanaged<GlobalCell>.fromOpaque(consts[a >> 8].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+                    if acc.raw == Value.unbound.raw {
+                        let cell = consts[a >> 8].unsafeObject(GlobalCell.self)
+                        throw SchemeError(.unbound, "unbound variable: \(cell.name.name)")
+                    }
+                    fallthrough
+
                 case .call, .tailCall:
-                    var argc = a
+                    let op = UInt8(truncatingIfNeeded: insn)
+                    let viaGlobal = op == Opcode.callGlobal.rawValue || op == Opcode.tailCallGlobal.rawValue
+                    var argc = viaGlobal ? a & 0xFF : a
                     var newfp: Int
-                    if insn & 0xFF == UInt32(Opcode.tailCall.rawValue) {
+                    if op == Opcode.tailCall.rawValue || op == Opcode.tailCallGlobal.rawValue {
                         // Replace the current frame: move the arguments down to fp.
                         tailSite.pointee = TailSite(pc: pc - 1, closure: closure, callee: acc, fp: fp,
                                                     returnTo: fp >= 3 ? stack[fp &- 3] : .unspecified)
@@ -564,6 +574,23 @@ package final class VM {
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); pc += 1; continue }
                     }
                     (acc, sp, pc, stack) = try immediateSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp,
+                                                                 closure: closure, pc: pc)
+
+                case .addImmPush, .subImmPush:
+                    let imm = Int64(Int32(bitPattern: pc.pointee)) << 1
+                    let isSub = UInt8(truncatingIfNeeded: insn) == Opcode.subImmPush.rawValue
+                    if acc.isFixnum && !redefined {
+                        let (r, o) = isSub ? Int64(bitPattern: acc.raw).subtractingReportingOverflow(imm)
+                                           : Int64(bitPattern: acc.raw).addingReportingOverflow(imm)
+                        if !o {
+                            stack[sp] = Value(raw: UInt64(bitPattern: r))
+                            sp &+= 1
+                            pc += 2
+                            continue
+                        }
+                    }
+                    // Computed (or called) as the unfused form; its PUSH follows.
+                    (acc, sp, pc, stack) = try immediateSlowPath(isSub ? .sub : .add, consts[a], acc: acc, sp: sp, fp: fp,
                                                                  closure: closure, pc: pc)
 
                 case .ltImm, .leImm, .gtImm, .geImm, .numEqImm:

@@ -1,0 +1,31 @@
+import Testing
+@testable import OmegaCore
+
+/// The memory limit, seen from a program that holds nearly all of it.
+@Suite struct HeapLimitTests {
+    /// After an out-of-memory error it caught, a program still holding its
+    /// data goes on allocating: collections come a sixteenth of the limit
+    /// apart, not at every safe point (where it crawled: a fuzz input ran
+    /// 20 s in collections).
+    @Test func aProgramAtItsLimitCollectsNowAndThenNotAtEveryCall() throws {
+        var options = Interpreter.Options()
+        options.memoryLimit = 16 << 20
+        let omega = try Interpreter(options: options)
+        let caught = try omega.evaluate("""
+            (define keep '())
+            (define (fill) (set! keep (cons (make-vector 1000 0) keep)) (fill))
+            (guard (e (#t 'oom)) (fill))
+            """)
+        #expect(caught.raw == omega.symbol("oom").raw)
+        #expect(omega.heap.liveBytes > (16 << 20) - (16 << 20) / 16)
+        let before = omega.heap.collections
+        let done = try omega.evaluate("""
+            (define (loop n) (if (> n 0) (begin (cons 1 2) (loop (- n 1))) 'done))
+            (loop 400000)
+            """)
+        #expect(done.raw == omega.symbol("done").raw)
+        // 400,000 pairs are 16-19 MB: a collection per MB, not per safe point.
+        let collections = omega.heap.collections - before
+        #expect(collections >= 8 && collections <= 24, "\(collections) collections")
+    }
+}
