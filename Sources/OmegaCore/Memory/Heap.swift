@@ -18,7 +18,9 @@ public final class Heap {
     /// over from the allocation (no retain of its own) and given back by
     /// the sweep (an explicit release), so that allocating costs no atomic
     /// reference-count traffic beyond the object's creation.
-    private var objects: ContiguousArray<Unmanaged<HeapObject>> = []
+    /// (Unchecked exclusivity: the heap is one thread's, and the dynamic
+    /// check cost two runtime calls per allocation.)
+    @exclusivity(unchecked) private var objects: ContiguousArray<Unmanaged<HeapObject>> = []
     private var epoch: UInt32 = 0
     /// Bytes allocated since the last collection (estimated).
     private(set) var allocatedSinceCollection = 0
@@ -57,6 +59,17 @@ public final class Heap {
         objects.append(Unmanaged.passRetained(p))
         allocatedSinceCollection &+= Pair.size
         return Value(pair: p)
+    }
+
+    /// A flonum: in the word when it can be (see `Value`), else a new
+    /// object owned by the heap.
+    @inline(__always)
+    package func flonum(_ d: Double) -> Value {
+        if let v = Value.inWordFlonum(d) { return v }
+        let f = Flonum(d)
+        objects.append(Unmanaged.passRetained(f))
+        allocatedSinceCollection &+= 32
+        return Value(object: f)
     }
 
     /// Accounts for memory an existing object grew by (e.g. a string append).

@@ -15,6 +15,7 @@ package enum Num {
 
     package init?(_ v: Value) {
         if v.isFixnum { self = .fix(v.fixnum); return }
+        if v.isInWordFlonum { self = .flo(v.inWordFlonum); return }
         guard let k = v.kind else { return nil }
         switch k {
         case .flonum: self = .flo(v.unsafeObject(Flonum.self).value)
@@ -324,7 +325,6 @@ extension Heap {
         return Value(object: register(Bignum(b)))
     }
 
-    package func flonum(_ d: Double) -> Value { Value(object: register(Flonum(d))) }
 
     /// Packs a number back into a value.
     package func number(_ n: Num) -> Value {

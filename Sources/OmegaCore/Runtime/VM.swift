@@ -694,18 +694,20 @@ package final class VM {
     /// slow path that fixnum operations never reach.
     private func flonumInline(_ op: Opcode, _ x: Value, _ y: Value) -> Value? {
         @inline(__always) func double(_ v: Value) -> Double? {
+            if v.isInWordFlonum { return v.inWordFlonum }
             if v.isFixnum {
                 let n = v.fixnum
                 return n.magnitude <= 1 << 53 ? Double(n) : nil
             }
             return v.isObject(of: .flonum) ? v.unsafeObject(Flonum.self).value : nil
         }
+        @inline(__always) func isFlonum(_ v: Value) -> Bool { v.isInWordFlonum || v.isObject(of: .flonum) }
         if op == .isZero {
-            guard y.isObject(of: .flonum) else { return nil }
-            return Value(y.unsafeObject(Flonum.self).value == 0)
+            guard isFlonum(y), let d = double(y) else { return nil }
+            return Value(d == 0)
         }
         // One operand must be a flonum: two fixnums that got here overflowed.
-        guard x.isObject(of: .flonum) || y.isObject(of: .flonum), let a = double(x), let b = double(y) else { return nil }
+        guard isFlonum(x) || isFlonum(y), let a = double(x), let b = double(y) else { return nil }
         switch op {
         case .add: return heap.flonum(a + b)
         case .sub: return heap.flonum(a - b)

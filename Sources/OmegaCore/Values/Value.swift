@@ -12,7 +12,16 @@
 ///  [   object pointer (16-aligned)  000]   heap object (not a pair)
 ///  [   object pointer (16-aligned)  100]   pair
 ///  [ payload …  | subtag (5 bits) | 010]   immediate constant or character
+///  [ double, rotated left by 4    | 110]   flonum of magnitude 2^-127 … 2^129
 /// ```
+///
+/// A flonum whose exponent is within 2^-127 … 2^129 (almost every value a
+/// program computes) is held in the word: its top four bits after the sign
+/// are then 0111 or 1000, so three of them follow from the fourth and give
+/// way to the tag. Zero takes the word of 2^-127; that value, −0.0, NaNs,
+/// infinities and magnitudes outside the range are `Flonum` objects. Each
+/// double has exactly one form, so `eqv?` of two in-word flonums is the
+/// equality of their words.
 ///
 /// A `Value` that points to a heap object is valid only while that object is
 /// reachable from the interpreter's roots. Host code that keeps a value across
@@ -72,6 +81,34 @@ public struct Value: Hashable, @unchecked Sendable {
 
     /// True when `n` fits a fixnum.
     @inline(__always) static func fitsFixnum(_ n: Int) -> Bool { n >= fixnumMin && n <= fixnumMax }
+
+    // MARK: Flonums in the word
+
+    static let flonumTag: UInt64 = 0b110
+    /// +0.0's word: the in-word form of 2^-127 (which is boxed instead).
+    static let zeroFlonumRaw: UInt64 = 0x8000_0000_0000_0006
+
+    /// `d` held in the word, or nil when it must be a `Flonum` object.
+    @inline(__always) static func inWordFlonum(_ d: Double) -> Value? {
+        let v = d.bitPattern
+        let top = (v >> 59) & 0xF
+        if top == 0b0111 || top == 0b1000 {
+            let raw = (((v << 4) | (v >> 60)) & ~Value.tagMask) | flonumTag
+            return raw == zeroFlonumRaw ? nil : Value(raw: raw)
+        }
+        return v == 0 ? Value(raw: zeroFlonumRaw) : nil
+    }
+
+    /// Whether this is a flonum held in the word.
+    @inline(__always) var isInWordFlonum: Bool { raw & Value.tagMask == Value.flonumTag }
+
+    /// The double of an in-word flonum (only meaningful when `isInWordFlonum`).
+    @inline(__always) var inWordFlonum: Double {
+        if raw == Value.zeroFlonumRaw { return 0 }
+        // The three bits the tag took: 011 when the fourth (now bit 63) is 1, else 100.
+        let r = (raw & ~Value.tagMask) | (raw >> 63 != 0 ? 0b011 : 0b100)
+        return Double(bitPattern: (r >> 4) | (r << 60))
+    }
 
     // MARK: Booleans and characters
 
@@ -174,7 +211,7 @@ public struct Value: Hashable, @unchecked Sendable {
     public var isExactInteger: Bool { isFixnum || isObject(of: .bignum) }
     /// Whether this is a number of any kind (exact, inexact, complex).
     public var isNumber: Bool {
-        if isFixnum { return true }
+        if isFixnum || isInWordFlonum { return true }
         guard let k = kind else { return false }
         return k == .bignum || k == .ratnum || k == .flonum || k == .compnum
     }
