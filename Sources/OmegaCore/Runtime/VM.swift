@@ -536,6 +536,10 @@ package final class VM {
                         let (r, o) = Int64(bitPattern: x.raw).addingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); sp &-= 1; continue }
                     }
+                    if x.isInWordFlonum && acc.isInWordFlonum && !redefined,
+                       let r = Value.inWordFlonum(x.inWordFlonum + acc.inWordFlonum) {
+                        acc = r; sp &-= 1; continue
+                    }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.add, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
@@ -544,6 +548,10 @@ package final class VM {
                     if x.raw & acc.raw & 1 != 0 && !redefined {
                         let (r, o) = Int64(bitPattern: x.raw).subtractingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); sp &-= 1; continue }
+                    }
+                    if x.isInWordFlonum && acc.isInWordFlonum && !redefined,
+                       let r = Value.inWordFlonum(x.inWordFlonum - acc.inWordFlonum) {
+                        acc = r; sp &-= 1; continue
                     }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
@@ -731,12 +739,23 @@ package final class VM {
                 let (r, o) = Int64(bitPattern: x.raw >> 1).multipliedReportingOverflow(by: Int64(bitPattern: y.raw) - 1)
                 if !o { return Value(raw: UInt64(bitPattern: r) | 1) }
             }
+            if x.isInWordFlonum && y.isInWordFlonum { return Value.inWordFlonum(x.inWordFlonum * y.inWordFlonum) }
             return nil
-        case .numEq: return x.raw & y.raw & 1 != 0 ? Value(x.raw == y.raw) : nil
-        case .lt: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) < Int64(bitPattern: y.raw)) : nil
-        case .le: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) <= Int64(bitPattern: y.raw)) : nil
-        case .gt: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) > Int64(bitPattern: y.raw)) : nil
-        case .ge: return x.raw & y.raw & 1 != 0 ? Value(Int64(bitPattern: x.raw) >= Int64(bitPattern: y.raw)) : nil
+        case .numEq:
+            if x.raw & y.raw & 1 != 0 { return Value(x.raw == y.raw) }
+            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.raw == y.raw) : nil
+        case .lt:
+            if x.raw & y.raw & 1 != 0 { return Value(Int64(bitPattern: x.raw) < Int64(bitPattern: y.raw)) }
+            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.inWordFlonum < y.inWordFlonum) : nil
+        case .le:
+            if x.raw & y.raw & 1 != 0 { return Value(Int64(bitPattern: x.raw) <= Int64(bitPattern: y.raw)) }
+            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.inWordFlonum <= y.inWordFlonum) : nil
+        case .gt:
+            if x.raw & y.raw & 1 != 0 { return Value(Int64(bitPattern: x.raw) > Int64(bitPattern: y.raw)) }
+            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.inWordFlonum > y.inWordFlonum) : nil
+        case .ge:
+            if x.raw & y.raw & 1 != 0 { return Value(Int64(bitPattern: x.raw) >= Int64(bitPattern: y.raw)) }
+            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.inWordFlonum >= y.inWordFlonum) : nil
         case .eq: return Value(x.raw == y.raw)
         case .cons: return heap.pair(x, y)
         case .car: return y.isPair ? y.car : nil
