@@ -509,7 +509,7 @@ public final class Interpreter {
     /// The integer of an exact integer value that fits an `Int`, else nil.
     public func int(_ v: Value) -> Int? {
         if v.isFixnum { return v.fixnum }
-        if let n = Num(v), case .big(let b) = n { return Int(exactly: b) }
+        if let n = Num(v), case .big(let b) = n { return b.smallValue }
         return nil
     }
 

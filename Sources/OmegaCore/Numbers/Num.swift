@@ -28,7 +28,7 @@ package enum Num {
     }
 
     static func integer(_ b: BigInt) -> Num {
-        if let i = Int(exactly: b) { return .fix(i) }
+        if let i = b.smallValue { return .fix(i) }
         return .big(b)
     }
 
@@ -47,7 +47,7 @@ package enum Num {
 
     var bigValue: BigInt {
         switch self {
-        case .fix(let i): return BigInt(i)
+        case .fix(let i): return BigInt(small: i)
         case .big(let b): return b
         case .rat(let n, _): return n
         case .flo(let d): return d.isFinite ? BigInt(d) : 0
@@ -154,7 +154,7 @@ package enum Num {
     static func add(_ a: Num, _ b: Num) -> Num {
         if case .fix(let x) = a, case .fix(let y) = b {
             let (r, o) = x.addingReportingOverflow(y)
-            return o ? .big(BigInt(x) + BigInt(y)) : .fix(r)
+            return o ? .big(BigInt(small: x) + BigInt(small: y)) : .fix(r)
         }
         switch level(a, b) {
         case 0: return integer(a.bigValue + b.bigValue)
@@ -167,7 +167,7 @@ package enum Num {
 
     static func negate(_ a: Num) -> Num {
         switch a {
-        case .fix(let x): return x == Int.min ? .big(-BigInt(x)) : .fix(-x)
+        case .fix(let x): return x == Int.min ? .big(-BigInt(small: x)) : .fix(-x)
         case .big(let b): return integer(-b)
         case .rat(let n, let d): return .rat(-n, d)
         case .flo(let d): return .flo(-d)
@@ -177,7 +177,7 @@ package enum Num {
     static func sub(_ a: Num, _ b: Num) -> Num {
         if case .fix(let x) = a, case .fix(let y) = b {
             let (r, o) = x.subtractingReportingOverflow(y)
-            return o ? .big(BigInt(x) - BigInt(y)) : .fix(r)
+            return o ? .big(BigInt(small: x) - BigInt(small: y)) : .fix(r)
         }
         return add(a, negate(b))
     }
@@ -185,7 +185,7 @@ package enum Num {
     static func mul(_ a: Num, _ b: Num) -> Num {
         if case .fix(let x) = a, case .fix(let y) = b {
             let (r, o) = x.multipliedReportingOverflow(by: y)
-            return o ? .big(BigInt(x) * BigInt(y)) : .fix(r)
+            return o ? .big(BigInt(small: x) * BigInt(small: y)) : .fix(r)
         }
         switch level(a, b) {
         case 0: return integer(LargeIntegers.multiply(a.bigValue, b.bigValue))
@@ -317,11 +317,11 @@ package enum Num {
 extension Heap {
     /// An exact integer value: a fixnum when it fits.
     @inline(__always) package func integer(_ n: Int) -> Value {
-        Value.fitsFixnum(n) ? Value(fixnum: n) : Value(object: register(Bignum(BigInt(n))))
+        Value.fitsFixnum(n) ? Value(fixnum: n) : Value(object: register(Bignum(BigInt(small: n))))
     }
 
     func integer(_ b: BigInt) -> Value {
-        if let i = Int(exactly: b), Value.fitsFixnum(i) { return Value(fixnum: i) }
+        if let i = b.smallValue, Value.fitsFixnum(i) { return Value(fixnum: i) }
         return Value(object: register(Bignum(b)))
     }
 
