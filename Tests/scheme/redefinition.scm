@@ -31,4 +31,3 @@
 
 (test "1100" (parameterize () (number->string 12 2)))
 
-
