@@ -77,7 +77,7 @@ final class CodeGenerator {
         }
         // ADDIMM/SUBIMM k followed by PUSH: the fused form, with the PUSH
         // kept for its slow path.
-        if lastIsOperandWord, lastImmediate == code.count - 2, code.count != fusionBarrier, code.count - 1 != fusionBarrier {
+        if lastImmediate >= 0, lastImmediate == code.count - 2, code.count != fusionBarrier {
             let at = lastImmediate
             let op = Opcode(rawValue: UInt8(code[at] & 0xFF))
             if op == .addImm || op == .subImm {

@@ -68,7 +68,7 @@ public final class Heap {
         if let v = Value.inWordFlonum(d) { return v }
         let f = Flonum(d)
         objects.append(Unmanaged.passRetained(f))
-        allocatedSinceCollection &+= 32
+        allocatedSinceCollection &+= f.approximateSize
         return Value(object: f)
     }
 
@@ -157,7 +157,6 @@ public final class Heap {
             }
         }
         objects.removeLast(objects.count - kept)
-        
         liveBytes = live
         allocatedSinceCollection = 0
         forceCollection = false

@@ -325,7 +325,6 @@ extension Heap {
         return Value(object: register(Bignum(b)))
     }
 
-
     /// Packs a number back into a value.
     package func number(_ n: Num) -> Value {
         switch n {

@@ -89,7 +89,7 @@ struct Printer {
         if v.isFixnum { out += String(v.fixnum); return }
         if v.isChar { printChar(v.char); return }
         if v.isPair { printList(v, depth: depth); return }
-        if v.isInWordFlonum { out += NumberSyntax.format(Complex(.flo(v.inWordFlonum), .fix(0))); return }
+        if v.isInWordFlonum, let z = Complex(v) { out += NumberSyntax.format(z); return }
         if !v.isHeapObject {
             switch v {
             case .null: out += "()"

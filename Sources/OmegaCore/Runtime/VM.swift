@@ -323,11 +323,7 @@ package final class VM {
                     if acc.raw == Value.undefined.raw { throw uninitialised(a, local: false, closure) }
 
                 case .global:
-                    acc = Unmanaged<GlobalCell>.fromOpaque(consts[a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
-                    if acc.raw == Value.unbound.raw {
-                        let cell = consts[a].unsafeObject(GlobalCell.self)
-                        throw SchemeError(.unbound, "unbound variable: \(cell.name.name)")
-                    }
+                    acc = try globalValue(consts[a])
 
                 case .setLocal:
                     stack[fp &+ a] = acc
@@ -415,11 +411,7 @@ package final class VM {
                         ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
 
                 case .callGlobal, .tailCallGlobal:
-                    acc = Unmanaged<GlobalCell>.fromOpaque(consts[a >> 8].objectPointer)._withUnsafeGuaranteedRef { $0.value }
-                    if acc.raw == Value.unbound.raw {
-                        let cell = consts[a >> 8].unsafeObject(GlobalCell.self)
-                        throw SchemeError(.unbound, "unbound variable: \(cell.name.name)")
-                    }
+                    acc = try globalValue(consts[a >> 8])
                     fallthrough
 
                 case .call, .tailCall:
@@ -729,6 +721,26 @@ package final class VM {
         }
     }
 
+    /// A comparison of two fixnums (their tagged words compare as the
+    /// integers do) or two in-word flonums; nil for other operands.
+    @inline(__always)
+    private func compare(_ x: Value, _ y: Value, _ fixnums: (Int64, Int64) -> Bool,
+                         _ flonums: (Double, Double) -> Bool) -> Value? {
+        if x.raw & y.raw & 1 != 0 { return Value(fixnums(Int64(bitPattern: x.raw), Int64(bitPattern: y.raw))) }
+        return x.isInWordFlonum && y.isInWordFlonum ? Value(flonums(x.inWordFlonum, y.inWordFlonum)) : nil
+    }
+
+    /// The value of a global cell (the constant `cellValue`), or an
+    /// unbound-variable error.
+    @inline(__always)
+    private func globalValue(_ cellValue: Value) throws -> Value {
+        let v = Unmanaged<GlobalCell>.fromOpaque(cellValue.objectPointer)._withUnsafeGuaranteedRef { $0.value }
+        if v.raw == Value.unbound.raw {
+            throw SchemeError(.unbound, "unbound variable: \(cellValue.unsafeObject(GlobalCell.self).name.name)")
+        }
+        return v
+    }
+
     /// The fast paths of inlined primitives other than + and −, or nil when
     /// the slow path must handle the operands.
     @inline(__always)
@@ -741,21 +753,12 @@ package final class VM {
             }
             if x.isInWordFlonum && y.isInWordFlonum { return Value.inWordFlonum(x.inWordFlonum * y.inWordFlonum) }
             return nil
-        case .numEq:
-            if x.raw & y.raw & 1 != 0 { return Value(x.raw == y.raw) }
-            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.raw == y.raw) : nil
-        case .lt:
-            if x.raw & y.raw & 1 != 0 { return Value(Int64(bitPattern: x.raw) < Int64(bitPattern: y.raw)) }
-            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.inWordFlonum < y.inWordFlonum) : nil
-        case .le:
-            if x.raw & y.raw & 1 != 0 { return Value(Int64(bitPattern: x.raw) <= Int64(bitPattern: y.raw)) }
-            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.inWordFlonum <= y.inWordFlonum) : nil
-        case .gt:
-            if x.raw & y.raw & 1 != 0 { return Value(Int64(bitPattern: x.raw) > Int64(bitPattern: y.raw)) }
-            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.inWordFlonum > y.inWordFlonum) : nil
-        case .ge:
-            if x.raw & y.raw & 1 != 0 { return Value(Int64(bitPattern: x.raw) >= Int64(bitPattern: y.raw)) }
-            return x.isInWordFlonum && y.isInWordFlonum ? Value(x.inWordFlonum >= y.inWordFlonum) : nil
+        // Equal in-word flonums have equal words (one form per double).
+        case .numEq: return compare(x, y, ==, ==)
+        case .lt: return compare(x, y, <, <)
+        case .le: return compare(x, y, <=, <=)
+        case .gt: return compare(x, y, >, >)
+        case .ge: return compare(x, y, >=, >=)
         case .eq: return Value(x.raw == y.raw)
         case .cons: return heap.pair(x, y)
         case .car: return y.isPair ? y.car : nil

@@ -58,10 +58,6 @@ struct StringStorage: RandomAccessCollection, MutableCollection, RangeReplaceabl
         isWide = false
     }
 
-    init<S: Sequence>(_ elements: S) where S.Element == Unicode.Scalar {
-        self.init(Array(elements))
-    }
-
     var startIndex: Int { 0 }
     var endIndex: Int { isWide ? wide.count : ascii.count }
     var count: Int { isWide ? wide.count : ascii.count }

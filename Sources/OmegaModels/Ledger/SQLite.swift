@@ -89,7 +89,7 @@ final class SQLiteDatabase {
         }
     }
 
-    /// `LedgerError` for any error, busy when SQLite said so.
+    /// `LedgerError` for any error (one already is stays as it is).
     static func ledgerError(_ error: Error, _ context: String) -> LedgerError {
         if let e = error as? LedgerError { return e }
         return LedgerError("\(context): \(error)")
