@@ -21,10 +21,10 @@ import Testing
         let before = omega.heap.collections
         let done = try omega.evaluate("""
             (define (loop n) (if (> n 0) (begin (cons 1 2) (loop (- n 1))) 'done))
-            (loop 400000)
+            (loop 1200000)
             """)
         #expect(done.raw == omega.symbol("done").raw)
-        // 400,000 pairs are 16-19 MB: a collection per MB, not per safe point.
+        // 1,200,000 pairs are 19 MB: a collection per MB, not per safe point.
         let collections = omega.heap.collections - before
         #expect(collections >= 8 && collections <= 24, "\(collections) collections")
     }

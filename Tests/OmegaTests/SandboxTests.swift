@@ -73,8 +73,8 @@ import Testing
                                    ("(let loop ((l '())) (loop (cons (make-vector 100) l)))", "out of memory"),
                                    ("(make-vector 100000000)", "out of memory"),
                                    // One call that multiplies what it is given: a list of a big string or vector.
-                                   ("(length (string->list (make-string 1000000 #\\a)))", "string->list of 1000000 characters"),
-                                   ("(length (vector->list (make-vector 1000000 0)))", "vector->list of 1000000 elements"),
+                                   ("(length (string->list (make-string 4000000 #\\a)))", "string->list of 4000000 characters"),
+                                   ("(length (vector->list (make-vector 2500000 0)))", "vector->list of 2500000 elements"),
                                    ("(let ((v (make-vector 2500000 0))) (vector-length (vector-append v v)))", "out of memory"),
                                    // Shared structure prints once per path: 2^40 leaves from 40 pairs.
                                    ("(let loop ((x (list 1)) (i 0)) (if (< i 40) (loop (cons x x) (+ i 1)) (write x)))",

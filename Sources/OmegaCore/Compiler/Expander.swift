@@ -379,9 +379,26 @@ extension Value {
     func appendingList(_ tail: Value, heap: Heap, location: SourceLocation) -> Value {
         guard let items = listToArray(self) else { return self }
         var r = tail
-        for v in items.reversed() { r = Value(pair: heap.register(LocatedPair(v, r, location: location))) }
+        for v in items.reversed() { r = heap.locatedPair(v, r, location: location) }
         return r
     }
+}
+
+/// The number of elements of a proper list, or nil for an improper or
+/// circular one; counts without copying the elements.
+func properListLength(_ v: Value) -> Int? {
+    var count = 0
+    var p = v
+    var slow = v
+    while p.isPair {
+        count += 1
+        p = p.cdr
+        if count & 1 == 0 {
+            slow = slow.cdr
+            if p.raw == slow.raw && p.isPair { return nil }
+        }
+    }
+    return p.isNull ? count : nil
 }
 
 /// The elements of a proper list, or nil for an improper or circular one.

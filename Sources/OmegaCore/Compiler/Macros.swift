@@ -322,7 +322,7 @@ extension Expander {
             let tail = try instantiate(rest, b, macro, &renames, loc)
             if depth == 0 {
                 let head = try instantiate(element, b, macro, &renames, loc)
-                return Value(pair: interp.heap.register(LocatedPair(head, tail, location: t.isPair ? t.pair.location : loc)))
+                return interp.heap.locatedPair(head, tail, location: t.isPair ? t.pair.location : loc)
             }
             var results = try repeatInstantiate(element, depth, b, macro, &renames, loc)
             var r = tail

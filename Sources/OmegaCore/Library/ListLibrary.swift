@@ -26,7 +26,7 @@ enum ListLibrary: NativeLibrary {
         }
         i.define("pair?") { _, x in Value(x.isPair) }
         i.define("null?") { _, x in Value(x.isNull) }
-        i.define("list?") { _, x in Value(listToArray(x) != nil) }
+        i.define("list?") { _, x in Value(properListLength(x) != nil) }
         i.define("list", min: 0, max: nil) { i, args in
             var r = Value.null
             var k = args.count - 1
@@ -43,8 +43,8 @@ enum ListLibrary: NativeLibrary {
             return r
         }
         i.define("length") { _, x in
-            guard let items = listToArray(x) else { throw SchemeError.wrongType(x, expected: "a proper list") }
-            return Value(fixnum: items.count)
+            guard let count = properListLength(x) else { throw SchemeError.wrongType(x, expected: "a proper list") }
+            return Value(fixnum: count)
         }
         i.define("append", min: 0, max: nil) { i, args in
             if args.count == 0 { return .null }

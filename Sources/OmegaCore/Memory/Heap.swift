@@ -1,11 +1,14 @@
 /// Owns every heap object of one interpreter and collects the unreachable ones.
 ///
-/// Design: objects are ordinary Swift class instances; the heap holds the one
-/// long-lived strong reference to each, and `Value`s point to them without
-/// retaining. A collection marks everything reachable from the roots (through
-/// each object's `trace`) and drops the heap's reference to the rest, which
-/// Swift then frees. Values therefore cost nothing to copy, and cycles are
-/// collected.
+/// Design: pairs — most of what programs allocate — are cells of slabs the
+/// heap manages itself (`PairSlabs`: 16 bytes a pair, a mark bit each, freed
+/// cells reused). Other objects are ordinary Swift class instances; the heap
+/// holds the one long-lived strong reference to each, and `Value`s point to
+/// them without retaining. A collection marks everything reachable from the
+/// roots (through each object's `trace`, and through the car and cdr of
+/// pairs), drops the heap's reference to unmarked objects, which Swift then
+/// frees, and links unmarked pair cells into the free lists. Values therefore
+/// cost nothing to copy, and cycles are collected.
 ///
 /// Collections happen only at *safe points* chosen by the VM (procedure
 /// calls), never inside an allocation. Swift code that builds structures out
@@ -21,6 +24,10 @@ public final class Heap {
     /// (Unchecked exclusivity: the heap is one thread's, and the dynamic
     /// check cost two runtime calls per allocation.)
     @exclusivity(unchecked) private var objects: ContiguousArray<Unmanaged<HeapObject>> = []
+    /// Pairs a program makes (car, cdr).
+    @exclusivity(unchecked) private var pairs = PairSlabs(cellShift: 4)
+    /// Pairs of program text (car, cdr, where it was written).
+    @exclusivity(unchecked) private var locatedPairs = PairSlabs(cellShift: 5)
     private var epoch: UInt32 = 0
     /// Bytes allocated since the last collection (estimated).
     private(set) var allocatedSinceCollection = 0
@@ -42,7 +49,11 @@ public final class Heap {
     init() { objects.reserveCapacity(1 << 16) }
 
     /// The interpreter is gone: every object goes with it.
-    deinit { for ref in objects { ref.release() } }
+    deinit {
+        for ref in objects { ref.release() }
+        pairs.releaseAll()
+        locatedPairs.releaseAll()
+    }
 
     /// Takes ownership of a new object.
     @inline(__always) @discardableResult
@@ -55,10 +66,30 @@ public final class Heap {
     /// A new pair, owned by the heap (the VM's `cons`).
     @inline(__always)
     func pair(_ car: Value, _ cdr: Value) -> Value {
-        let p = Pair(car, cdr)
-        objects.append(Unmanaged.passRetained(p))
+        guard let cell = pairs.allocate() else { systemOutOfMemory() }
+        let values = cell.assumingMemoryBound(to: Value.self)
+        values.initialize(to: car)
+        values[1] = cdr
         allocatedSinceCollection &+= Pair.size
-        return Value(pair: p)
+        return Value(pair: Pair(cell: values))
+    }
+
+    /// A new pair of program text, remembering where it was written.
+    func locatedPair(_ car: Value, _ cdr: Value, location: SourceLocation) -> Value {
+        guard let cell = locatedPairs.allocate() else { systemOutOfMemory() }
+        let values = cell.assumingMemoryBound(to: Value.self)
+        values.initialize(to: car)
+        values[1] = cdr
+        values[2] = Value(raw: location.packed)
+        allocatedSinceCollection &+= 2 * Pair.size
+        return Value(pair: Pair(cell: values))
+    }
+
+    /// The system refused memory for a slab: as Swift does when malloc
+    /// fails for an object, stop. (Scheme data is bounded well before this by
+    /// `limit`.)
+    @inline(never) private func systemOutOfMemory() -> Never {
+        fatalError("out of system memory for pairs")
     }
 
     /// A flonum: in the word when it can be (see `Value`), else a new
@@ -129,8 +160,12 @@ public final class Heap {
     /// An out-of-memory error was raised and the heap has not yet been seen back under the limit.
     private var graceAfterError = false
 
-    /// The number of objects the heap owns.
-    public var objectCount: Int { objects.count }
+    /// Slabs of pair cells the heap holds (see `PairSlabs`).
+    var pairSlabCount: Int { pairs.slabCount + locatedPairs.slabCount }
+
+    /// The number of objects the heap owns, pairs included (pairs made since
+    /// the last collection count until a collection finds them unreachable).
+    public var objectCount: Int { objects.count + pairs.liveCells + locatedPairs.liveCells }
 
     /// Marks from all roots and frees everything unreachable.
     func collect(extraRoots: (inout Marker) -> Void = { _ in }) {
@@ -157,6 +192,10 @@ public final class Heap {
             }
         }
         objects.removeLast(objects.count - kept)
+        // Empty slabs kept for the allocations until the next collection.
+        let spare = threshold >> PairSlabs.slabShift
+        live &+= pairs.sweep(spareSlabs: spare)
+        live &+= locatedPairs.sweep(spareSlabs: 2)
         liveBytes = live
         allocatedSinceCollection = 0
         forceCollection = false
@@ -171,12 +210,23 @@ public struct Marker {
     /// Reached objects still to trace. Unretained: the heap owns them, and
     /// nothing is freed while marking.
     private var pending: [Unmanaged<HeapObject>] = []
+    /// Reached pairs whose car and cdr are still to mark.
+    private var pendingPairs: [Pair] = []
 
-    init(epoch: UInt32) { self.epoch = epoch; pending.reserveCapacity(1024) }
+    init(epoch: UInt32) {
+        self.epoch = epoch
+        pending.reserveCapacity(1024)
+        pendingPairs.reserveCapacity(1024)
+    }
 
     /// Marks the object a value points to, if any.
     @inline(__always) public mutating func mark(_ v: Value) {
-        guard v.isHeapObject else { return }
+        if v.isPair {
+            let p = v.pair
+            if PairSlabs.mark(UInt(bitPattern: p.cell)) { pendingPairs.append(p) }
+            return
+        }
+        guard v.isOtherObject else { return }
         let ref = Unmanaged<HeapObject>.fromOpaque(v.objectPointer)
         let e = epoch
         let fresh = ref._withUnsafeGuaranteedRef { obj -> Bool in
@@ -196,8 +246,22 @@ public struct Marker {
     }
 
     mutating func drain() {
-        while let ref = pending.popLast() {
-            ref._withUnsafeGuaranteedRef { $0.trace(&self) }
+        while true {
+            if var p = pendingPairs.popLast() {
+                // Down a list's spine without the work list: a long list
+                // costs one entry, not one per pair.
+                while true {
+                    mark(p.car)
+                    let next = p.cdr
+                    guard next.isPair else { mark(next); break }
+                    p = next.pair
+                    guard PairSlabs.mark(UInt(bitPattern: p.cell)) else { break }
+                }
+            } else if let ref = pending.popLast() {
+                ref._withUnsafeGuaranteedRef { $0.trace(&self) }
+            } else {
+                return
+            }
         }
     }
 }

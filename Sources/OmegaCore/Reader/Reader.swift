@@ -154,7 +154,7 @@ package struct Reader {
                     if top.dotState == 1 { throw error("expected a datum after .", at: start) }
                     var list = top.tail
                     for v in top.items.reversed() {
-                        list = Value(pair: interp.heap.register(LocatedPair(v, list, location: top.location)))
+                        list = interp.heap.locatedPair(v, list, location: top.location)
                     }
                     value = list
                 case .vector:
@@ -243,8 +243,8 @@ package struct Reader {
                 guard var top = frames.popLast() else { return value }
                 switch top.kind {
                 case .prefix(let sym):
-                    let inner = Value(pair: interp.heap.register(LocatedPair(value, .null, location: top.location)))
-                    value = Value(pair: interp.heap.register(LocatedPair(Value(object: sym), inner, location: top.location)))
+                    let inner = interp.heap.locatedPair(value, .null, location: top.location)
+                    value = interp.heap.locatedPair(Value(object: sym), inner, location: top.location)
                     continue deliver
                 case .skip:
                     break deliver

@@ -2,15 +2,16 @@
 ///
 /// Immediates (fixnums, booleans, characters, the empty list and the other
 /// constants) are encoded in the word itself, so copying them never touches a
-/// reference count. Heap objects are *unretained* pointers to `HeapObject`
-/// instances owned by the interpreter's `Heap`; the garbage collector keeps
+/// reference count. Pairs point to cells of the heap's pair slabs; other
+/// heap objects are *unretained* pointers to `HeapObject` instances owned by
+/// the interpreter's `Heap`; the garbage collector keeps
 /// every object reachable from the roots alive (see `Heap`).
 ///
 /// ```
 ///  bits 63 ………………………………… 3 2 1 0
 ///  [        63-bit integer         | 1]   fixnum
 ///  [   object pointer (16-aligned)  000]   heap object (not a pair)
-///  [   object pointer (16-aligned)  100]   pair
+///  [   cell pointer (16-aligned)    100]   pair (a cell of `PairSlabs`)
 ///  [ payload …  | subtag (5 bits) | 010]   immediate constant or character
 ///  [ double, rotated left by 4    | 110]   flonum of magnitude 2^-127 … 2^129
 /// ```
@@ -151,7 +152,7 @@ public struct Value: Hashable, @unchecked Sendable {
         raw = UInt64(UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque()))
     }
     @inline(__always) package init(pair: Pair) {
-        raw = UInt64(UInt(bitPattern: Unmanaged.passUnretained(pair).toOpaque())) | Value.pairTag
+        raw = UInt64(UInt(bitPattern: pair.cell)) | Value.pairTag
     }
 
     /// The object, borrowed without retaining it, for the body's duration.
@@ -161,7 +162,7 @@ public struct Value: Hashable, @unchecked Sendable {
 
     /// The object as a strong reference (slow paths only); nil for immediates.
     public var object: HeapObject? {
-        isHeapObject ? Unmanaged<HeapObject>.fromOpaque(objectPointer).takeUnretainedValue() : nil
+        isOtherObject ? Unmanaged<HeapObject>.fromOpaque(objectPointer).takeUnretainedValue() : nil
     }
 
     /// The object's kind, or nil for immediates and pairs.
@@ -180,21 +181,19 @@ public struct Value: Hashable, @unchecked Sendable {
 
     /// The object as `T` when it is one.
     package func `as`<T: HeapObject>(_ type: T.Type) -> T? {
-        guard isHeapObject else { return nil }
+        guard isOtherObject else { return nil }
         return Unmanaged<HeapObject>.fromOpaque(objectPointer).takeUnretainedValue() as? T
     }
 
     // MARK: Pairs (hot path: no retain)
 
-    @inline(__always) package var pair: Pair {
-        unsafeDowncast(Unmanaged<HeapObject>.fromOpaque(objectPointer).takeUnretainedValue(), to: Pair.self)
+    @inline(__always) private var pairCell: UnsafeMutablePointer<Value> {
+        UnsafeMutablePointer(bitPattern: UInt(raw &- Value.pairTag)).unsafelyUnwrapped
     }
-    @inline(__always) var car: Value {
-        Unmanaged<Pair>.fromOpaque(objectPointer)._withUnsafeGuaranteedRef { $0.car }
-    }
-    @inline(__always) var cdr: Value {
-        Unmanaged<Pair>.fromOpaque(objectPointer)._withUnsafeGuaranteedRef { $0.cdr }
-    }
+    /// The pair (only meaningful when `isPair`).
+    @inline(__always) package var pair: Pair { Pair(cell: pairCell) }
+    @inline(__always) var car: Value { pairCell.pointee }
+    @inline(__always) var cdr: Value { pairCell[1] }
 
     // MARK: Common predicates
 
