@@ -50,7 +50,7 @@ import Testing
     @Test func aLedgerThatCannotRecordRefusesLaterCalls() throws {
         for failOpen in [false, true] {
             let path = MeterTests.tempLedger()
-            defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
+            defer { MeterTests.removeLedger(path) }
             // The spool's directory is a file, and the database takes no writes: nowhere to record.
             _ = FileManager.default.createFile(atPath: path + "-spool", contents: Data())
             let ledger = try Ledger(path: path)
@@ -70,7 +70,7 @@ import Testing
         }
         // With a working database the spool's failure loses nothing: the call goes straight in.
         let path = MeterTests.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
+        defer { MeterTests.removeLedger(path) }
         _ = FileManager.default.createFile(atPath: path + "-spool", contents: Data())
         let ledger = try Ledger(path: path)
         let meter = Meter(ledger: ledger, report: { _ in })
@@ -83,7 +83,7 @@ import Testing
     /// with a warning naming file and line; the totals stay sane.
     @Test func damagedSpoolLinesAreRejectedByName() throws {
         let path = MeterTests.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
+        defer { MeterTests.removeLedger(path) }
         do { _ = try Ledger(path: path) }
         let call = Ledger.Call(time: Date(), runID: "run-x", sequence: 1, script: "s", model: "gpt-4o", backend: "openai",
                                agent: nil, workflow: nil, operation: "infer.op", usage: TokenUsage(inputTokens: 10, outputTokens: 20),

@@ -56,7 +56,7 @@ import Testing
     /// `omega --ledger none repl`; `omega help NAME` shows NAME's help.
     @Test func optionsBeforeTheSubcommand() throws {
         let ledger = FileManager.default.temporaryDirectory.appendingPathComponent("omega-order-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: ledger) }
+        defer { MeterTests.removeLedger(ledger) }
         let call = try runOmega(["--ledger", ledger, "-e", "(effect infer.op \"hi\" 'max-tokens 5)"])
         #expect(call.status == 0, "\(call.stderr)")
         let status = try runOmega(["--ledger", ledger, "tokens", "status", "--json"])

@@ -31,7 +31,7 @@ import Testing
 
     @Test func anAgentsLimitAddsUpAcrossRuns() throws {
         let path = MeterTests.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         let ledger = try Ledger(path: path)
         var policy = BudgetPolicy()
         policy.agents["code-reviewer"] = [.tokens: 700]
@@ -68,7 +68,7 @@ import Testing
         #expect(policy.periodic[.week]?[.workflow]?["nightly"] == [.calls: 50])
         #expect(policy.workflows["nightly"]?[.usd] == 1_000_000_000_000)
         let path = MeterTests.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         let ledger = try Ledger(path: path)
         let monday = MeterTests.date("2026-11-23T10:00:00Z"), tuesday = MeterTests.date("2026-11-24T10:00:00Z")
         var p = policy
@@ -88,7 +88,7 @@ import Testing
         let config = try Configuration(text: "[token_budget]\ntotal_budget = 500\n", file: URL(fileURLWithPath: "/tmp/c.toml"))
         let policy = try config.budgetPolicy()
         let path = MeterTests.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         let ledger = try Ledger(path: path)
         let a = Self.run(policy, ledger: ledger, agent: "x", calls: 6)
         let b = Self.run(policy, ledger: ledger, agent: "y", calls: 6)
@@ -105,7 +105,7 @@ import Testing
 
     @Test func aLedgerFromBeforeCountersIsCountedFromItsCalls() throws {
         let path = MeterTests.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         let old = try SQLiteDatabase(path: path)
         for (i, m) in LedgerSchema.migrations.prefix(5).enumerated() { try old.execute(m + "; PRAGMA user_version = \(i + 1)") }
         for (agent, tokens) in [("a", 30), ("a", 20), ("b", 5)] {
@@ -126,7 +126,7 @@ import Testing
 
     @Test func aKilledRunIsMarkedWithItsTotals() throws {
         let path = MeterTests.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         do {
             let ledger = try Ledger(path: path)
             // A run whose process is gone: pid 0x7FFFFFF0 does not exist.

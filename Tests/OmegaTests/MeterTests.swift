@@ -10,6 +10,13 @@ import Testing
         FileManager.default.temporaryDirectory.appendingPathComponent("omega-ledger-\(UUID().uuidString).sqlite").path
     }
 
+    /// Removes a ledger file and the files SQLite and the ledger keep beside it.
+    static func removeLedger(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-lock", "-spool"] {
+            try? FileManager.default.removeItem(atPath: path + suffix)
+        }
+    }
+
     /// Admits and settles one call that uses exactly `input` + `output` tokens.
     @discardableResult
     static func call(_ meter: Meter, input: Int = 10, output: Int, maxTokens: Int? = nil, model: String = "gpt-4o-mini") throws -> Bool {
@@ -44,7 +51,7 @@ import Testing
 
     @Test func dailyWeeklyMonthlyBudgetsRollOverAtLocalMidnight() throws {
         let path = Self.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         var policy = BudgetPolicy()
         policy.timeZone = TimeZone(identifier: "America/New_York")!
         policy.windows[.day] = [.tokens: 1000]
@@ -69,7 +76,7 @@ import Testing
         now = Self.date("2026-11-29T22:30:00Z")        // Sunday 23:30 in Berlin
         // A ledger of its own: the calls above fell in the same ISO week.
         let path2 = Self.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path2) }
+        defer { MeterTests.removeLedger(path2) }
         let m2 = Meter(policy: weekly, ledger: try Ledger(path: path2), clock: { now }, report: { _ in })
         try Self.call(m2, output: 400)
         #expect(throws: BudgetExceeded.self) { try Self.call(m2, output: 100) }
@@ -84,7 +91,7 @@ import Testing
 
     @Test func aWindowsSpendIsReadBackFromTheLedger() throws {
         let path = Self.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         var policy = BudgetPolicy()
         policy.windows[.day] = [.tokens: 1000]
         let now = Self.date("2026-11-23T12:00:00Z")
@@ -168,7 +175,7 @@ import Testing
 
     @Test func replayedAndCachedAnswersCostNothing() throws {
         let path = Self.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         let ledger = try Ledger(path: path)
         var library = ModelLibrary()
         library.meter = Meter(ledger: ledger, report: { _ in })
@@ -201,7 +208,7 @@ import Testing
 
     @Test func aKilledProcesssSpoolIsMovedInOnce() throws {
         let path = Self.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + "-spool") }
+        defer { MeterTests.removeLedger(path) }
         // A spool left by a process that no longer exists (pid 2^22 − 1 is above Linux's default pid_max).
         let dir = path + "-spool"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -228,7 +235,7 @@ import Testing
 
     @Test func theLedgerMigratesAndRefusesANewerSchema() throws {
         let path = Self.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         // A ledger at schema version 1 (as the first builds wrote it) is migrated on open.
         let old = try SQLiteDatabase(path: path)
         try old.execute(LedgerSchema.migrations[0] + "; PRAGMA user_version = 1")
@@ -263,7 +270,7 @@ import Testing
     /// the start's look for killed runs reads an index, not every run.
     @Test func aLedgerOfEarlierBuildsIsMigratedOnce() throws {
         let path = Self.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         let old = try SQLiteDatabase(path: path)
         try old.execute("CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
         for (i, m) in LedgerSchema.migrations.prefix(8).enumerated() {
@@ -369,7 +376,7 @@ import Testing
         policy.levels[.run] = EscalationLevels(moderate: 100, high: 200, critical: 300)
         var reports: [String] = []
         let path = Self.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         let ledger = try Ledger(path: path)
         let meter = Meter(policy: policy, ledger: ledger, report: { reports.append($0) })
         try Self.call(meter, output: 100)                         // 110: moderate
@@ -423,7 +430,7 @@ import Testing
 
     @Test func calibrationsOutliveTheRunInTheLedger() throws {
         let path = MeterTests.tempLedger()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { MeterTests.removeLedger(path) }
         let first = InputBounds(ledger: try Ledger(path: path))
         first.observe(request("Say hello.", counted: 14), backend: "openai", billed: 37)
         let calibrated = first.bound(request("Hi.", counted: 11), backend: "openai")

@@ -10,6 +10,9 @@ import Testing
         let socket = "omega-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         let session = "omega"
 
+        /// A scratch directory the terminal owns: removed with it.
+        private var owned: URL?
+
         init(command: String) throws {
             try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", command])
         }
@@ -20,7 +23,16 @@ import Testing
             let d = directory.path
             try self.init(command: "cd \(d) && env LANG=C.UTF-8 OMEGA_LEDGER=\(d)/ledger.sqlite OMEGA_HISTORY=\(d)/history \(environment) \(ReplTests.omegaPath) \(args); echo EXITED $?; sleep 60")
         }
-        deinit { _ = try? tmux(["kill-server"]) }
+        /// `omega ARGS` in a fresh scratch directory, removed when the terminal goes.
+        convenience init(omegaInScratch args: String = "") throws {
+            let directory = try ReplTests.scratch()
+            try self.init(omegaIn: directory, args)
+            owned = directory
+        }
+        deinit {
+            _ = try? tmux(["kill-server"])
+            if let owned { try? FileManager.default.removeItem(at: owned) }
+        }
 
         func type(_ line: String) throws {
             try tmux(["send-keys", "-t", session, "-l", line])
@@ -53,7 +65,7 @@ import Testing
 
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func promptEvaluatesPrintsAndRecovers() throws {
-        let t = try Terminal(omegaIn: try ReplTests.scratch())
+        let t = try Terminal(omegaInScratch: "")
         #expect(try t.waitFor("Ω>").contains("Ω>"))
         try t.type("(define (sq x)")
         try t.type("  (* x x))")
@@ -68,7 +80,7 @@ import Testing
 
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func ctrlCInterruptsTheEvaluationNotTheRepl() throws {
-        let t = try Terminal(omegaIn: try ReplTests.scratch())
+        let t = try Terminal(omegaInScratch: "")
         _ = try t.waitFor("Ω>")
         // Ctrl-C once the loop is seen running (a condition, not a clock).
         try t.type("(begin (display \"loop-running\") (newline) (let loop () (loop)))")
@@ -81,7 +93,7 @@ import Testing
 
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func ctrlCCancelsModelCallsInFlight() throws {
-        let t = try Terminal(omegaIn: try ReplTests.scratch())
+        let t = try Terminal(omegaInScratch: "")
         _ = try t.waitFor("Ω>")
         // Each element says it is sending just before its call goes out.
         try t.type("(parallel-map (lambda (p) (display \"sending \") (effect infer.op p 'simulate-latency 30)) '(\"a\" \"b\"))")
@@ -101,6 +113,7 @@ import Testing
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func historyIsKeptAcrossSessionsAndCtrlRSearchesIt() throws {
         let dir = try ReplTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
         do {
             let t = try Terminal(omegaIn: dir)
             _ = try t.waitFor("Ω>")
@@ -133,7 +146,7 @@ import Testing
 
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func tabCompletesNamesAndCommands() throws {
-        let t = try Terminal(omegaIn: try ReplTests.scratch())
+        let t = try Terminal(omegaInScratch: "")
         _ = try t.waitFor("Ω>")
         try tmuxType(t, "(string-up")
         try t.key("Tab")
@@ -153,7 +166,7 @@ import Testing
 
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func ctrlCDropsAnUnfinishedExpression() throws {
-        let t = try Terminal(omegaIn: try ReplTests.scratch())
+        let t = try Terminal(omegaInScratch: "")
         _ = try t.waitFor("Ω>")
         try t.type("(+ 1")
         _ = try t.waitFor("…")
@@ -166,7 +179,7 @@ import Testing
 
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func aBudgetHitAsksForApproval() throws {
-        let t = try Terminal(omegaIn: try ReplTests.scratch(), "--budget 60")
+        let t = try Terminal(omegaInScratch: "--budget 60")
         _ = try t.waitFor("Ω>")
         try t.type("(string? (effect infer.op \"Write a haiku about budgets\"))")
         #expect(try t.waitFor("approve>").contains("run would exceed its limit of 60 tokens"))
@@ -188,7 +201,7 @@ import Testing
     /// budget-status lists no dead scope.
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func budgetScopesEndWithTheirEvaluation() throws {
-        let t = try Terminal(omegaIn: try ReplTests.scratch())
+        let t = try Terminal(omegaInScratch: "")
         _ = try t.waitFor("Ω>")
         try t.type("(with-budget 60 (lambda () (car 5)))")
         _ = try t.waitFor("error: car")
@@ -225,6 +238,7 @@ import Testing
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func approvalsCanBeTurnedOff() throws {
         let dir = try ReplTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try "[repl]\napprovals = \"never\"\n".write(to: dir.appendingPathComponent("omega.toml"), atomically: true, encoding: .utf8)
         let t = try Terminal(omegaIn: dir, "--budget 60 --config omega.toml")
         _ = try t.waitFor("Ω>")
@@ -237,6 +251,7 @@ import Testing
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func commands() throws {
         let dir = try ReplTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try "(define (cube x) (* x x x))\n".write(to: dir.appendingPathComponent("lib.scm"), atomically: true, encoding: .utf8)
         let t = try Terminal(omegaIn: dir)
         _ = try t.waitFor("Ω>")
@@ -270,6 +285,7 @@ import Testing
     @Test(.enabled(if: haveTmux, "tmux is installed by scripts/setup"))
     func tokensCommands() throws {
         let dir = try ReplTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let t = try Terminal(omegaIn: dir)
         _ = try t.waitFor("Ω>")
         try t.type(":tokens mode economy")
