@@ -222,7 +222,13 @@ package enum Num {
             if y.isInfinite { return y < 0 ? 1 : -1 }
             return compare(a, Num.exact(fromDouble: y))
         }
-        let l = a.numerator * b.denominator, r = b.numerator * a.denominator
+        // Two integers compare as they are; a rational against the other
+        // side's numerator times its denominator.
+        let l: BigInt, r: BigInt
+        switch (a, b) {
+        case (.rat, _), (_, .rat): l = a.numerator * b.denominator; r = b.numerator * a.denominator
+        default: l = a.numerator; r = b.numerator
+        }
         return l < r ? -1 : (l == r ? 0 : 1)
     }
 
