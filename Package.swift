@@ -7,6 +7,9 @@ import PackageDescription
 let fuzzing = ProcessInfo.processInfo.environment["OMEGA_FUZZ"] == "1"
 let fuzzSettings: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"]), .define("FUZZING")] : []
 
+/// The package's own directory: linker inputs are named by absolute path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
 let package = Package(
     name: "Omega",
     products: [
@@ -106,10 +109,13 @@ let package = Package(
             // (their static archives need CoreFoundation and ICU named), and a
             // position-dependent executable, so the loader has neither the
             // libraries to map nor 150,000 relocations to apply: 29 → 22.6 ms
-            // for `omega -e 1`.
+            // for `omega -e 1`. The functions a start runs are placed side by
+            // side (linker/startup.order, made by scripts/startup-order), so a
+            // start maps fewer pages of code: 25 → 20 MB resident.
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationICU",
                                            "-l_FoundationCShims", "-l_FoundationCollections",
-                                           "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic"])]
+                                           "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic",
+                                           "-Xlinker", "--section-ordering-file=\(packageRoot)/linker/startup.order"])]
         ),
         // A small host program showing the embedding API (examples/embedding).
         .executableTarget(name: "EmbedDemo", dependencies: ["Omega"], path: "examples/embedding"),
