@@ -245,6 +245,13 @@ public struct Marker {
         }
     }
 
+    /// Marks an object that refers to nothing (a symbol): no tracing, no
+    /// reference counting.
+    @inline(__always) mutating func mark<T: HeapObject>(leaf ref: Unmanaged<T>) {
+        let e = epoch
+        ref._withUnsafeGuaranteedRef { $0.markEpoch = e }
+    }
+
     mutating func drain() {
         while true {
             if var p = pendingPairs.popLast() {
