@@ -29,6 +29,10 @@ package final class VM {
     /// Set once any global holding an inlinable built-in (`+`, `car`, …) is
     /// redefined; inlined instructions then check their cell every time.
     var integrablesRedefined = false
+    /// The frame of the primitive being called (-1 when none), so that a
+    /// `raise-continuable` inside it can return from that call. (A property,
+    /// not a local of `execute`: one register fewer in the dispatch loop.)
+    private var primitiveFP = -1
 
     /// Calls left until the next safe point.
     private var fuel = 0
@@ -263,6 +267,12 @@ package final class VM {
     // MARK: The run loop
 
     /// Runs from the current registers until a `HALT` instruction.
+    /// The free-variable values of the running closure: loaded where an
+    /// instruction needs them rather than kept in a register of the loop.
+    @inline(__always) private static func freeValues(_ closure: Value) -> UnsafeMutablePointer<Value> {
+        Unmanaged<Closure>.fromOpaque(closure.objectPointer)._withUnsafeGuaranteedRef { $0.free }
+    }
+
     private func execute() throws -> Value {
         var pc = self.pc
         var sp = self.sp
@@ -271,14 +281,10 @@ package final class VM {
         var closure = self.closure
         var stack = self.stack
         var consts: UnsafeMutablePointer<Value>
-        var free: UnsafeMutablePointer<Value>
         var codeBase: UnsafeMutablePointer<UInt32>
-        (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-            ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
-        var redefined = integrablesRedefined
-        /// The frame of the primitive being called (-1 when none), so that a
-        /// `raise-continuable` inside it can return from that call.
-        var primitiveFP = -1
+        (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+            ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
+        primitiveFP = -1
 
         // `SAVE` below: store the registers so that Swift code (the
         // collector, error reports, nested runs) sees them. Written out
@@ -305,10 +311,10 @@ package final class VM {
                     acc = Unmanaged<Box>.fromOpaque(stack[fp &+ a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
 
                 case .free:
-                    acc = free[a]
+                    acc = VM.freeValues(closure)[a]
 
                 case .freeBox:
-                    acc = Unmanaged<Box>.fromOpaque(free[a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+                    acc = Unmanaged<Box>.fromOpaque(VM.freeValues(closure)[a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
 
                 case .localChecked:
                     acc = stack[fp &+ a]
@@ -319,7 +325,7 @@ package final class VM {
                     if acc.raw == Value.undefined.raw { throw uninitialised(a, local: true, closure) }
 
                 case .freeBoxChecked:
-                    acc = Unmanaged<Box>.fromOpaque(free[a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
+                    acc = Unmanaged<Box>.fromOpaque(VM.freeValues(closure)[a].objectPointer)._withUnsafeGuaranteedRef { $0.value }
                     if acc.raw == Value.undefined.raw { throw uninitialised(a, local: false, closure) }
 
                 case .global:
@@ -332,7 +338,7 @@ package final class VM {
                     Unmanaged<Box>.fromOpaque(stack[fp &+ a].objectPointer)._withUnsafeGuaranteedRef { $0.value = acc }
 
                 case .setFreeBox:
-                    Unmanaged<Box>.fromOpaque(free[a].objectPointer)._withUnsafeGuaranteedRef { $0.value = acc }
+                    Unmanaged<Box>.fromOpaque(VM.freeValues(closure)[a].objectPointer)._withUnsafeGuaranteedRef { $0.value = acc }
 
                 case .setGlobal:
                     let cell = consts[a].unsafeObject(GlobalCell.self)
@@ -340,13 +346,13 @@ package final class VM {
                         throw SchemeError(.unbound, "set!: unbound variable: \(cell.name.name)")
                     }
                     cell.value = acc
-                    if cell.integrable.raw != Value.unbound.raw { integrablesRedefined = true; redefined = true }
+                    if cell.integrable.raw != Value.unbound.raw { integrablesRedefined = true }
 
                 case .defineGlobal:
                     let cell = consts[a].unsafeObject(GlobalCell.self)
                     cell.value = acc
                     if cell.integrable.raw != Value.unbound.raw && cell.integrable.raw != acc.raw {
-                        integrablesRedefined = true; redefined = true
+                        integrablesRedefined = true
                     }
 
                 case .makeBox:
@@ -391,7 +397,7 @@ package final class VM {
                     let c = Closure(template: template, freeCount: n)
                     for i in 0..<n {
                         let d = pc[1 + i]
-                        c.free[i] = d & (1 << 31) != 0 ? free[Int(d & 0x7FFF_FFFF)] : stack[fp &+ Int(d)]
+                        c.free[i] = d & (1 << 31) != 0 ? VM.freeValues(closure)[Int(d & 0x7FFF_FFFF)] : stack[fp &+ Int(d)]
                     }
                     pc += 1 + n
                     acc = Value(object: heap.register(c))
@@ -407,8 +413,8 @@ package final class VM {
                     pc = decodePC(stack[sp])
                     fp = stack[sp &+ 1].fixnum
                     closure = stack[sp &+ 2]
-                    (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                        ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+                    (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                        ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
 
                 case .callGlobal, .tailCallGlobal:
                     acc = try globalValue(consts[a >> 8])
@@ -452,8 +458,8 @@ package final class VM {
                             while i < size { stack[fp &+ i] = .unspecified; i += 1 }
                             sp = fp &+ size
                             closure = acc
-                            (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+                            (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
                             pc = codeBase
                             fuel &-= 1
                             if fuel <= 0 {
@@ -493,14 +499,13 @@ package final class VM {
                             // The primitive may have run Scheme code (which can
                             // grow the stack) or redefined a built-in.
                             stack = self.stack
-                            redefined = integrablesRedefined
                             // Return to the frame below the arguments.
                             sp = newfp &- 3
                             pc = decodePC(stack[sp])
                             fp = stack[sp &+ 1].fixnum
                             closure = stack[sp &+ 2]
-                            (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+                            (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
                             break dispatch
                         }
                         if kind == .continuation {
@@ -513,8 +518,8 @@ package final class VM {
                             (sp, fp, pc, closure) = try reinstate(k)
                             stack = self.stack
                             acc = value
-                            (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+                            (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
                             break dispatch
                         }
                         throw notAProcedure(acc)
@@ -524,11 +529,11 @@ package final class VM {
 
                 case .add:
                     let x = stack[sp &- 1]
-                    if x.raw & acc.raw & 1 != 0 && !redefined {
+                    if x.raw & acc.raw & 1 != 0 && !integrablesRedefined {
                         let (r, o) = Int64(bitPattern: x.raw).addingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); sp &-= 1; continue }
                     }
-                    if x.isInWordFlonum && acc.isInWordFlonum && !redefined,
+                    if x.isInWordFlonum && acc.isInWordFlonum && !integrablesRedefined,
                        let r = Value.inWordFlonum(x.inWordFlonum + acc.inWordFlonum) {
                         acc = r; sp &-= 1; continue
                     }
@@ -537,11 +542,11 @@ package final class VM {
 
                 case .sub:
                     let x = stack[sp &- 1]
-                    if x.raw & acc.raw & 1 != 0 && !redefined {
+                    if x.raw & acc.raw & 1 != 0 && !integrablesRedefined {
                         let (r, o) = Int64(bitPattern: x.raw).subtractingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); sp &-= 1; continue }
                     }
-                    if x.isInWordFlonum && acc.isInWordFlonum && !redefined,
+                    if x.isInWordFlonum && acc.isInWordFlonum && !integrablesRedefined,
                        let r = Value.inWordFlonum(x.inWordFlonum - acc.inWordFlonum) {
                         acc = r; sp &-= 1; continue
                     }
@@ -549,18 +554,18 @@ package final class VM {
                     (acc, sp, pc, stack) = try inlineSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .car:
-                    if acc.isPair && !redefined { acc = acc.car; continue }
+                    if acc.isPair && !integrablesRedefined { acc = acc.car; continue }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.car, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .cdr:
-                    if acc.isPair && !redefined { acc = acc.cdr; continue }
+                    if acc.isPair && !integrablesRedefined { acc = acc.cdr; continue }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                     (acc, sp, pc, stack) = try inlineSlowPath(.cdr, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .addImm:
                     let imm = Int64(Int32(bitPattern: pc.pointee))
-                    if acc.isFixnum && !redefined {
+                    if acc.isFixnum && !integrablesRedefined {
                         let (r, o) = Int64(bitPattern: acc.raw).addingReportingOverflow(imm << 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); pc += 1; continue }
                     }
@@ -569,7 +574,7 @@ package final class VM {
 
                 case .subImm:
                     let imm = Int64(Int32(bitPattern: pc.pointee))
-                    if acc.isFixnum && !redefined {
+                    if acc.isFixnum && !integrablesRedefined {
                         let (r, o) = Int64(bitPattern: acc.raw).subtractingReportingOverflow(imm << 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); pc += 1; continue }
                     }
@@ -579,7 +584,7 @@ package final class VM {
                 case .addImmPush, .subImmPush:
                     let imm = Int64(Int32(bitPattern: pc.pointee)) << 1
                     let isSub = UInt8(truncatingIfNeeded: insn) == Opcode.subImmPush.rawValue
-                    if acc.isFixnum && !redefined {
+                    if acc.isFixnum && !integrablesRedefined {
                         let (r, o) = isSub ? Int64(bitPattern: acc.raw).subtractingReportingOverflow(imm)
                                            : Int64(bitPattern: acc.raw).addingReportingOverflow(imm)
                         if !o {
@@ -594,7 +599,7 @@ package final class VM {
                                                                  closure: closure, pc: pc)
 
                 case .ltImm, .leImm, .gtImm, .geImm, .numEqImm:
-                    if acc.isFixnum && !redefined {
+                    if acc.isFixnum && !integrablesRedefined {
                         let x = Int64(bitPattern: acc.raw) >> 1
                         let y = Int64(Int32(bitPattern: pc.pointee))
                         let r: Bool
@@ -623,7 +628,7 @@ package final class VM {
                 case .mul, .numEq, .lt, .le, .gt, .ge, .eq, .cons, .vectorRef, .isNull, .isPair, .not, .isZero:
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self)
                     let binary = op.inlineArity == 2
-                    if !redefined, let r = fastInline(op, binary ? stack[sp &- 1] : acc, acc) {
+                    if !integrablesRedefined, let r = fastInline(op, binary ? stack[sp &- 1] : acc, acc) {
                         acc = r
                         if binary { sp &-= 1 }
                         // A test followed by its `if`'s branch: taken here (see ltImm).
@@ -682,8 +687,8 @@ package final class VM {
                 (sp, fp, pc, closure) = try reinstate(jump.continuation)
                 stack = self.stack
                 acc = jump.value
-                (codeBase, consts, free) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                    ._withUnsafeGuaranteedRef { ($0.code, $0.constants, $0.free) }
+                (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                    ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
             }
         }
     }
