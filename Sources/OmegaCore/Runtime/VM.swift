@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The virtual machine: an explicit value stack and the registers that run
 /// compiled templates (instruction set and frame layout: see `Opcode`).
@@ -16,6 +21,8 @@ package final class VM {
     // The value stack.
     private(set) var stack: UnsafeMutablePointer<Value>
     private(set) var capacity: Int
+    /// The stack of a VM that got no memory for one (capacity 0).
+    nonisolated(unsafe) private static let noStack = UnsafeMutablePointer<Value>.allocate(capacity: 8)
     /// The most slots the stack may grow to (configurable).
     var maxCapacity: Int
 
@@ -95,8 +102,14 @@ package final class VM {
         heap = interp.heap
         capacity = initialCapacity
         self.maxCapacity = max(maxCapacity, initialCapacity)
-        stack = .allocate(capacity: initialCapacity)
-        stack.initialize(repeating: .unspecified, count: initialCapacity)
+        // malloc'd, not Swift-allocated: the stack grows with realloc. Slots
+        // above `sp` are never read, so new ones are left untouched (a deep
+        // recursion costs the memory it uses, not the capacity it reached).
+        // Without memory for it, the stack starts empty and the first call
+        // that needs room reports a stack overflow.
+        let memory = malloc(initialCapacity * MemoryLayout<Value>.stride)
+        if memory == nil { capacity = 0 }
+        stack = memory?.bindMemory(to: Value.self, capacity: initialCapacity) ?? VM.noStack
         stub = .allocate(capacity: 2)
         stub.initialize(repeating: instruction(.halt), count: 2)
         haltCode = .allocate(capacity: 1)
@@ -113,8 +126,7 @@ package final class VM {
     }
 
     deinit {
-        stack.deinitialize(count: capacity)
-        stack.deallocate()
+        if capacity > 0 { free(stack) }
         stub.deallocate()
         haltCode.deallocate()
         tailSite.deallocate()
@@ -194,14 +206,14 @@ package final class VM {
             throw SchemeError(.stackOverflow,
                 "stack overflow: recursion too deep (the stack limit is \(maxCapacity) slots; raise it with the interpreter's stackLimit option)")
         }
-        var newCapacity = capacity
+        var newCapacity = max(capacity, 1 << 10)
         while newCapacity < needed { newCapacity *= 2 }
         newCapacity = min(newCapacity, maxCapacity + overflowReserve)
-        let newStack = UnsafeMutablePointer<Value>.allocate(capacity: newCapacity)
-        newStack.moveInitialize(from: stack, count: capacity)
-        (newStack + capacity).initialize(repeating: .unspecified, count: newCapacity - capacity)
-        stack.deallocate()
-        stack = newStack
+        // realloc moves a large stack by remapping its pages, not copying them.
+        guard let grown = realloc(capacity > 0 ? UnsafeMutableRawPointer(stack) : nil, newCapacity * MemoryLayout<Value>.stride) else {
+            throw SchemeError(.stackOverflow, "stack overflow: no memory for a stack of \(newCapacity) slots")
+        }
+        stack = grown.bindMemory(to: Value.self, capacity: newCapacity)
         capacity = newCapacity
     }
 
