@@ -82,8 +82,12 @@ public final class Session {
     /// The opened ledger (nil with `--ledger none`, or before `openLedger`):
     /// the SQLite file, or a PostgreSQL server for a `postgres://` URL.
     public private(set) var ledger: (any LedgerStore)?
-    /// Every setting in force and its source: what `omega config show` prints.
-    public private(set) var settings: [Setting] = []
+    /// Every setting in force and its source: what `omega config show`
+    /// prints — what was set, and the defaults still in force (worked out
+    /// when asked: the time zone's name is not looked up at every start).
+    public var settings: [Setting] { withDefaults(recordedSettings) }
+    /// The settings the files, the environment, the flags and the ledger gave.
+    private(set) var recordedSettings: [Setting] = []
     /// Things the user should know (a YAML key read as another, a ledger
     /// warning), each once; the caller writes them to standard error.
     public private(set) var notes: [String] = []
@@ -103,7 +107,7 @@ public final class Session {
         effectSettings = try configuration.effectSettings()
         let configuredLedger = try configuration.ledgerPath()
         ledgerPath = Ledger.path(flag: flags.ledger, configured: configuredLedger, environment: environment)
-        settings = Session.flatten(configuration.root, prefix: "")
+        recordedSettings = Session.flatten(configuration.root, prefix: "")
         recordModelAndBackend()
         let ledgerSource = flags.ledger != nil ? "--ledger" : !(environment["OMEGA_LEDGER"] ?? "").isEmpty ? "$OMEGA_LEDGER"
             : configuredLedger != nil ? (configuration.lookup(configuration.ledgerKey)?.place ?? "config") : "default"
@@ -169,7 +173,6 @@ public final class Session {
             policy.run[.tokens] = b == 0 ? nil : Int64(b)
             set("budget.run.tokens", b == 0 ? "unlimited" : "\(b)", "--budget")
         }
-        recordDefaults()
     }
 
     // MARK: Interpreters
@@ -271,8 +274,8 @@ public final class Session {
 
     /// Says what a setting is and where it came from.
     func set(_ key: String, _ value: String, _ source: String) {
-        settings.removeAll { $0.key == key }
-        settings.append(Setting(key: key, value: value, source: source))
+        recordedSettings.removeAll { $0.key == key }
+        recordedSettings.append(Setting(key: key, value: value, source: source))
     }
 }
 

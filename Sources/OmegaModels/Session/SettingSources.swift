@@ -20,17 +20,22 @@ extension Session {
         }
     }
 
-    /// The defaults of every setting nothing else gave, and the thresholds
-    /// as the meter uses them (a tracker-layout `warning_threshold`
-    /// replaces the list and is shown as what it became).
-    func recordDefaults() {
-        func defaultValue(_ key: String, _ value: String) {
-            if !settings.contains(where: { $0.key == key }) { set(key, value, "default") }
+    /// `recorded` with the defaults of every setting nothing else gave, and
+    /// the thresholds as the meter uses them (a tracker-layout
+    /// `warning_threshold` replaces the list and is shown as what it became).
+    func withDefaults(_ recorded: [Setting]) -> [Setting] {
+        var all = recorded
+        func set(_ key: String, _ value: String, _ source: String) {
+            all.removeAll { $0.key == key }
+            all.append(Setting(key: key, value: value, source: source))
+        }
+        func defaultValue(_ key: String, _ value: @autoclosure () -> String) {
+            if !all.contains(where: { $0.key == key }) { set(key, value(), "default") }
         }
         defaultValue("model", Session.quoted(ModelSettings.defaultModelName))
         defaultValue("backend", "\"simulate\"")
         let used = "[" + policy.thresholds.map(String.init).joined(separator: ", ") + "]"
-        if !settings.contains(where: { $0.key == "budget.thresholds" && $0.source.hasPrefix("$") }),
+        if !all.contains(where: { $0.key == "budget.thresholds" && $0.source.hasPrefix("$") }),
            let (_, place) = configuration.lookup("token_budget.warning_threshold") {
             set("budget.thresholds", used, "\(place) (token_budget.warning_threshold)")
         }
@@ -41,6 +46,7 @@ extension Session {
         defaultValue("repl.approvals", "\"ask\"")
         if let h = environment["OMEGA_HISTORY"], !h.isEmpty { set("repl.history", Session.quoted(h), "$OMEGA_HISTORY") }
         defaultValue("repl.history", Session.quoted(defaultHistoryPath))
+        return all
     }
 
     /// `$XDG_STATE_HOME/omega/history`, else `~/.local/state/omega/history`.
