@@ -59,6 +59,7 @@ final class GlobalEnvironment {
     /// A copy whose bound variables have cells of their own (see above).
     func derived(name: String) -> GlobalEnvironment {
         let env = GlobalEnvironment(name: name, heap: heap)
+        env.cells.reserveCapacity(cells.count)
         for (id, cell) in cells {
             if cell.value.raw == Value.unbound.raw {
                 env.cells[id] = cell

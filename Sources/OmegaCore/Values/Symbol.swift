@@ -25,7 +25,12 @@ final class SymbolTable {
     private var gensymCounter = 0
     private let heap: Heap
 
-    init(heap: Heap) { self.heap = heap }
+    /// Room for the names the libraries define, so a start does not rehash.
+    init(heap: Heap) {
+        self.heap = heap
+        table.reserveCapacity(2048)
+        interned.reserveCapacity(2048)
+    }
 
     func intern(_ name: String) -> Symbol {
         if let s = table[name] { return s }
