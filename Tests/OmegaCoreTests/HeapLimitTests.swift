@@ -29,3 +29,23 @@ import Testing
         #expect(collections >= 8 && collections <= 24, "\(collections) collections")
     }
 }
+
+/// The stack, seen from a deep recursion under a memory limit.
+@Suite struct StackMemoryTests {
+    /// A recursion deeper than the memory limit allows stops with a stack
+    /// overflow that names the limit, near the limit rather than at the
+    /// stack's own (33.5M slots, 268 MB), and the interpreter goes on.
+    @Test func aDeepRecursionStopsAtTheMemoryLimit() throws {
+        var options = Interpreter.Options()
+        options.memoryLimit = 16 << 20
+        let omega = try Interpreter(options: options)
+        do {
+            _ = try omega.evaluate("(define (count n) (if (= n 0) 0 (+ 1 (count (- n 1))))) (count 10000000)")
+            Issue.record("the recursion ended")
+        } catch let e as OmegaError {
+            #expect(e.message.contains("stack overflow") && e.message.contains("memory limit"), "\(e.message)")
+        }
+        #expect(omega.vm.capacity * MemoryLayout<Value>.stride <= (16 << 20) + (1 << 20), "\(omega.vm.capacity) slots")
+        #expect(omega.int(try omega.evaluate("(count 1000)")) == 1000)
+    }
+}

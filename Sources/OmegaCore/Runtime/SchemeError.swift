@@ -31,14 +31,16 @@ package struct SchemeError: Error {
 
     /// `out of memory: make-vector of 10000000000 elements needs 80 GB; the limit is 1 GB`.
     static func outOfMemory(_ what: String, bytes: Int, limit: Int) -> SchemeError {
-        func size(_ n: Int) -> String {
-            let d = Double(n)
-            if n >= 1 << 30 { return String(format: "%.1f GiB", d / Double(1 << 30)) }
-            if n >= 1 << 20 { return String(format: "%.1f MiB", d / Double(1 << 20)) }
-            return "\(n) bytes"
-        }
         let need = bytes == Int.max ? "more memory than there is" : size(bytes)
         return SchemeError(.outOfMemory, "out of memory: \(what) needs \(need); the limit is \(size(limit)) (the memoryLimit option, --memory-limit or [limits] memory)")
+    }
+
+    /// A number of bytes as people read it: `12.5 MiB`, `1.0 GiB`, `300 bytes`.
+    static func size(_ n: Int) -> String {
+        let d = Double(n)
+        if n >= 1 << 30 { return String(format: "%.1f GiB", d / Double(1 << 30)) }
+        if n >= 1 << 20 { return String(format: "%.1f MiB", d / Double(1 << 20)) }
+        return "\(n) bytes"
     }
 
     package init(_ kind: Kind, _ message: String, irritants: [Value] = [], location: SourceLocation = .none) {

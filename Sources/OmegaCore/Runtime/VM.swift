@@ -200,15 +200,24 @@ package final class VM {
     }
 
     /// Grows the stack so that `needed` slots fit, or raises a stack overflow.
+    /// The stack counts against the memory limit too: it may take what the
+    /// data the last collection found live leaves of it (so a deep recursion
+    /// under `--memory-limit 64M` stops near 64 MB, not at the stack limit).
     private func ensureCapacity(_ needed: Int) throws {
         if needed <= capacity { return }
-        guard needed <= maxCapacity + overflowReserve else {
+        let slotsInMemory = max(1 << 14, (heap.limit &- heap.liveBytes) / MemoryLayout<Value>.stride)
+        let limit = min(maxCapacity, slotsInMemory)
+        guard needed <= limit + overflowReserve else {
+            if limit < maxCapacity {
+                throw SchemeError(.stackOverflow,
+                    "stack overflow: recursion too deep for the memory limit (a stack of \(needed) slots, \(SchemeError.size(needed * MemoryLayout<Value>.stride)), and the program's data must fit in \(SchemeError.size(heap.limit)): the memoryLimit option, --memory-limit or [limits] memory)")
+            }
             throw SchemeError(.stackOverflow,
                 "stack overflow: recursion too deep (the stack limit is \(maxCapacity) slots; raise it with the interpreter's stackLimit option)")
         }
         var newCapacity = max(capacity, 1 << 10)
         while newCapacity < needed { newCapacity *= 2 }
-        newCapacity = min(newCapacity, maxCapacity + overflowReserve)
+        newCapacity = min(newCapacity, limit + overflowReserve)
         // realloc moves a large stack by remapping its pages, not copying them.
         guard let grown = realloc(capacity > 0 ? UnsafeMutableRawPointer(stack) : nil, newCapacity * MemoryLayout<Value>.stride) else {
             throw SchemeError(.stackOverflow, "stack overflow: no memory for a stack of \(newCapacity) slots")
