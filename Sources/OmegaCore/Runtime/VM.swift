@@ -287,13 +287,13 @@ package final class VM {
 
     // MARK: The run loop
 
-    /// Runs from the current registers until a `HALT` instruction.
     /// The free-variable values of the running closure: loaded where an
     /// instruction needs them rather than kept in a register of the loop.
     @inline(__always) private static func freeValues(_ closure: Value) -> UnsafeMutablePointer<Value> {
         Unmanaged<Closure>.fromOpaque(closure.objectPointer)._withUnsafeGuaranteedRef { $0.free }
     }
 
+    /// Runs from the current registers until a `HALT` instruction.
     private func execute() throws -> Value {
         var pc = self.pc
         var sp = self.sp
@@ -305,6 +305,10 @@ package final class VM {
         var codeBase: UnsafeMutablePointer<UInt32>
         (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
             ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
+        // A nested run (a primitive calling Scheme) has a primitive frame of
+        // its own; the outer run's is back when it returns.
+        let outerPrimitiveFP = primitiveFP
+        defer { primitiveFP = outerPrimitiveFP }
         primitiveFP = -1
 
         // `SAVE` below: store the registers so that Swift code (the
