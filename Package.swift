@@ -25,7 +25,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // YAML, for the seeds' token_budgets.yaml.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -67,7 +66,7 @@ let package = Package(
         // the R7RS libraries, with the embedding API. It knows nothing of models.
         .target(
             name: "OmegaCore",
-            dependencies: ["COmegaShims", "CGMP", .product(name: "BigInt", package: "BigInt")],
+            dependencies: ["COmegaShims", "CGMP"],
             path: "Sources/OmegaCore",
             swiftSettings: fuzzSettings,
             plugins: ["EmbedStdlib"]
@@ -81,7 +80,6 @@ let package = Package(
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "BigInt", package: "BigInt"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Yams", package: "Yams")],
             path: "Sources/OmegaModels",

@@ -1,4 +1,3 @@
-import BigInt
 import Foundation
 
 /// The Scheme libraries an interpreter loads at start-up (the embedded
@@ -178,10 +177,10 @@ extension LibraryImage {
                 bytes.append(1); int(s.isMutable ? 1 : 0); string(s.string)
             case .symbol: symbol(unsafeDowncast(obj, to: Symbol.self))
             case .flonum: bytes.append(4); u64(unsafeDowncast(obj, to: Flonum.self).value.bitPattern)
-            case .bignum: bytes.append(5); string(String(unsafeDowncast(obj, to: Bignum.self).value))
+            case .bignum: bytes.append(5); string(unsafeDowncast(obj, to: Bignum.self).value.description)
             case .ratnum:
                 let r = unsafeDowncast(obj, to: Ratnum.self)
-                bytes.append(6); string(String(r.numerator)); string(String(r.denominator))
+                bytes.append(6); string(r.numerator.description); string(r.denominator.description)
             case .vector:
                 let vec = unsafeDowncast(obj, to: SchemeVector.self)
                 bytes.append(8); int(vec.isMutable ? 1 : 0); int(vec.items.count)
@@ -341,10 +340,10 @@ extension LibraryImage {
             case 2, 3: return Value(object: try symbol(tag: tag))
             case 4: return interp.heap.flonum(Double(bitPattern: try u64()))
             case 5:
-                guard let n = BigInt(try string()) else { throw Unusable("bad integer") }
+                guard let n = LargeInt(try string()) else { throw Unusable("bad integer") }
                 return interp.heap.number(Num.integer(n))
             case 6:
-                guard let n = BigInt(try string()), let d = BigInt(try string()),
+                guard let n = LargeInt(try string()), let d = LargeInt(try string()),
                       let r = Num.rational(n, d) else { throw Unusable("bad ratio") }
                 return interp.heap.number(r)
             case 7:

@@ -1,4 +1,3 @@
-import BigInt
 import Foundation
 
 /// Numbers: arithmetic, comparison, predicates, conversion (R7RS 6.2).
@@ -110,26 +109,26 @@ enum NumberLibrary: NativeLibrary {
         extremum("max") { $0 > 0 }
         extremum("min") { $0 < 0 }
         i.define("gcd", min: 0, max: nil) { i, args in
-            var g = BigInt(0)
+            var g = LargeInt.zero
             var inexact = false
             for k in 0..<args.count {
                 let n = try Check.integer(args[k], k + 1)
                 if !n.isExact { inexact = true }
                 g = g.greatestCommonDivisor(with: n.bigValue)
             }
-            return inexact ? i.heap.flonum(Double(g)) : i.heap.integer(g)
+            return inexact ? i.heap.flonum(g.doubleValue) : i.heap.integer(g)
         }
         i.define("lcm", min: 0, max: nil) { i, args in
-            var l = BigInt(1)
+            var l = LargeInt.one
             var inexact = false
             for k in 0..<args.count {
                 let num = try Check.integer(args[k], k + 1)
                 if !num.isExact { inexact = true }
                 let n = num.bigValue
                 if n.isZero { return inexact ? i.heap.flonum(0) : Value(fixnum: 0) }
-                l = BigInt((l * n).magnitude) / l.greatestCommonDivisor(with: n)
+                l = (l * n).magnitude.quotientAndRemainder(dividingBy: l.greatestCommonDivisor(with: n)).quotient
             }
-            return inexact ? i.heap.flonum(Double(l)) : i.heap.integer(l)
+            return inexact ? i.heap.flonum(l.doubleValue) : i.heap.integer(l)
         }
         i.define("square") { i, x in
             if let c = x.as(Compnum.self) { let z = Complex(c.real, c.imag); return i.heap.number(z * z) }
@@ -140,7 +139,7 @@ enum NumberLibrary: NativeLibrary {
             let n = try Check.number(x)
             if case .flo(let d) = n {
                 guard let e = n.toExact else { return x }
-                return i.heap.flonum(e.numerator == 0 ? d * 0 : Double(e.numerator))
+                return i.heap.flonum(e.numerator.isZero ? d * 0 : e.numerator.doubleValue)
             }
             return i.heap.integer(n.numerator)
         }
@@ -148,7 +147,7 @@ enum NumberLibrary: NativeLibrary {
             let n = try Check.number(x)
             if case .flo = n {
                 guard let e = n.toExact else { return x }
-                return i.heap.flonum(Double(e.denominator))
+                return i.heap.flonum(e.denominator.doubleValue)
             }
             return i.heap.integer(n.denominator)
         }
@@ -238,13 +237,13 @@ enum NumberLibrary: NativeLibrary {
             let n = try Check.integer(x)
             if case .fix(let v) = n { return Value(v & 1 != 0) }
             if case .flo(let d) = n { return Value(d.truncatingRemainder(dividingBy: 2) != 0) }
-            return Value(n.bigValue.magnitude.words.first.map { $0 & 1 != 0 } ?? false)
+            return Value(n.bigValue.isOdd)
         }
         i.define("even?") { _, x in
             let n = try Check.integer(x)
             if case .fix(let v) = n { return Value(v & 1 == 0) }
             if case .flo(let d) = n { return Value(d.truncatingRemainder(dividingBy: 2) == 0) }
-            return Value(n.bigValue.magnitude.words.first.map { $0 & 1 == 0 } ?? true)
+            return Value(!n.bigValue.isOdd)
         }
     }
 
@@ -273,7 +272,7 @@ enum NumberLibrary: NativeLibrary {
                 throw SchemeError.wrongType(x, expected: "a non-negative exact integer")
             }
             let b = n.bigValue
-            let s = BigInt(b.magnitude.squareRoot())
+            let s = b.squareRoot()
             return Value(object: i.heap.register(MultipleValues([i.heap.integer(s), i.heap.integer(b - s * s)])))
         }
     }
@@ -369,19 +368,18 @@ enum NumberLibrary: NativeLibrary {
             let base = try Check.number(b, 1), ex = try Check.number(e, 2)
             if case .fix(let k) = ex, base.isExact {
                 if k >= 0 {
-                    if k > 1 << 24 && !(base.isZero || base.numerator.magnitude == 1) {
+                    if k > 1 << 24 && !(base.isZero || base.numerator.magnitude.compare(1) == 0) {
                         throw SchemeError(.range, "expt: exponent too large for an exact result: ", irritants: [e])
                     }
                     switch base {
                     case .rat(let p, let q):
-                        return i.heap.number(Num.rational(LargeIntegers.power(p, k), LargeIntegers.power(q, k)) ?? .fix(0))
-                    default: return i.heap.integer(LargeIntegers.power(base.bigValue, k))
+                        return i.heap.number(Num.rational(p.power(k), q.power(k)) ?? .fix(0))
+                    default: return i.heap.integer(base.bigValue.power(k))
                     }
                 }
                 if base.isZero { throw SchemeError(.divisionByZero, "division by zero") }
                 let m = -k
-                return i.heap.number(Num.rational(LargeIntegers.power(base.denominator, m),
-                                                  LargeIntegers.power(base.numerator, m)) ?? .fix(0))
+                return i.heap.number(Num.rational(base.denominator.power(m), base.numerator.power(m)) ?? .fix(0))
             }
             let bd = base.doubleValue, ed = ex.doubleValue
             if bd < 0 && !ex.isInteger && ed.isFinite {
@@ -394,9 +392,9 @@ enum NumberLibrary: NativeLibrary {
 
     /// Natural log, also of bignums beyond the double range.
     private static func logOf(_ n: Num) -> Double {
-        if case .big(let b) = n, !Double(b).isFinite {
-            let shift = b.magnitude.bitWidth - 60
-            return Foundation.log(Double(b >> shift)) + Double(shift) * M_LN2
+        if case .big(let b) = n, !b.doubleValue.isFinite {
+            let shift = b.bitWidth - 60
+            return Foundation.log(b.shiftedRight(shift).doubleValue) + Double(shift) * M_LN2
         }
         return Foundation.log(n.doubleValue)
     }

@@ -1,4 +1,3 @@
-import BigInt
 import Foundation
 
 /// A non-real complex number (R7RS 6.2, `(scheme complex)`), exact or

@@ -1,4 +1,3 @@
-import BigInt
 import Foundation
 
 /// A number unpacked for arithmetic off the fixnum fast path.
@@ -9,8 +8,8 @@ import Foundation
 /// become integers.
 package enum Num {
     case fix(Int)
-    case big(BigInt)
-    case rat(BigInt, BigInt)  // denominator > 1, lowest terms
+    case big(LargeInt)
+    case rat(LargeInt, LargeInt)  // denominator > 1, lowest terms
     case flo(Double)
 
     package init?(_ v: Value) {
@@ -27,92 +26,52 @@ package enum Num {
         }
     }
 
-    static func integer(_ b: BigInt) -> Num {
+    static func integer(_ b: LargeInt) -> Num {
         if let i = b.smallValue { return .fix(i) }
         return .big(b)
     }
 
     /// n/d in lowest terms, as an integer when d divides n.
-    static func rational(_ n: BigInt, _ d: BigInt) -> Num? {
+    static func rational(_ n: LargeInt, _ d: LargeInt) -> Num? {
         if d.isZero { return nil }
         var n = n, d = d
-        if d.sign == .minus { n = -n; d = -d }
+        if d.isNegative { n = -n; d = -d }
         let g = n.greatestCommonDivisor(with: d)
-        if g != 1 { n /= g; d /= g }
-        if d == 1 { return integer(n) }
+        if g.compare(1) != 0 {
+            n = n.quotientAndRemainder(dividingBy: g).quotient
+            d = d.quotientAndRemainder(dividingBy: g).quotient
+        }
+        if d.compare(1) == 0 { return integer(n) }
         return .rat(n, d)
     }
 
     var isExact: Bool { if case .flo = self { return false } else { return true } }
 
-    var bigValue: BigInt {
+    var bigValue: LargeInt {
         switch self {
-        case .fix(let i): return BigInt(small: i)
+        case .fix(let i): return LargeInt(i)
         case .big(let b): return b
         case .rat(let n, _): return n
-        case .flo(let d): return d.isFinite ? BigInt(d) : 0
+        case .flo(let d): return LargeInt(truncating: d)
         }
     }
 
-    package var numerator: BigInt {
+    package var numerator: LargeInt {
         if case .rat(let n, _) = self { return n }
         return bigValue
     }
-    package var denominator: BigInt {
+    package var denominator: LargeInt {
         if case .rat(_, let d) = self { return d }
-        return 1
+        return .one
     }
 
     package var doubleValue: Double {
         switch self {
         case .fix(let i): return Double(i)
-        case .big(let b): return Num.bigToDouble(b)
-        case .rat(let n, let d): return Num.ratioToDouble(n, d)
+        case .big(let b): return b.doubleValue
+        case .rat(let n, let d): return LargeInt.ratioToDouble(n, d)
         case .flo(let d): return d
         }
-    }
-
-    /// n/d as the nearest double (ties to even), also when n and d exceed
-    /// the double range: the quotient is computed in integers to 55+ bits
-    /// and rounded once. (Dividing two rounded doubles would round twice:
-    /// `(inexact (/ (+ 1 (expt 10 330)) (expt 10 329)))` came out one ulp low.)
-    static func ratioToDouble(_ n: BigInt, _ d: BigInt) -> Double {
-        let limit = BigInt(1) << 53
-        if n.magnitude < limit.magnitude && d.magnitude < limit.magnitude {
-            return Double(n) / Double(d)  // both exact: IEEE division rounds once
-        }
-        return roundedQuotient(n, d)
-    }
-
-    /// An integer as the nearest double.
-    static func bigToDouble(_ b: BigInt) -> Double {
-        if b.magnitude.bitWidth <= 53 { return Double(b) }
-        return roundedQuotient(b, 1)
-    }
-
-    private static func roundedQuotient(_ n: BigInt, _ d: BigInt) -> Double {
-        if n.isZero { return 0 }
-        let negative = (n.sign == .minus) != (d.sign == .minus)
-        let a = n.magnitude, b = d.magnitude
-        // Scale so the integer quotient has at least 55 bits.
-        let shift = 55 - (a.bitWidth - b.bitWidth)
-        let (q, r) = shift >= 0 ? (a << shift).quotientAndRemainder(dividingBy: b)
-                                : a.quotientAndRemainder(dividingBy: b << -shift)
-        // Keep 53 bits (fewer when the result is subnormal); the rest and
-        // the remainder decide the rounding.
-        let exponent = q.bitWidth - 1 - shift          // of the leading bit
-        var keep = 53
-        if exponent < -1022 { keep = max(0, 53 - (-1022 - exponent)) }
-        let drop = q.bitWidth - keep
-        var mantissa = q >> drop
-        let rest = q - (mantissa << drop)
-        let half = BigUInt(1) << (drop - 1)
-        if rest > half || (rest == half && (!r.isZero || mantissa.words.first.map { $0 & 1 == 1 } ?? false)) {
-            mantissa += 1  // may carry to 2^53: still exact as a double
-        }
-        if exponent > 1023 { return negative ? -.infinity : .infinity }
-        let value = Double(sign: .plus, exponent: drop - shift, significand: Double(mantissa))
-        return negative ? -value : value
     }
 
     var isZero: Bool {
@@ -127,8 +86,8 @@ package enum Num {
     var sign: Int {
         switch self {
         case .fix(let i): return i.signum()
-        case .big(let b): return b.sign == .minus ? -1 : 1
-        case .rat(let n, _): return n.sign == .minus ? -1 : 1
+        case .big(let b): return b.signum
+        case .rat(let n, _): return n.signum
         case .flo(let d): return d > 0 ? 1 : (d < 0 ? -1 : 0)
         }
     }
@@ -152,9 +111,14 @@ package enum Num {
     }
 
     static func add(_ a: Num, _ b: Num) -> Num {
-        if case .fix(let x) = a, case .fix(let y) = b {
+        switch (a, b) {
+        case (.fix(let x), .fix(let y)):
             let (r, o) = x.addingReportingOverflow(y)
-            return o ? .big(BigInt(small: x) + BigInt(small: y)) : .fix(r)
+            return o ? .big(LargeInt(x).adding(y)) : .fix(r)
+        // A large integer and a small one: no large integer made of the small.
+        case (.big(let x), .fix(let y)), (.fix(let y), .big(let x)): return integer(x.adding(y))
+        case (.big(let x), .big(let y)): return integer(x + y)
+        default: break
         }
         switch level(a, b) {
         case 0: return integer(a.bigValue + b.bigValue)
@@ -167,7 +131,7 @@ package enum Num {
 
     static func negate(_ a: Num) -> Num {
         switch a {
-        case .fix(let x): return x == Int.min ? .big(-BigInt(small: x)) : .fix(-x)
+        case .fix(let x): return x == Int.min ? .big(-LargeInt(x)) : .fix(-x)
         case .big(let b): return integer(-b)
         case .rat(let n, let d): return .rat(-n, d)
         case .flo(let d): return .flo(-d)
@@ -175,20 +139,27 @@ package enum Num {
     }
 
     static func sub(_ a: Num, _ b: Num) -> Num {
-        if case .fix(let x) = a, case .fix(let y) = b {
+        switch (a, b) {
+        case (.fix(let x), .fix(let y)):
             let (r, o) = x.subtractingReportingOverflow(y)
-            return o ? .big(BigInt(small: x) - BigInt(small: y)) : .fix(r)
+            return o ? .big(LargeInt(x) - LargeInt(y)) : .fix(r)
+        case (.big(let x), .fix(let y)) where y != Int.min: return integer(x.adding(-y))
+        case (.big(let x), .big(let y)): return integer(x - y)
+        default: return add(a, negate(b))
         }
-        return add(a, negate(b))
     }
 
     static func mul(_ a: Num, _ b: Num) -> Num {
-        if case .fix(let x) = a, case .fix(let y) = b {
+        switch (a, b) {
+        case (.fix(let x), .fix(let y)):
             let (r, o) = x.multipliedReportingOverflow(by: y)
-            return o ? .big(BigInt(small: x) * BigInt(small: y)) : .fix(r)
+            return o ? .big(LargeInt(x).multiplied(by: y)) : .fix(r)
+        case (.big(let x), .fix(let y)), (.fix(let y), .big(let x)): return integer(x.multiplied(by: y))
+        case (.big(let x), .big(let y)): return integer(x * y)
+        default: break
         }
         switch level(a, b) {
-        case 0: return integer(LargeIntegers.multiply(a.bigValue, b.bigValue))
+        case 0: return integer(a.bigValue * b.bigValue)
         case 1: return rational(a.numerator * b.numerator, a.denominator * b.denominator) ?? .fix(0)
         default: return .flo(a.doubleValue * b.doubleValue)
         }
@@ -224,12 +195,13 @@ package enum Num {
         }
         // Two integers compare as they are; a rational against the other
         // side's numerator times its denominator.
-        let l: BigInt, r: BigInt
         switch (a, b) {
-        case (.rat, _), (_, .rat): l = a.numerator * b.denominator; r = b.numerator * a.denominator
-        default: l = a.numerator; r = b.numerator
+        case (.big(let x), .fix(let y)): return x.compare(y)
+        case (.fix(let x), .big(let y)): return -y.compare(x)
+        case (.rat, _), (_, .rat):
+            return LargeInt.compare(a.numerator * b.denominator, b.numerator * a.denominator)
+        default: return LargeInt.compare(a.numerator, b.numerator)
         }
-        return l < r ? -1 : (l == r ? 0 : 1)
     }
 
     /// The exact rational equal to a finite double.
@@ -238,8 +210,7 @@ package enum Num {
         var x = d
         var pow2 = 0
         while x != x.rounded(.towardZero) && pow2 < 1100 { x *= 2; pow2 += 1 }
-        let n = BigInt(x)
-        return rational(n, BigInt(1) << pow2) ?? .fix(0)
+        return rational(LargeInt(truncating: x), LargeInt.one.shiftedLeft(pow2)) ?? .fix(0)
     }
 
     // MARK: Integer division
@@ -265,8 +236,8 @@ package enum Num {
         }
         let x = a.bigValue, y = b.bigValue
         if y.isZero { return nil }
-        var (q, r) = LargeIntegers.quotientAndRemainder(x, y)
-        if kind == .floor && !r.isZero && ((r.sign == .minus) != (y.sign == .minus)) { q -= 1; r += y }
+        var (q, r) = x.quotientAndRemainder(dividingBy: y)
+        if kind == .floor && !r.isZero && r.isNegative != y.isNegative { q = q.adding(-1); r = r + y }
         return (integer(q), integer(r))
     }
 
@@ -285,17 +256,15 @@ package enum Num {
             case .round: return .flo(d.rounded(.toNearestOrEven))
             }
         case .rat(let n, let d):
-            var (q, r) = n.quotientAndRemainder(dividingBy: d)  // truncates
+            let (q0, r) = n.quotientAndRemainder(dividingBy: d)  // truncates
+            var q = q0
             switch mode {
             case .truncate: break
-            case .floor: if r.sign == .minus { q -= 1 }
-            case .ceiling: if r.sign == .plus && !r.isZero { q += 1 }
+            case .floor: if r.isNegative { q = q.adding(-1) }
+            case .ceiling: if r.signum > 0 { q = q.adding(1) }
             case .round:
-                let twice = r.magnitude * 2
-                if twice > d.magnitude || (twice == d.magnitude && q.magnitude % 2 == 1) {
-                    q += (n.sign == .minus ? -1 : 1)
-                }
-                r = 0
+                let c = LargeInt.compare(r.magnitude.shiftedLeft(1), d)   // d > 0
+                if c > 0 || (c == 0 && q.isOdd) { q = q.adding(n.isNegative ? -1 : 1) }
             }
             return integer(q)
         }
@@ -306,7 +275,7 @@ package enum Num {
     var exactSquareRoot: Num? {
         guard isExact, sign >= 0 else { return nil }
         let p = numerator, q = denominator
-        let sp = BigInt(p.magnitude.squareRoot()), sq = BigInt(q.magnitude.squareRoot())
+        let sp = p.squareRoot(), sq = q.squareRoot()
         guard sp * sp == p && sq * sq == q else { return nil }
         return Num.rational(sp, sq)
     }
@@ -323,10 +292,10 @@ package enum Num {
 extension Heap {
     /// An exact integer value: a fixnum when it fits.
     @inline(__always) package func integer(_ n: Int) -> Value {
-        Value.fitsFixnum(n) ? Value(fixnum: n) : Value(object: register(Bignum(BigInt(small: n))))
+        Value.fitsFixnum(n) ? Value(fixnum: n) : Value(object: register(Bignum(LargeInt(n))))
     }
 
-    func integer(_ b: BigInt) -> Value {
+    func integer(_ b: LargeInt) -> Value {
         if let i = b.smallValue, Value.fitsFixnum(i) { return Value(fixnum: i) }
         return Value(object: register(Bignum(b)))
     }

@@ -1,4 +1,3 @@
-import BigInt
 import Foundation
 
 /// Parsing and printing of numbers in R7RS syntax.
@@ -147,17 +146,12 @@ enum NumberSyntax {
         return Double(String(s)).map { .flo($0) }
     }
 
-    private static func parseInteger(_ s: Substring, radix: Int) -> BigInt? {
+    private static func parseInteger(_ s: Substring, radix: Int) -> LargeInt? {
         var body = s
         if body.hasPrefix("+") || body.hasPrefix("-") { body = body.dropFirst() }
-        guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.isHexDigit && Int(String($0), radix: radix) != nil }) else {
-            return nil
-        }
-        if let i = Int(s.hasPrefix("+") ? s.dropFirst() : s, radix: radix) { return BigInt(i) }
-        let negative = s.hasPrefix("-")
-        let magnitude = BigUInt(body, radix: radix)
-        guard let m = magnitude else { return nil }
-        return negative ? -BigInt(m) : BigInt(m)
+        guard let first = body.first, first != "+", first != "-" else { return nil }
+        if let i = Int(body, radix: radix) { return LargeInt(s.hasPrefix("-") ? -i : i) }
+        return LargeInt(s, radix: radix)
     }
 
     /// digits [. digits] [e [sign] digits], with at least one digit.
@@ -222,13 +216,13 @@ enum NumberSyntax {
             mantissa.append(ch)
             if inFraction && ch.isNumber { fractionDigits += 1 }
         }
-        guard let m = BigInt(mantissa) else { return nil }
+        guard let m = LargeInt(mantissa) else { return nil }
         let scale = exponent - fractionDigits
         // A ten-character literal must not build a million-digit number:
         // an exact decimal is refused past 10^±maxExactExponent.
         guard abs(scale) <= maxExactExponent else { return nil }
-        if scale >= 0 { return Num.integer(m * BigInt(10).power(scale)) }
-        return Num.rational(m, BigInt(10).power(-scale))
+        if scale >= 0 { return Num.integer(m * LargeInt(10).power(scale)) }
+        return Num.rational(m, LargeInt(10).power(-scale))
     }
 
     // MARK: Printing
@@ -247,9 +241,7 @@ enum NumberSyntax {
     static func format(_ n: Num, radix: Int = 10) -> String {
         switch n {
         case .fix(let i): return String(i, radix: radix)
-        case .big(let b):
-            if radix == 10 { return (b.sign == .minus ? "-" : "") + LargeIntegers.decimal(b.magnitude) }
-            return String(b, radix: radix)
+        case .big(let b): return b.toString(radix: radix)
         case .rat(let p, let q): return format(.big(p), radix: radix) + "/" + format(.big(q), radix: radix)
         case .flo(let d): return formatDouble(d)
         }

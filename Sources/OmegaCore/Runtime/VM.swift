@@ -13,7 +13,10 @@ import Darwin
 /// configured stack size, not by the thread, and a running evaluation can be
 /// stopped at a safe point (step limit, interrupt) with its state intact.
 package final class VM {
-    unowned let interp: Interpreter
+    /// The interpreter that owns this machine (and outlives it): held
+    /// without reference counting, which cost a strong retain and release
+    /// per primitive call.
+    unowned(unsafe) let interp: Interpreter
     /// The interpreter's heap, held directly: reaching it through the
     /// unowned `interp` costs a strong retain per allocation.
     let heap: Heap
@@ -250,7 +253,15 @@ package final class VM {
         }
     }
 
-    /// Calls a primitive on `argc` arguments stored from `base`.
+    /// Calls a primitive on `argc` arguments stored from `base`. The
+    /// primitive is borrowed (the caller's value keeps it alive), not retained.
+    @inline(__always)
+    private func callPrimitive(_ callee: Value, _ base: UnsafeMutablePointer<Value>, _ argc: Int) throws -> Value {
+        try Unmanaged<Primitive>.fromOpaque(callee.objectPointer)._withUnsafeGuaranteedRef { p in
+            try callPrimitive(p, base, argc)
+        }
+    }
+
     @inline(__always)
     private func callPrimitive(_ p: Primitive, _ base: UnsafeMutablePointer<Value>, _ argc: Int) throws -> Value {
         guard argc >= p.minArgs && (p.maxArgs < 0 || argc <= p.maxArgs) else {
@@ -494,8 +505,10 @@ package final class VM {
                             break dispatch
                         }
                         if kind == .primitive {
-                            let p = acc.unsafeObject(Primitive.self)
-                            if case .control(let control) = p.body {
+                            let control = Unmanaged<Primitive>.fromOpaque(acc.objectPointer)._withUnsafeGuaranteedRef { p -> ControlPrimitive? in
+                                if case .control(let c) = p.body { return c } else { return nil }
+                            }
+                            if let control {
                                 switch control {
                                 case .apply:
                                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
@@ -519,7 +532,7 @@ package final class VM {
                             }
                             self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                             primitiveFP = newfp
-                            acc = try callPrimitive(p, stack + newfp, argc)
+                            acc = try callPrimitive(acc, stack + newfp, argc)
                             primitiveFP = -1
                             // The primitive may have run Scheme code (which can
                             // grow the stack) or redefined a built-in.
@@ -814,16 +827,16 @@ package final class VM {
     private func inlineSlowPath(_ op: Opcode, _ cellValue: Value, acc: Value, sp: Int, fp: Int, closure: Value,
                                 pc: UnsafeMutablePointer<UInt32>) throws
         -> (Value, Int, UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<Value>) {
-        let cell = cellValue.unsafeObject(GlobalCell.self)
+        let (value, integrable) = Unmanaged<GlobalCell>.fromOpaque(cellValue.objectPointer)
+            ._withUnsafeGuaranteedRef { ($0.value, $0.integrable) }
         let argc = op.inlineArity
         let first = sp - (argc - 1)
-        if cell.value.raw == cell.integrable.raw {
+        if value.raw == integrable.raw {
             if let r = flonumInline(op, argc == 2 ? stack[first] : acc, acc) { return (r, first, pc, stack) }
         }
-        if cell.value.raw == cell.integrable.raw && cell.value.isObject(of: .primitive) {
-            let p = cell.value.unsafeObject(Primitive.self)
+        if value.raw == integrable.raw && value.isObject(of: .primitive) {
             stack[sp] = acc  // make the arguments contiguous
-            let result = try callPrimitive(p, stack + first, argc)
+            let result = try callPrimitive(value, stack + first, argc)
             return (result, first, pc, stack)
         }
         // Shift the stacked arguments up to make room for a frame header.
@@ -834,7 +847,7 @@ package final class VM {
         stack[first + 2] = closure
         stack[first + 3 + argc - 1] = acc
         stub[0] = instruction(.call, argc)
-        return (cell.value, first + 3 + argc, stub, stack)
+        return (value, first + 3 + argc, stub, stack)
     }
 
     /// The slow path of an immediate-operand instruction: stacks the first

@@ -1,4 +1,3 @@
-import BigInt
 import OmegaCore
 
 /// Token counting, prices and budget conversions for Scheme programs:
@@ -113,7 +112,7 @@ enum TokenLibrary: NativeLibrary {
         let (n, d) = m.fraction
         // Already in lowest terms: no gcd on big integers needed.
         if d == 1 { return interp.heap.integer(Int(n)) }
-        return interp.heap.number(.rat(BigInt(n), BigInt(d)))
+        return interp.heap.number(.rat(LargeInt(Int(n)), LargeInt(Int(d))))
     }
 
     /// A number of dollars (exact or inexact) as exact money, to the picodollar.
@@ -127,10 +126,11 @@ enum TokenLibrary: NativeLibrary {
             exact = n
         }
         // round(n × 10¹²) / den, exactly
-        let scaled = exact.numerator * BigInt(Money.scale)
+        let scaled = exact.numerator.multiplied(by: Int(Money.scale))
         let (q, r) = scaled.quotientAndRemainder(dividingBy: exact.denominator)
-        let rounded = r.magnitude * 2 >= exact.denominator.magnitude ? q + (scaled.sign == .minus ? -1 : 1) : q
-        guard let p = Int64(exactly: rounded) else {
+        let halfOrMore = LargeInt.compare(r.magnitude.shiftedLeft(1), exact.denominator) >= 0
+        let rounded = halfOrMore ? q.adding(scaled.isNegative ? -1 : 1) : q
+        guard let p = rounded.smallValue.flatMap({ Int64(exactly: $0) }) else {
             throw SchemeError(.range, "argument \(argument): amount of money too large, got ", irritants: [v])
         }
         return Money(picodollars: p)
