@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <spawn.h>
+#include <malloc.h>
 #include "omega_shims.h"
 #include <stdio.h>
 
@@ -24,4 +25,13 @@ void omega_stdout_line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 void omega_stdout_write_flush(const char *text) {
     fputs(text, stdout);
     fflush(stdout);
+}
+
+void omega_malloc_keep_freed(int keep) {
+#ifdef M_MMAP_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, keep / 2);
+    mallopt(M_TRIM_THRESHOLD, keep);
+#else
+    (void)keep;
+#endif
 }

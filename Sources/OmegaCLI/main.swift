@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import COmegaShims
 import Synchronization
 import OmegaCore
 import OmegaModels
@@ -146,6 +147,14 @@ func runSchemeTests(_ files: [String]) -> Int32 {
     print(runner.summary)
     return runner.failed == 0 ? ExitStatus.success : ExitStatus.error
 }
+
+// Large blocks a program frees stay with malloc for its next ones instead of
+// going back to the system at once: by default glibc maps each block over
+// 128 KiB on its own and unmaps it when freed, so a program that builds and
+// drops large strings (the classic `string` benchmark) spent half its time
+// in the kernel zeroing fresh pages. Up to 64 MB of free memory may now be
+// kept; the memory limit is the interpreter's own accounting, unaffected.
+omega_malloc_keep_freed(64 << 20)
 
 // Options written before a subcommand move after it (`omega --ledger X
 // tokens status`); `omega help NAME` becomes `omega NAME --help`.

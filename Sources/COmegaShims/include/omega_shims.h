@@ -17,4 +17,9 @@ int omega_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 void omega_stdout_line_buffered(void);
 void omega_stdout_write_flush(const char *text);
 
+/// Keeps large blocks a program frees with malloc for reuse, up to
+/// `keep` bytes, instead of unmapping each at once (glibc's mallopt;
+/// M_MMAP_THRESHOLD and M_TRIM_THRESHOLD are macros Swift cannot see).
+void omega_malloc_keep_freed(int keep);
+
 #endif
