@@ -103,6 +103,10 @@ final class CodeGenerator {
             returnIfTail(tail)
 
         case .local(let v, let loc):
+            if tail, let slot = plainLocalSlot(v) {
+                emit(.returnLocal, slot)
+                return
+            }
             loadVariable(v, loc)
             returnIfTail(tail)
 
@@ -219,6 +223,12 @@ final class CodeGenerator {
         }
     }
 
+    /// The slot of a variable an instruction may read directly from the
+    /// frame: this procedure's own, neither boxed nor to be checked.
+    private func plainLocalSlot(_ v: Variable) -> Int? {
+        v.owner === lambda && !v.isBoxed && !v.needsInitCheck ? v.slot : nil
+    }
+
     private func storeVariable(_ v: Variable) {
         if v.owner === lambda {
             emit(v.isBoxed ? .setLocalBox : .setLocal, v.slot)
@@ -251,14 +261,25 @@ final class CodeGenerator {
            cell.value.raw == cell.integrable.raw,
            let op = Opcode.inlined(name: prim.name, argc: args.count) {
             let saved = depth
+            let cellIndex = constant(Value(object: cell))
+            var a = cellIndex
+            /// The operand the instruction takes in acc: a local rides in
+            /// the instruction (see `Opcode.add`), anything else is compiled.
+            func accOperand(_ node: Node) throws {
+                if case .local(let v, _) = node, let slot = plainLocalSlot(v), slot < 255, cellIndex < 1 << 16 {
+                    a |= (slot + 1) << 16
+                } else {
+                    try compile(node, tail: false)
+                }
+            }
             if args.count == 2, let imm = op.immediateForm, case .constant(let c) = args[1],
                c.isFixnum, c.fixnum >= Int(Int32.min), c.fixnum <= Int(Int32.max) {
                 // (op x 1): the constant rides in the instruction.
-                try compile(args[0], tail: false)
+                try accOperand(args[0])
                 maxDepth = max(maxDepth, depth + 5)
                 mark(loc)
                 lastImmediate = code.count
-                emit(imm, constant(Value(object: cell)))
+                emit(imm, a)
                 emitOperand(UInt32(bitPattern: Int32(c.fixnum)))
                 depth = saved
                 returnIfTail(tail)
@@ -267,14 +288,14 @@ final class CodeGenerator {
             if args.count == 2 {
                 try compile(args[0], tail: false)
                 push()
-                try compile(args[1], tail: false)
+                try accOperand(args[1])
             } else {
-                try compile(args[0], tail: false)
+                try accOperand(args[0])
             }
             // Room for the fallback, which may turn this into a real call.
             maxDepth = max(maxDepth, depth + 4)
             mark(loc)
-            emit(op, constant(Value(object: cell)))
+            emit(op, a)
             depth = saved
             returnIfTail(tail)
             return

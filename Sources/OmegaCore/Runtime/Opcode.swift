@@ -93,9 +93,12 @@ enum Opcode: UInt8 {
 
     // Inlined primitives. Two-argument forms take the first argument from
     // the stack top and the second from acc; one-argument forms take acc.
-    // A = constants index of the global cell the primitive came from: when
-    // the cell no longer holds the built-in, or the fast path does not
-    // apply, the instruction calls whatever the cell holds.
+    // The low 16 bits of A = constants index of the global cell the
+    // primitive came from: when the cell no longer holds the built-in, or
+    // the fast path does not apply, the instruction calls whatever the cell
+    // holds. The high 8 bits name the operand taken in acc: 0 for acc as it
+    // is, s + 1 to load the local fp[s] into acc first — `(car l)`,
+    // `(< i n)` of locals without a `LOCAL` dispatched before.
     case add, sub, mul, numEq, lt, le, gt, ge
     case cons, eq
     case car, cdr, isNull, isPair, not, isZero
@@ -107,8 +110,9 @@ enum Opcode: UInt8 {
     /// push constants[A]
     case pushConst
     // Arithmetic and comparison with a small integer constant as second
-    // operand: acc = acc OP imm. A = the global cell (as for the inlined
-    // forms above); the next word is the constant as an Int32.
+    // operand: acc = x OP imm. A = the global cell and x (acc or a local),
+    // as for the inlined forms above; the next word is the constant as an
+    // Int32.
     case addImm, subImm, numEqImm, ltImm, leImm, gtImm, geImm
     /// Call (tail call) the value of a global cell: `GLOBAL` and `CALL` in
     /// one dispatch. A = constants index of the cell << 8 | argument count
@@ -118,6 +122,8 @@ enum Opcode: UInt8 {
     /// skips the `PUSH` that follows; the slow path (which may call a
     /// redefined `+`) returns to that `PUSH`.
     case addImmPush, subImmPush
+    /// acc = fp[A], then `RETURN`: a procedure whose value is a parameter.
+    case returnLocal
 }
 
 extension Opcode {

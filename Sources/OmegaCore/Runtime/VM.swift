@@ -444,6 +444,10 @@ package final class VM {
                     stack[sp &+ 2] = closure
                     sp += 3
 
+                case .returnLocal:
+                    acc = stack[fp &+ a]
+                    fallthrough
+
                 case .return:
                     sp = fp &- 3
                     pc = decodePC(stack[sp])
@@ -566,6 +570,7 @@ package final class VM {
                 // MARK: Inlined primitives
 
                 case .add:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     let x = stack[sp &- 1]
                     if x.raw & acc.raw & 1 != 0 && !integrablesRedefined {
                         let (r, o) = Int64(bitPattern: x.raw).addingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
@@ -576,9 +581,10 @@ package final class VM {
                         acc = r; sp &-= 1; continue
                     }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
-                    (acc, sp, pc, stack) = try inlineSlowPath(.add, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(.add, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .sub:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     let x = stack[sp &- 1]
                     if x.raw & acc.raw & 1 != 0 && !integrablesRedefined {
                         let (r, o) = Int64(bitPattern: x.raw).subtractingReportingOverflow(Int64(bitPattern: acc.raw) - 1)
@@ -589,37 +595,42 @@ package final class VM {
                         acc = r; sp &-= 1; continue
                     }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
-                    (acc, sp, pc, stack) = try inlineSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(.sub, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .car:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     if acc.isPair && !integrablesRedefined { acc = acc.car; continue }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
-                    (acc, sp, pc, stack) = try inlineSlowPath(.car, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(.car, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .cdr:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     if acc.isPair && !integrablesRedefined { acc = acc.cdr; continue }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
-                    (acc, sp, pc, stack) = try inlineSlowPath(.cdr, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(.cdr, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
 
                 case .addImm:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     let imm = Int64(Int32(bitPattern: pc.pointee))
                     if acc.isFixnum && !integrablesRedefined {
                         let (r, o) = Int64(bitPattern: acc.raw).addingReportingOverflow(imm << 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); pc += 1; continue }
                     }
-                    (acc, sp, pc, stack) = try immediateSlowPath(.add, consts[a], acc: acc, sp: sp, fp: fp,
+                    (acc, sp, pc, stack) = try immediateSlowPath(.add, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp,
                                                                  closure: closure, pc: pc)
 
                 case .subImm:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     let imm = Int64(Int32(bitPattern: pc.pointee))
                     if acc.isFixnum && !integrablesRedefined {
                         let (r, o) = Int64(bitPattern: acc.raw).subtractingReportingOverflow(imm << 1)
                         if !o { acc = Value(raw: UInt64(bitPattern: r)); pc += 1; continue }
                     }
-                    (acc, sp, pc, stack) = try immediateSlowPath(.sub, consts[a], acc: acc, sp: sp, fp: fp,
+                    (acc, sp, pc, stack) = try immediateSlowPath(.sub, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp,
                                                                  closure: closure, pc: pc)
 
                 case .addImmPush, .subImmPush:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     let imm = Int64(Int32(bitPattern: pc.pointee)) << 1
                     let isSub = UInt8(truncatingIfNeeded: insn) == Opcode.subImmPush.rawValue
                     if acc.isFixnum && !integrablesRedefined {
@@ -633,10 +644,11 @@ package final class VM {
                         }
                     }
                     // Computed (or called) as the unfused form; its PUSH follows.
-                    (acc, sp, pc, stack) = try immediateSlowPath(isSub ? .sub : .add, consts[a], acc: acc, sp: sp, fp: fp,
+                    (acc, sp, pc, stack) = try immediateSlowPath(isSub ? .sub : .add, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp,
                                                                  closure: closure, pc: pc)
 
                 case .ltImm, .leImm, .gtImm, .geImm, .numEqImm:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     if acc.isFixnum && !integrablesRedefined {
                         let x = Int64(bitPattern: acc.raw) >> 1
                         let y = Int64(Int32(bitPattern: pc.pointee))
@@ -660,10 +672,52 @@ package final class VM {
                         continue
                     }
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self).withoutImmediate ?? .numEq
-                    (acc, sp, pc, stack) = try immediateSlowPath(op, consts[a], acc: acc, sp: sp, fp: fp,
+                    (acc, sp, pc, stack) = try immediateSlowPath(op, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp,
                                                                  closure: closure, pc: pc)
 
-                case .mul, .numEq, .lt, .le, .gt, .ge, .eq, .cons, .vectorRef, .isNull, .isPair, .not, .isZero:
+                // Tests, in the loop: comparisons of fixnums, eq?, not, null?
+                // and pair?, with the branch of an `if` taken here.
+                case .numEq, .lt, .le, .gt, .ge, .eq, .not, .isNull, .isPair:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
+                    if !integrablesRedefined {
+                        let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self)
+                        var r = false, decided = true
+                        switch op {
+                        case .not: r = acc.raw == Value.false.raw
+                        case .isNull: r = acc.raw == Value.null.raw
+                        case .isPair: r = acc.isPair
+                        default:
+                            let x = stack[sp &- 1]
+                            // Tagged fixnums compare as their words.
+                            let xi = Int64(bitPattern: x.raw), yi = Int64(bitPattern: acc.raw)
+                            if op == .eq {
+                                r = xi == yi
+                            } else if x.raw & acc.raw & 1 != 0 {
+                                switch op {
+                                case .lt: r = xi < yi
+                                case .le: r = xi <= yi
+                                case .gt: r = xi > yi
+                                case .ge: r = xi >= yi
+                                default: r = xi == yi
+                                }
+                            } else {
+                                decided = false
+                            }
+                            if decided { sp &-= 1 }
+                        }
+                        if decided {
+                            acc = r ? .true : .false
+                            let next = pc.pointee
+                            if UInt8(truncatingIfNeeded: next) == Opcode.jumpIfFalse.rawValue {
+                                pc = r ? pc + 1 : codeBase + Int(next >> 8)
+                            }
+                            continue
+                        }
+                    }
+                    fallthrough
+
+                case .mul, .cons, .vectorRef, .isZero:
+                    if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self)
                     let binary = op.inlineArity == 2
                     if !integrablesRedefined, let r = fastInline(op, binary ? stack[sp &- 1] : acc, acc) {
@@ -677,7 +731,7 @@ package final class VM {
                         continue
                     }
                     self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
-                    (acc, sp, pc, stack) = try inlineSlowPath(op, consts[a], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
+                    (acc, sp, pc, stack) = try inlineSlowPath(op, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp, closure: closure, pc: pc)
                 }
             } catch let error as SchemeError {
                 pc -= 1  // the failing instruction
