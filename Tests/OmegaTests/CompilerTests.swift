@@ -48,6 +48,15 @@ import Testing
         #expect(opcodes(fib) == [.ltImm, .jumpIfFalse, .returnLocal,
                                  .frame, .subImmPush, .push, .callGlobal,
                                  .push, .frame, .subImmPush, .push, .callGlobal, .add, .return])
+        // Two locals pushed as arguments are one instruction; a test of
+        // two locals reads the second from the frame.
+        let tak = try template("(define (tak x y z) (if (not (< y x)) z (tak (tak (- x 1) y z) (tak (- y 1) z x) (tak (- z 1) x y))))")
+        let takCode = try #require((0..<tak.constantCount).compactMap { tak.constants[$0].as(Closure.self) }.first).template
+        #expect(opcodes(takCode) == [.pushLocal, .lt, .not, .jumpIfFalse, .returnLocal,
+                                     .frame, .subImmPush, .push, .pushLocal2, .callGlobal, .push,
+                                     .frame, .subImmPush, .push, .pushLocal2, .callGlobal, .push,
+                                     .frame, .subImmPush, .push, .pushLocal2, .callGlobal, .push,
+                                     .tailCallGlobal])
         // A procedure in a variable is called as before.
         let apply = try template("(lambda (g x) (g x))")
         let inner = try #require(apply.constants[0].as(Closure.self)).template

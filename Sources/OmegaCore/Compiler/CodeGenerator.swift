@@ -28,6 +28,10 @@ final class CodeGenerator {
         for v in lambda.params where v.isBoxed { emit(.makeBox, v.slot) }
         if let r = lambda.rest, r.isBoxed { emit(.makeBox, r.slot) }
         try compile(lambda.body, tail: true)
+        // Jump operands are signed 24-bit distances.
+        guard code.count < 1 << 23 else {
+            throw SchemeError.syntax("procedure too large to compile (\(code.count) instructions)", at: lambda.location)
+        }
         let t = Template(code: code, constants: constants, requiredCount: lambda.params.count,
                          hasRest: lambda.rest != nil, frameSize: lambda.slotCount, maxStack: maxDepth + 4,
                          name: lambda.name, locations: locations, location: lambda.location)
@@ -38,9 +42,14 @@ final class CodeGenerator {
     // MARK: Emission
 
     private func emit(_ op: Opcode, _ a: Int = 0) {
+        previousStart = lastStart
+        lastStart = code.count
         code.append(instruction(op, a))
         lastIsOperandWord = false
     }
+    /// Where the last two instructions begin (-1: unknown), for fusions
+    /// that look two instructions back.
+    private var lastStart = -1, previousStart = -1
 
     /// Appends an operand word (not an instruction).
     private func emitOperand(_ w: UInt32) {
@@ -72,6 +81,16 @@ final class CodeGenerator {
                 code[code.count - 1] = (last & ~0xFF) | UInt32((op == .local ? Opcode.pushLocal : .pushConst).rawValue)
                 depth += 1
                 maxDepth = max(maxDepth, depth)
+                // Two locals pushed in a row (arguments of a call): one
+                // PUSHLOCAL2, unless a jump lands on the second.
+                let slot = Int(last >> 8), at = code.count - 1
+                if op == .local, at >= 1, lastStart == at, previousStart == at - 1, fusionBarrier < at, slot < 1 << 12,
+                   Opcode(rawValue: UInt8(code[at - 1] & 0xFF)) == .pushLocal, code[at - 1] >> 8 < 1 << 12 {
+                    code[at - 1] = instruction(.pushLocal2, Int(code[at - 1] >> 8) | slot << 12)
+                    code.removeLast()
+                    lastStart = at - 1
+                    previousStart = -1
+                }
                 return
             }
         }
@@ -201,12 +220,14 @@ final class CodeGenerator {
             depth = saved
             for v in label.variables where v.isBoxed { emit(.makeBox, v.slot) }
             mark(loc)
-            emit(.loopJump, label.start)
+            emit(.loopJump, label.start - (code.count + 1))
         }
     }
 
+    /// Points the jump (or `FRAME`) at `at` to `target`: its operand is the
+    /// signed distance from the instruction after it.
     private func patch(_ at: Int, to target: Int) {
-        code[at] = (code[at] & 0xFF) | (UInt32(target) << 8)
+        code[at] = (code[at] & 0xFF) | (UInt32(truncatingIfNeeded: target - (at + 1)) << 8)
         fusionBarrier = max(fusionBarrier, target)
     }
 

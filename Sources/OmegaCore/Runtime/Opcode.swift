@@ -61,15 +61,17 @@ enum Opcode: UInt8 {
     case makeBox
     /// push acc
     case push
-    /// pc = A
+    /// pc += A. Jump operands (here and in `JUMPIFFALSE`, `LOOPJUMP`,
+    /// `FRAME`) are signed offsets from the instruction after the jump, so
+    /// the dispatch loop needs no code base.
     case jump
-    /// if acc is #f { pc = A }
+    /// if acc is #f { pc += A }
     case jumpIfFalse
     /// acc = closure of template constants[A]; the next word is the number
     /// of free variables n, then n words each naming where a free value comes
     /// from: bit 31 set = the current closure's free[i], clear = fp[i].
     case closure
-    /// Push a call frame header returning to pc = A.
+    /// Push a call frame header returning to pc + A.
     case frame
     /// Call acc with the A arguments on top of the stack.
     case call
@@ -87,7 +89,7 @@ enum Opcode: UInt8 {
     case drop
     /// fp[A] = pop
     case popLocal
-    /// pc = A, counting as a call for the step limit and safe points (the
+    /// pc += A (backwards), counting as a call for the step limit and safe points (the
     /// back edge of a named-let loop compiled in place).
     case loopJump
 
@@ -124,6 +126,8 @@ enum Opcode: UInt8 {
     case addImmPush, subImmPush
     /// acc = fp[A], then `RETURN`: a procedure whose value is a parameter.
     case returnLocal
+    /// push fp[A & 0xFFF], then push fp[A >> 12]: two locals as arguments.
+    case pushLocal2
 }
 
 extension Opcode {

@@ -312,10 +312,10 @@ package final class VM {
         var acc = self.acc
         var closure = self.closure
         var stack = self.stack
-        var consts: UnsafeMutablePointer<Value>
-        var codeBase: UnsafeMutablePointer<UInt32>
-        (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-            ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
+        // Jumps are relative to the instruction after them, so the loop
+        // keeps no code base: one register less to spill and reload at
+        // every dispatch.
+        var consts = Unmanaged<Closure>.fromOpaque(closure.objectPointer)._withUnsafeGuaranteedRef { $0.constants }
         // A nested run (a primitive calling Scheme) has a primitive frame of
         // its own; the outer run's is back when it returns.
         let outerPrimitiveFP = primitiveFP
@@ -402,6 +402,11 @@ package final class VM {
                     stack[sp] = stack[fp &+ a]
                     sp &+= 1
 
+                case .pushLocal2:
+                    stack[sp] = stack[fp &+ (a & 0xFFF)]
+                    stack[sp &+ 1] = stack[fp &+ (a >> 12)]
+                    sp &+= 2
+
                 case .pushConst:
                     stack[sp] = consts[a]
                     sp &+= 1
@@ -419,13 +424,13 @@ package final class VM {
                         self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
                         try safePoint()
                     }
-                    pc = codeBase + a
+                    pc += jumpOffset(insn)
 
                 case .jump:
-                    pc = codeBase + a
+                    pc += jumpOffset(insn)
 
                 case .jumpIfFalse:
-                    if acc.raw == Value.false.raw { pc = codeBase + a }
+                    if acc.raw == Value.false.raw { pc += jumpOffset(insn) }
 
                 case .closure:
                     let template = consts[a].unsafeObject(Template.self)
@@ -439,7 +444,7 @@ package final class VM {
                     acc = Value(object: heap.register(c))
 
                 case .frame:
-                    stack[sp] = encode(pc: codeBase + a)
+                    stack[sp] = encode(pc: pc + jumpOffset(insn))
                     stack[sp &+ 1] = Value(fixnum: fp)
                     stack[sp &+ 2] = closure
                     sp += 3
@@ -453,8 +458,8 @@ package final class VM {
                     pc = decodePC(stack[sp])
                     fp = stack[sp &+ 1].fixnum
                     closure = stack[sp &+ 2]
-                    (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                        ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
+                    consts = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                        ._withUnsafeGuaranteedRef { $0.constants }
 
                 case .callGlobal, .tailCallGlobal:
                     acc = try globalValue(consts[a >> 8])
@@ -498,9 +503,8 @@ package final class VM {
                             while i < size { stack[fp &+ i] = .unspecified; i += 1 }
                             sp = fp &+ size
                             closure = acc
-                            (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                            (pc, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
                                 ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
-                            pc = codeBase
                             fuel &-= 1
                             if fuel <= 0 {
                                 self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
@@ -546,8 +550,8 @@ package final class VM {
                             pc = decodePC(stack[sp])
                             fp = stack[sp &+ 1].fixnum
                             closure = stack[sp &+ 2]
-                            (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
+                            consts = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                                ._withUnsafeGuaranteedRef { $0.constants }
                             break dispatch
                         }
                         if kind == .continuation {
@@ -560,8 +564,8 @@ package final class VM {
                             (sp, fp, pc, closure) = try reinstate(k)
                             stack = self.stack
                             acc = value
-                            (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                                ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
+                            consts = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                                ._withUnsafeGuaranteedRef { $0.constants }
                             break dispatch
                         }
                         throw notAProcedure(acc)
@@ -665,7 +669,7 @@ package final class VM {
                         // the branch here rather than dispatch `jumpIfFalse`.
                         let next = pc[1]
                         if UInt8(truncatingIfNeeded: next) == Opcode.jumpIfFalse.rawValue {
-                            pc = r ? pc + 2 : codeBase + Int(next >> 8)
+                            pc = r ? pc + 2 : pc + 2 + jumpOffset(next)
                         } else {
                             pc += 1
                         }
@@ -709,7 +713,7 @@ package final class VM {
                             acc = r ? .true : .false
                             let next = pc.pointee
                             if UInt8(truncatingIfNeeded: next) == Opcode.jumpIfFalse.rawValue {
-                                pc = r ? pc + 1 : codeBase + Int(next >> 8)
+                                pc = r ? pc + 1 : pc + 1 + jumpOffset(next)
                             }
                             continue
                         }
@@ -726,7 +730,7 @@ package final class VM {
                         // A test followed by its `if`'s branch: taken here (see ltImm).
                         let next = pc.pointee
                         if UInt8(truncatingIfNeeded: next) == Opcode.jumpIfFalse.rawValue {
-                            pc = r.raw == Value.false.raw ? codeBase + Int(next >> 8) : pc + 1
+                            pc = r.raw == Value.false.raw ? pc + 1 + jumpOffset(next) : pc + 1
                         }
                         continue
                     }
@@ -779,8 +783,8 @@ package final class VM {
                 (sp, fp, pc, closure) = try reinstate(jump.continuation)
                 stack = self.stack
                 acc = jump.value
-                (codeBase, consts) = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                    ._withUnsafeGuaranteedRef { ($0.code, $0.constants) }
+                consts = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
+                    ._withUnsafeGuaranteedRef { $0.constants }
             }
         }
     }
@@ -825,6 +829,13 @@ package final class VM {
                          _ flonums: (Double, Double) -> Bool) -> Value? {
         if x.raw & y.raw & 1 != 0 { return Value(fixnums(Int64(bitPattern: x.raw), Int64(bitPattern: y.raw))) }
         return x.isInWordFlonum && y.isInWordFlonum ? Value(flonums(x.inWordFlonum, y.inWordFlonum)) : nil
+    }
+
+    /// A jump's target relative to the instruction after it: the signed
+    /// 24-bit operand of `JUMP`, `JUMPIFFALSE`, `LOOPJUMP` and `FRAME`.
+    @inline(__always)
+    private func jumpOffset(_ insn: UInt32) -> Int {
+        Int(Int32(bitPattern: insn) &>> 8)
     }
 
     /// The value of a global cell (the constant `cellValue`), or an
