@@ -306,6 +306,18 @@ final class CodeGenerator {
                 returnIfTail(tail)
                 return
             }
+            if args.count == 2, [.lt, .le, .gt, .ge, .numEq, .eq].contains(op),
+               case .local(let vx, _) = args[0], let x = plainLocalSlot(vx), x < 256,
+               case .local(let vy, _) = args[1], let y = plainLocalSlot(vy), y < 256 {
+                // A test of two locals (`(< i n)`): one instruction.
+                maxDepth = max(maxDepth, depth + 5)
+                mark(loc)
+                emit(.compareLocals, x | y << 8 | Int(op.rawValue) << 16)
+                emitOperand(UInt32(cellIndex))
+                depth = saved
+                returnIfTail(tail)
+                return
+            }
             if args.count == 2 {
                 try compile(args[0], tail: false)
                 push()

@@ -128,6 +128,11 @@ enum Opcode: UInt8 {
     case returnLocal
     /// push fp[A & 0xFFF], then push fp[A >> 12]: two locals as arguments.
     case pushLocal2
+    /// A comparison (`<`, `<=`, `>`, `>=`, `=`, `eq?`) of two locals:
+    /// A = slot x | slot y << 8 | the comparison's opcode << 16; the next
+    /// word is the constants index of its global cell. The slow path pushes
+    /// x, loads y into acc and goes on as the comparison.
+    case compareLocals
 }
 
 extension Opcode {

@@ -664,20 +664,38 @@ package final class VM {
                         case .geImm: r = x >= y
                         default: r = x == y
                         }
-                        acc = r ? .true : .false
-                        // A comparison is almost always an `if`'s test: take
-                        // the branch here rather than dispatch `jumpIfFalse`.
-                        let next = pc[1]
-                        if UInt8(truncatingIfNeeded: next) == Opcode.jumpIfFalse.rawValue {
-                            pc = r ? pc + 2 : pc + 2 + jumpOffset(next)
-                        } else {
-                            pc += 1
-                        }
+                        // A comparison is almost always an `if`'s test.
+                        (acc, pc) = afterTest(r, pc + 1)
                         continue
                     }
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self).withoutImmediate ?? .numEq
                     (acc, sp, pc, stack) = try immediateSlowPath(op, consts[a & 0xFFFF], acc: acc, sp: sp, fp: fp,
                                                                  closure: closure, pc: pc)
+
+                case .compareLocals:
+                    let x = stack[fp &+ (a & 0xFF)], y = stack[fp &+ ((a >> 8) & 0xFF)]
+                    let op = unsafeBitCast(UInt8(truncatingIfNeeded: a >> 16), to: Opcode.self)
+                    if !integrablesRedefined && (x.raw & y.raw & 1 != 0 || op == .eq) {
+                        // Tagged fixnums compare as their words.
+                        let xi = Int64(bitPattern: x.raw), yi = Int64(bitPattern: y.raw)
+                        let r: Bool
+                        switch op {
+                        case .lt: r = xi < yi
+                        case .le: r = xi <= yi
+                        case .gt: r = xi > yi
+                        case .ge: r = xi >= yi
+                        default: r = xi == yi
+                        }
+                        (acc, pc) = afterTest(r, pc + 1)
+                        continue
+                    }
+                    // As the plain form: x pushed, y in acc.
+                    stack[sp] = x
+                    sp &+= 1
+                    acc = y
+                    self.pc = pc; self.sp = sp; self.fp = fp; self.acc = acc; self.closure = closure  // SAVE
+                    (acc, sp, pc, stack) = try inlineSlowPath(op, consts[Int(pc.pointee)], acc: acc, sp: sp, fp: fp,
+                                                              closure: closure, pc: pc + 1)
 
                 // Tests, in the loop: comparisons of fixnums, eq?, not, null?
                 // and pair?, with the branch of an `if` taken here.
@@ -710,11 +728,7 @@ package final class VM {
                             if decided { sp &-= 1 }
                         }
                         if decided {
-                            acc = r ? .true : .false
-                            let next = pc.pointee
-                            if UInt8(truncatingIfNeeded: next) == Opcode.jumpIfFalse.rawValue {
-                                pc = r ? pc + 1 : pc + 1 + jumpOffset(next)
-                            }
+                            (acc, pc) = afterTest(r, pc)
                             continue
                         }
                     }
@@ -829,6 +843,25 @@ package final class VM {
                          _ flonums: (Double, Double) -> Bool) -> Value? {
         if x.raw & y.raw & 1 != 0 { return Value(fixnums(Int64(bitPattern: x.raw), Int64(bitPattern: y.raw))) }
         return x.isInWordFlonum && y.isInWordFlonum ? Value(flonums(x.inWordFlonum, y.inWordFlonum)) : nil
+    }
+
+    /// The value of a test that came out `r`, and where to go on: a plain
+    /// `NOT` of it after the test is folded in (`(if (not (< y x)) …)`),
+    /// and an `if`'s `JUMPIFFALSE` after that is taken here rather than
+    /// dispatched. `next` is the word after the test. Only for tests done
+    /// while no built-in is redefined, so `not` is the built-in.
+    @inline(__always)
+    private func afterTest(_ r: Bool, _ next: UnsafeMutablePointer<UInt32>) -> (Value, UnsafeMutablePointer<UInt32>) {
+        var r = r, at = next
+        if UInt8(truncatingIfNeeded: at.pointee) == Opcode.not.rawValue && at.pointee >> 24 == 0 {
+            r = !r
+            at += 1
+        }
+        let word = at.pointee
+        if UInt8(truncatingIfNeeded: word) == Opcode.jumpIfFalse.rawValue {
+            at = r ? at + 1 : at + 1 + jumpOffset(word)
+        }
+        return (r ? .true : .false, at)
     }
 
     /// A jump's target relative to the instruction after it: the signed
