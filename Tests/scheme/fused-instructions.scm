@@ -39,9 +39,28 @@
 (test '(1 2) (apply-through list))
 (test 3 (apply-through +))
 
+;; CALLGLOBAL writes its frame header below arguments already pushed:
+;; a continuation taken while they are evaluated, an error among them and a
+;; deep recursion through it keep their meaning.
+(define (add3 a b c) (+ a b c))
+(define (reenter)
+  (let ((again #f) (n 0) (results '()))
+    (let ((r (add3 1 (call/cc (lambda (k) (set! again k) 10)) 100)))
+      (set! results (cons r results))
+      (set! n (+ n 1))
+      (if (< n 3) (again (* n 20)) (reverse results)))))
+(test '(111 121 141) (reenter))
+(test 'caught (guard (e (#t 'caught)) (add3 1 (car '()) 3)))
+(test 6 (add3 1 2 3))
+(define (depth n) (if (= n 0) 0 (+ 1 (depth (- n 1)))))
+(test 100000 (depth 100000))
+(define (nested-args x) (add3 (add3 x x x) (add3 1 (add3 x 1 1) 1) x))
+(test 19 (nested-args 3))
+
 ;; Redefined after compilation: the slow path calls the new procedure and
 ;; the value is still pushed where the fused instruction would have put it.
 (set! - (lambda (a b) (list 'minus a b)))
 (test '((minus 11 1) 12) (around 11))
 (set! + (lambda (a b) (list 'plus a b)))
 (test '((minus 11 1) (plus 11 1)) (around 11))
+

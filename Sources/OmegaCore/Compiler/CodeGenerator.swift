@@ -334,10 +334,18 @@ final class CodeGenerator {
             return
         }
         let saved = depth
+        var globalIndex = -1
+        if case .global(let cell, _) = f, args.count < 256 {
+            let index = constant(Value(object: cell))
+            if index < 1 << 16 { globalIndex = index }
+        }
         var frameAt = -1
         if !tail {
-            frameAt = code.count
-            emit(.frame)
+            // CALLGLOBAL puts the frame header below its arguments itself.
+            if globalIndex < 0 {
+                frameAt = code.count
+                emit(.frame)
+            }
             depth += 3
             maxDepth = max(maxDepth, depth)
         }
@@ -345,16 +353,12 @@ final class CodeGenerator {
             try compile(a, tail: false)
             push()
         }
-        if case .global(let cell, _) = f, args.count < 256 {
-            let index = constant(Value(object: cell))
-            if index < 1 << 16 {
-                // The cell is read after the arguments, as GLOBAL would be.
-                mark(loc)
-                emit(tail ? .tailCallGlobal : .callGlobal, index << 8 | args.count)
-                depth = saved
-                if frameAt >= 0 { patch(frameAt, to: code.count) }
-                return
-            }
+        if globalIndex >= 0 {
+            // The cell is read after the arguments, as GLOBAL would be.
+            mark(loc)
+            emit(tail ? .tailCallGlobal : .callGlobal, globalIndex << 8 | args.count)
+            depth = saved
+            return
         }
         try compile(f, tail: false)
         mark(loc)

@@ -119,6 +119,9 @@ enum Opcode: UInt8 {
     /// Call (tail call) the value of a global cell: `GLOBAL` and `CALL` in
     /// one dispatch. A = constants index of the cell << 8 | argument count
     /// (emitted when the index is below 65,536 and the count below 256).
+    /// `CALLGLOBAL` has no `FRAME` before its arguments: it moves them up
+    /// three slots and writes the frame header below them itself (cheaper
+    /// than a dispatch for the usual few arguments).
     case callGlobal, tailCallGlobal
     /// `ADDIMM`/`SUBIMM` whose result is pushed: the fast path pushes and
     /// skips the `PUSH` that follows; the slow path (which may call a

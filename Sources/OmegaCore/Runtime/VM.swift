@@ -463,6 +463,16 @@ package final class VM {
 
                 case .callGlobal, .tailCallGlobal:
                     acc = try globalValue(consts[a >> 8])
+                    if UInt8(truncatingIfNeeded: insn) == Opcode.callGlobal.rawValue {
+                        // The frame header goes below the arguments.
+                        let base = sp &- (a & 0xFF)
+                        var i = sp &- 1
+                        while i >= base { stack[i &+ 3] = stack[i]; i &-= 1 }
+                        stack[base] = encode(pc: pc)
+                        stack[base &+ 1] = Value(fixnum: fp)
+                        stack[base &+ 2] = closure
+                        sp &+= 3
+                    }
                     fallthrough
 
                 case .call, .tailCall:
