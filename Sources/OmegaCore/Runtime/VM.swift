@@ -454,12 +454,7 @@ package final class VM {
                     fallthrough
 
                 case .return:
-                    sp = fp &- 3
-                    pc = decodePC(stack[sp])
-                    fp = stack[sp &+ 1].fixnum
-                    closure = stack[sp &+ 2]
-                    consts = Unmanaged<Closure>.fromOpaque(closure.objectPointer)
-                        ._withUnsafeGuaranteedRef { $0.constants }
+                    (sp, pc, fp, closure, consts) = frameReturn(stack, fp)
 
                 case .callGlobal, .tailCallGlobal:
                     acc = try globalValue(consts[a >> 8])
@@ -676,6 +671,12 @@ package final class VM {
                         }
                         // A comparison is almost always an `if`'s test.
                         (acc, pc) = afterTest(r, pc + 1)
+                        // A branch that returns a parameter (a recursion's
+                        // base case) returns here, not after a dispatch.
+                        if UInt8(truncatingIfNeeded: pc.pointee) == Opcode.returnLocal.rawValue {
+                            acc = stack[fp &+ Int(pc.pointee >> 8)]
+                            (sp, pc, fp, closure, consts) = frameReturn(stack, fp)
+                        }
                         continue
                     }
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self).withoutImmediate ?? .numEq
@@ -697,6 +698,12 @@ package final class VM {
                         default: r = xi == yi
                         }
                         (acc, pc) = afterTest(r, pc + 1)
+                        // A branch that returns a parameter (a recursion's
+                        // base case) returns here, not after a dispatch.
+                        if UInt8(truncatingIfNeeded: pc.pointee) == Opcode.returnLocal.rawValue {
+                            acc = stack[fp &+ Int(pc.pointee >> 8)]
+                            (sp, pc, fp, closure, consts) = frameReturn(stack, fp)
+                        }
                         continue
                     }
                     // As the plain form: x pushed, y in acc.
@@ -739,6 +746,12 @@ package final class VM {
                         }
                         if decided {
                             (acc, pc) = afterTest(r, pc)
+                            // A branch that returns a parameter (a recursion's
+                            // base case) returns here, not after a dispatch.
+                            if UInt8(truncatingIfNeeded: pc.pointee) == Opcode.returnLocal.rawValue {
+                                acc = stack[fp &+ Int(pc.pointee >> 8)]
+                                (sp, pc, fp, closure, consts) = frameReturn(stack, fp)
+                            }
                             continue
                         }
                     }
@@ -853,6 +866,17 @@ package final class VM {
                          _ flonums: (Double, Double) -> Bool) -> Value? {
         if x.raw & y.raw & 1 != 0 { return Value(fixnums(Int64(bitPattern: x.raw), Int64(bitPattern: y.raw))) }
         return x.isInWordFlonum && y.isInWordFlonum ? Value(flonums(x.inWordFlonum, y.inWordFlonum)) : nil
+    }
+
+    /// The machine after a `RETURN` from the frame at `fp`: (sp, pc, fp,
+    /// closure, constants) of the caller, from the frame header.
+    @inline(__always)
+    private func frameReturn(_ stack: UnsafeMutablePointer<Value>, _ fp: Int)
+        -> (Int, UnsafeMutablePointer<UInt32>, Int, Value, UnsafeMutablePointer<Value>) {
+        let sp = fp &- 3
+        let closure = stack[sp &+ 2]
+        let consts = Unmanaged<Closure>.fromOpaque(closure.objectPointer)._withUnsafeGuaranteedRef { $0.constants }
+        return (sp, decodePC(stack[sp]), stack[sp &+ 1].fixnum, closure, consts)
     }
 
     /// The value of a test that came out `r`, and where to go on: a plain
