@@ -16,12 +16,12 @@ package enum Num {
         if v.isFixnum { self = .fix(v.fixnum); return }
         if v.isInWordFlonum { self = .flo(v.inWordFlonum); return }
         guard let k = v.kind else { return nil }
+        // The objects are borrowed, not retained, while their parts are read.
         switch k {
-        case .flonum: self = .flo(v.unsafeObject(Flonum.self).value)
-        case .bignum: self = .big(v.unsafeObject(Bignum.self).value)
+        case .flonum: self = .flo(Unmanaged<Flonum>.fromOpaque(v.objectPointer)._withUnsafeGuaranteedRef { $0.value })
+        case .bignum: self = .big(Unmanaged<Bignum>.fromOpaque(v.objectPointer)._withUnsafeGuaranteedRef { $0.value })
         case .ratnum:
-            let r = v.unsafeObject(Ratnum.self)
-            self = .rat(r.numerator, r.denominator)
+            self = Unmanaged<Ratnum>.fromOpaque(v.objectPointer)._withUnsafeGuaranteedRef { .rat($0.numerator, $0.denominator) }
         default: return nil
         }
     }
