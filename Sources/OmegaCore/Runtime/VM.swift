@@ -659,24 +659,10 @@ package final class VM {
                 case .ltImm, .leImm, .gtImm, .geImm, .numEqImm:
                     if a > 0xFFFF { acc = stack[fp &+ (a >> 16) &- 1] }
                     if acc.isFixnum && !integrablesRedefined {
-                        let x = Int64(bitPattern: acc.raw) >> 1
-                        let y = Int64(Int32(bitPattern: pc.pointee))
-                        let r: Bool
-                        switch unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self) {
-                        case .ltImm: r = x < y
-                        case .leImm: r = x <= y
-                        case .gtImm: r = x > y
-                        case .geImm: r = x >= y
-                        default: r = x == y
-                        }
+                        let r = fixnumTest(unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self),
+                                           Int64(bitPattern: acc.raw) >> 1, Int64(Int32(bitPattern: pc.pointee)))
                         // A comparison is almost always an `if`'s test.
-                        (acc, pc) = afterTest(r, pc + 1)
-                        // A branch that returns a parameter (a recursion's
-                        // base case) returns here, not after a dispatch.
-                        if UInt8(truncatingIfNeeded: pc.pointee) == Opcode.returnLocal.rawValue {
-                            acc = stack[fp &+ Int(pc.pointee >> 8)]
-                            (sp, pc, fp, closure, consts) = frameReturn(stack, fp)
-                        }
+                        (acc, pc) = afterTest(r, pc + 1, stack, &sp, &fp, &closure, &consts)
                         continue
                     }
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: insn), to: Opcode.self).withoutImmediate ?? .numEq
@@ -688,22 +674,8 @@ package final class VM {
                     let op = unsafeBitCast(UInt8(truncatingIfNeeded: a >> 16), to: Opcode.self)
                     if !integrablesRedefined && (x.raw & y.raw & 1 != 0 || op == .eq) {
                         // Tagged fixnums compare as their words.
-                        let xi = Int64(bitPattern: x.raw), yi = Int64(bitPattern: y.raw)
-                        let r: Bool
-                        switch op {
-                        case .lt: r = xi < yi
-                        case .le: r = xi <= yi
-                        case .gt: r = xi > yi
-                        case .ge: r = xi >= yi
-                        default: r = xi == yi
-                        }
-                        (acc, pc) = afterTest(r, pc + 1)
-                        // A branch that returns a parameter (a recursion's
-                        // base case) returns here, not after a dispatch.
-                        if UInt8(truncatingIfNeeded: pc.pointee) == Opcode.returnLocal.rawValue {
-                            acc = stack[fp &+ Int(pc.pointee >> 8)]
-                            (sp, pc, fp, closure, consts) = frameReturn(stack, fp)
-                        }
+                        let r = fixnumTest(op, Int64(bitPattern: x.raw), Int64(bitPattern: y.raw))
+                        (acc, pc) = afterTest(r, pc + 1, stack, &sp, &fp, &closure, &consts)
                         continue
                     }
                     // As the plain form: x pushed, y in acc.
@@ -729,29 +701,15 @@ package final class VM {
                             let x = stack[sp &- 1]
                             // Tagged fixnums compare as their words.
                             let xi = Int64(bitPattern: x.raw), yi = Int64(bitPattern: acc.raw)
-                            if op == .eq {
-                                r = xi == yi
-                            } else if x.raw & acc.raw & 1 != 0 {
-                                switch op {
-                                case .lt: r = xi < yi
-                                case .le: r = xi <= yi
-                                case .gt: r = xi > yi
-                                case .ge: r = xi >= yi
-                                default: r = xi == yi
-                                }
+                            if op == .eq || x.raw & acc.raw & 1 != 0 {
+                                r = fixnumTest(op, xi, yi)
                             } else {
                                 decided = false
                             }
                             if decided { sp &-= 1 }
                         }
                         if decided {
-                            (acc, pc) = afterTest(r, pc)
-                            // A branch that returns a parameter (a recursion's
-                            // base case) returns here, not after a dispatch.
-                            if UInt8(truncatingIfNeeded: pc.pointee) == Opcode.returnLocal.rawValue {
-                                acc = stack[fp &+ Int(pc.pointee >> 8)]
-                                (sp, pc, fp, closure, consts) = frameReturn(stack, fp)
-                            }
+                            (acc, pc) = afterTest(r, pc, stack, &sp, &fp, &closure, &consts)
                             continue
                         }
                     }
@@ -884,8 +842,12 @@ package final class VM {
     /// and an `if`'s `JUMPIFFALSE` after that is taken here rather than
     /// dispatched. `next` is the word after the test. Only for tests done
     /// while no built-in is redefined, so `not` is the built-in.
+    /// When the branch lands on `RETURNLOCAL` (a recursion's base case),
+    /// the return is done here too, on the machine's registers.
     @inline(__always)
-    private func afterTest(_ r: Bool, _ next: UnsafeMutablePointer<UInt32>) -> (Value, UnsafeMutablePointer<UInt32>) {
+    private func afterTest(_ r: Bool, _ next: UnsafeMutablePointer<UInt32>, _ stack: UnsafeMutablePointer<Value>,
+                           _ sp: inout Int, _ fp: inout Int, _ closure: inout Value,
+                           _ consts: inout UnsafeMutablePointer<Value>) -> (Value, UnsafeMutablePointer<UInt32>) {
         var r = r, at = next
         if UInt8(truncatingIfNeeded: at.pointee) == Opcode.not.rawValue && at.pointee >> 24 == 0 {
             r = !r
@@ -895,7 +857,25 @@ package final class VM {
         if UInt8(truncatingIfNeeded: word) == Opcode.jumpIfFalse.rawValue {
             at = r ? at + 1 : at + 1 + jumpOffset(word)
         }
+        if UInt8(truncatingIfNeeded: at.pointee) == Opcode.returnLocal.rawValue {
+            let value = stack[fp &+ Int(at.pointee >> 8)]
+            (sp, at, fp, closure, consts) = frameReturn(stack, fp)
+            return (value, at)
+        }
         return (r ? .true : .false, at)
+    }
+
+    /// Whether x OP y, for a comparison opcode (plain or immediate form) and
+    /// two integers in the same form (both tagged fixnums, or both plain).
+    @inline(__always)
+    private func fixnumTest(_ op: Opcode, _ x: Int64, _ y: Int64) -> Bool {
+        switch op {
+        case .lt, .ltImm: return x < y
+        case .le, .leImm: return x <= y
+        case .gt, .gtImm: return x > y
+        case .ge, .geImm: return x >= y
+        default: return x == y
+        }
     }
 
     /// A jump's target relative to the instruction after it: the signed
