@@ -248,25 +248,47 @@ enum NumberLibrary: NativeLibrary {
     }
 
     private static func registerIntegerDivision(_ i: Interpreter) {
-        func division(_ name: String, _ kind: Num.DivisionKind, _ pick: @escaping (Num, Num) -> [Num]) {
+        /// Divides two integer arguments; fixnums (the common case: random
+        /// number generators, hashing, digit loops) never leave the word.
+        func divide(_ a: Value, _ b: Value, _ kind: Num.DivisionKind) throws -> (Num, Num) {
+            if a.isFixnum && b.isFixnum {
+                let x = a.fixnum, y = b.fixnum
+                if y == 0 { throw SchemeError(.divisionByZero, "division by zero") }
+                // A fixnum divided by a fixnum cannot overflow Int (63-bit range).
+                var q = x / y, r = x % y
+                if kind == .floor && r != 0 && ((r < 0) != (y < 0)) { q -= 1; r += y }
+                return (.fix(q), .fix(r))
+            }
+            let x = try Check.integer(a, 1), y = try Check.integer(b, 2)
+            guard let qr = Num.intDivide(x, y, kind) else {
+                throw SchemeError(.divisionByZero, "division by zero")
+            }
+            return qr
+        }
+        func quotient(_ name: String, _ kind: Num.DivisionKind) {
+            i.define(name) { i, a, b in i.heap.number(try divide(a, b, kind).0) }
+        }
+        func remainder(_ name: String, _ kind: Num.DivisionKind) {
             i.define(name) { i, a, b in
-                let x = try Check.integer(a, 1), y = try Check.integer(b, 2)
-                guard let (q, r) = Num.intDivide(x, y, kind) else {
-                    throw SchemeError(.divisionByZero, "division by zero")
-                }
-                let parts = pick(q, r).map { i.heap.number($0) }
-                return parts.count == 1 ? parts[0] : Value(object: i.heap.register(MultipleValues(parts)))
+                if a.isFixnum && b.isFixnum, b.fixnum > 0, a.fixnum >= 0 { return Value(fixnum: a.fixnum % b.fixnum) }
+                return i.heap.number(try divide(a, b, kind).1)
             }
         }
-        division("quotient", .truncate) { q, _ in [q] }
-        division("remainder", .truncate) { _, r in [r] }
-        division("modulo", .floor) { _, r in [r] }
-        division("truncate-quotient", .truncate) { q, _ in [q] }
-        division("truncate-remainder", .truncate) { _, r in [r] }
-        division("floor-quotient", .floor) { q, _ in [q] }
-        division("floor-remainder", .floor) { _, r in [r] }
-        division("truncate/", .truncate) { q, r in [q, r] }
-        division("floor/", .floor) { q, r in [q, r] }
+        func both(_ name: String, _ kind: Num.DivisionKind) {
+            i.define(name) { i, a, b in
+                let (q, r) = try divide(a, b, kind)
+                return Value(object: i.heap.register(MultipleValues([i.heap.number(q), i.heap.number(r)])))
+            }
+        }
+        quotient("quotient", .truncate)
+        remainder("remainder", .truncate)
+        remainder("modulo", .floor)
+        quotient("truncate-quotient", .truncate)
+        remainder("truncate-remainder", .truncate)
+        quotient("floor-quotient", .floor)
+        remainder("floor-remainder", .floor)
+        both("truncate/", .truncate)
+        both("floor/", .floor)
         i.define("exact-integer-sqrt") { i, x in
             guard x.isExactInteger, let n = Num(x), n.sign >= 0 else {
                 throw SchemeError.wrongType(x, expected: "a non-negative exact integer")
