@@ -51,12 +51,13 @@ final class InputPort: HeapObject, CustomPrintable {
 
     func readLine() -> String? {
         guard fill() else { return nil }
-        var s = String.UnicodeScalarView()
-        while let c = readChar() {
-            if c == "\n" { break }
-            s.append(c)
-        }
-        return String(s)
+        // The buffer holds whole lines (standard input is read a line at a
+        // time), so the line ends within it.
+        var end = position
+        while end < text.count && text[end] != "\n" { end += 1 }
+        let line = Self.string(text[position..<end])
+        position = min(end + 1, text.count)
+        return line
     }
 
     func readString(_ k: Int) -> String? {
@@ -64,6 +65,20 @@ final class InputPort: HeapObject, CustomPrintable {
         var s = String.UnicodeScalarView()
         while s.count < k, let c = readChar() { s.append(c) }
         return String(s)
+    }
+
+    /// The text of some scalars, encoded in one pass (appending scalar by
+    /// scalar to a String re-checks its capacity and flags each time).
+    private static func string(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
+        var bytes = 0
+        for c in scalars { bytes += UTF8.width(c) }
+        return String(unsafeUninitializedCapacity: bytes) { buffer in
+            var n = 0
+            for c in scalars {
+                UTF8.encode(c) { unit in buffer[n] = unit; n += 1 }
+            }
+            return n
+        }
     }
 
     /// The text and the position `read` goes on from. Standard input is

@@ -81,7 +81,7 @@ final class OutputPort: HeapObject, CustomPrintable, FlushablePort {
         if s.isEmpty { return }
         buffer += s
         onGrow?(s.utf8.count)
-        atLineStart = s.hasSuffix("\n")
+        atLineStart = s.utf8.last == UInt8(ascii: "\n")
         switch target {
         case .string: return
         default:
