@@ -25,6 +25,25 @@
 (test #t (equal? 2 2))
 (test #t (equal? (make-vector 5 'a) (make-vector 5 'a)))
 (test #f (equal? 2 2.0))
+;; equal? always terminates: circular structures are equal when their
+;; unfoldings are, and shared structure (a DAG whose unfolding is
+;; exponential) is compared without unfolding it.
+(define (circular-list . xs)
+  (let ((l (list-copy xs))) (set-cdr! (list-tail l (- (length l) 1)) l) l))
+(define (shared-tree n) (if (zero? n) '() (make-list n (shared-tree (- n 1)))))
+(test #t (equal? (circular-list 'a) (circular-list 'a 'a)))
+(test #t (equal? (circular-list 'a 'b) (circular-list 'a 'b 'a 'b)))
+(test #f (equal? (circular-list 'a 'b) (circular-list 'a 'a)))
+(test #f (equal? (circular-list 1 2 3) (list 1 2 3)))
+(test #t (let ((v (vector 1 #f)) (w (vector 1 #f)))
+           (vector-set! v 1 v) (vector-set! w 1 w) (equal? v w)))
+(test #f (let ((v (vector 1 #f)) (w (vector 2 #f)))
+           (vector-set! v 1 v) (vector-set! w 1 w) (equal? v w)))
+(test #t (equal? (shared-tree 11) (shared-tree 11)))
+(test #f (let ((t (shared-tree 10)) (u (shared-tree 10)))
+           (set-car! (list-tail (car (car (car (car u)))) 4) 'x)
+           (equal? t u)))
+(test #f (equal? (make-list 300000 'a) (append (make-list 299999 'a) '(b))))
 
 ;; 6.2 Numbers
 (test #t (complex? 3))

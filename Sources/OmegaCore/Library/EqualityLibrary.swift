@@ -41,13 +41,38 @@ enum Equality {
     /// equal?: structural equality of pairs, strings, vectors and
     /// bytevectors; eqv? otherwise. Iterative, so long lists and deep
     /// nesting cannot overflow the stack.
+    ///
+    /// Trees are compared by a plain walk. A walk that goes on for long is
+    /// either circular or shares structure (a DAG whose unfolding is
+    /// exponential), so after `plainWalkSteps` the comparison starts over
+    /// remembering which pairs and vectors it has already taken to be equal
+    /// (union–find over their identities, as Adams and Dybvig's algorithm
+    /// does): every node is then expanded at most once per merge, so the
+    /// walk ends, and circular structures that unfold alike are equal.
     static func equal(_ a: Value, _ b: Value) -> Bool {
+        if let plain = walk(a, b, classes: nil) { return plain }
+        var classes = EquivalenceClasses()
+        return withUnsafeMutablePointer(to: &classes) { walk(a, b, classes: $0) } ?? false
+    }
+
+    private static let plainWalkSteps = 200_000
+
+    /// The comparison, or nil when a plain walk (`classes` nil) ran out of steps.
+    private static func walk(_ a: Value, _ b: Value, classes: UnsafeMutablePointer<EquivalenceClasses>?) -> Bool? {
         var work: [(Value, Value)] = [(a, b)]
         var steps = 0
         while let (x, y) = work.popLast() {
-            steps += 1
-            if steps > 100_000_000 { return false }  // circular structure
             if eqv(x, y) { continue }
+            if let classes {
+                // Compound values already merged are taken as equal: a
+                // difference below them shows up on the path that merged them.
+                if (x.isPair && y.isPair) || (x.kind == .vector && y.kind == .vector) {
+                    if !classes.pointee.merge(x.raw, y.raw) { continue }
+                }
+            } else {
+                steps += 1
+                if steps > plainWalkSteps { return nil }
+            }
             if x.isPair {
                 guard y.isPair else { return false }
                 work.append((x.cdr, y.cdr))
@@ -68,6 +93,28 @@ enum Equality {
                 return false
             }
         }
+        return true
+    }
+}
+
+/// Union–find over value identities (the words of pairs and vectors, which
+/// do not move while `equal?` runs).
+private struct EquivalenceClasses {
+    private var parent: [UInt64: UInt64] = [:]
+
+    private mutating func root(_ k: UInt64) -> UInt64 {
+        var r = k
+        while let p = parent[r] { r = p }
+        var n = k
+        while let p = parent[n], p != r { parent[n] = r; n = p }
+        return r
+    }
+
+    /// Puts `x` and `y` in one class; false when they already were.
+    mutating func merge(_ x: UInt64, _ y: UInt64) -> Bool {
+        let rx = root(x), ry = root(y)
+        if rx == ry { return false }
+        parent[rx] = ry
         return true
     }
 }
