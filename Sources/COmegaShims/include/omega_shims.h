@@ -1,10 +1,20 @@
 #ifndef OMEGA_SHIMS_H
 #define OMEGA_SHIMS_H
+#include <stddef.h>
 #include <stdint.h>
 #include <spawn.h>
 
-/// The lowest address of the calling thread's stack, or 0 when unknown.
+/// The lowest address of the stack the caller runs on (the calling
+/// thread's, or the one `omega_run_on_stack` gave it), or 0 when unknown.
 uintptr_t omega_thread_stack_low(void);
+
+/// Runs `body(context)` on a fresh stack of `size` bytes (reserved, not
+/// committed; a guard page below it) in the calling thread, and returns 0
+/// when it has returned; -1, without running it, when no stack could be
+/// made. A second thread would do the same, but a process that never
+/// starts one keeps glibc's malloc on its single-threaded paths (no atomic
+/// operations or arena locks on every allocation a collection freed).
+int omega_run_on_stack(size_t size, void (*body)(void *), void *context);
 
 /// Makes a spawned child close every descriptor from `from` up, so it
 /// inherits none of the parent's sockets, pipes or event descriptors
