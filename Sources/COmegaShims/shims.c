@@ -6,6 +6,7 @@
 #include "omega_shims.h"
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -85,4 +86,17 @@ int omega_run_on_stack(size_t size, void (*body)(void *), void *context) {
     current_job = saved_job;
     munmap(base, size + page);
     return rc == 0 ? 0 : -1;
+}
+
+size_t omega_address_space_left(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+    unsigned long pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    if (statm) {
+        if (fscanf(statm, "%lu", &pages) != 1) pages = 0;
+        fclose(statm);
+    }
+    size_t used = (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+    return limit.rlim_cur > used ? (size_t)(limit.rlim_cur - used) : 1;
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import COmegaShims
-import Synchronization
 import OmegaCore
 import OmegaModels
 
@@ -114,7 +113,8 @@ struct TestCommand: ParsableCommand {
 /// own keeps glibc's malloc on its single-threaded paths: with a second
 /// thread, every allocation a collection's frees feed goes through atomic
 /// operations and the arena lock (3.5x the time of the classic `cpstak`).
-/// A thread with a large stack is the fallback.
+/// Where the address space is limited (`ulimit -v`), smaller stacks are
+/// tried, and at last the thread's own; the stack guard knows which it is.
 func onLargeStack(_ body: @escaping @Sendable () -> Int32) -> Int32 {
     final class Job {
         let body: () -> Int32
@@ -124,26 +124,16 @@ func onLargeStack(_ body: @escaping @Sendable () -> Int32) -> Int32 {
     let job = Job(body)
     let context = Unmanaged.passRetained(job)
     defer { context.release() }
-    let ran = omega_run_on_stack(largeStackSize, { raw in
-        guard let raw else { return }
-        let job = Unmanaged<Job>.fromOpaque(raw).takeUnretainedValue()
-        job.status = job.body()
-    }, context.toOpaque())
-    if ran == 0 { return job.status }
-
-    let status = Atomic<Int32>(0)
-    let finished = DispatchSemaphore(value: 0)
-    let worker = Thread {
-        status.store(body(), ordering: .sequentiallyConsistent)
-        finished.signal()
+    for size in [512 << 20, 64 << 20, 16 << 20] {
+        let ran = omega_run_on_stack(size, { raw in
+            guard let raw else { return }
+            let job = Unmanaged<Job>.fromOpaque(raw).takeUnretainedValue()
+            job.status = job.body()
+        }, context.toOpaque())
+        if ran == 0 { return job.status }
     }
-    worker.stackSize = largeStackSize
-    worker.start()
-    finished.wait()
-    return status.load(ordering: .sequentiallyConsistent)
+    return body()
 }
-
-private let largeStackSize = 512 << 20
 
 /// Runs `body`, printing an uncaught error as `FILE:LINE:COL: error: …` plus
 /// its backtrace; returns the exit status.

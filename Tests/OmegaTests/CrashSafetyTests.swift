@@ -4,8 +4,9 @@ import Testing
 /// Input that once killed the process (issue 14): each now ends with a clear
 /// error and an exit status below 128, under a 4 GB address-space limit.
 @Suite struct CrashSafetyTests {
-    /// `omega ARGS` under `ulimit -v 4194304` (4 GB of address space).
-    static func limited(_ args: [String], file: (name: String, text: String)? = nil) throws -> (status: Int32, stderr: String) {
+    /// `omega ARGS` under `ulimit -v 4194304` (4 GB of address space), or the limit given (KiB).
+    static func limited(_ args: [String], file: (name: String, text: String)? = nil,
+                        addressSpace: Int = 4_194_304) throws -> (status: Int32, stderr: String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omega-crash-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -18,7 +19,7 @@ import Testing
         let quoted = ([builtProduct("omega").path] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         var env = ProcessInfo.processInfo.environment
         env["OMEGA_LEDGER"] = "none"
-        let r = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "ulimit -v 4194304; exec " + quoted.joined(separator: " ")],
+        let r = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "ulimit -v \(addressSpace); exec " + quoted.joined(separator: " ")],
                                environment: env, timeout: 90)
         return (r.status, r.stderr)
     }
@@ -53,6 +54,23 @@ import Testing
                   (length (make-list 1000 0)))
             """])
         #expect(r.status == 0 && r.stdout.contains("(caught caught 1000)"), "\(r.stdout)\(r.stderr)")
+    }
+
+    /// Under a small address-space limit the default memory limit shrinks to
+    /// fit it: data that keeps growing ends in `out of memory` (catchable),
+    /// not in the system refusing a slab or an array and the process stopping.
+    @Test func aSmallAddressSpaceLimitIsAnOutOfMemoryError() throws {
+        for script in ["(define (build n acc) (if (= n 0) acc (build (- n 1) (cons n acc)))) (length (build 40000000 '()))",
+                       "(let loop ((l '())) (loop (cons (make-string 100 #\\a) l)))",
+                       "(define v (make-vector 50000000 0))"] {
+            let r = try Self.limited(["-e", script], addressSpace: 400_000)
+            #expect(r.status == 1 && r.stderr.contains("out of memory"), "\(script): status \(r.status): \(r.stderr.prefix(300))")
+        }
+        let caught = try Self.limited(["-e", """
+            (display (guard (e ((error-object? e) 'caught)) (let loop ((l '())) (loop (cons 1 l)))))
+            (display (length (make-list 1000 0)))
+            """], addressSpace: 400_000)
+        #expect(caught.status == 0, "\(caught.stderr.prefix(300))")
     }
 
     @Test func deepInputIsAnError() throws {

@@ -32,4 +32,8 @@ void omega_stdout_write_flush(const char *text);
 /// M_MMAP_THRESHOLD and M_TRIM_THRESHOLD are macros Swift cannot see).
 void omega_malloc_keep_freed(int keep);
 
+/// Bytes of address space the process may still map under its limit
+/// (`ulimit -v`, RLIMIT_AS); 0 when it is unlimited.
+size_t omega_address_space_left(void);
+
 #endif

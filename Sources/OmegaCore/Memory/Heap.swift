@@ -1,3 +1,5 @@
+import COmegaShims
+
 /// Owns every heap object of one interpreter and collects the unreachable ones.
 ///
 /// Design: pairs — most of what programs allocate — are cells of slabs the
@@ -40,8 +42,16 @@ public final class Heap {
     /// The most bytes (estimated) the heap may hold; beyond it allocations
     /// raise an `out of memory` error the program can catch.
     public var limit = Heap.defaultLimit
-    /// 1 GiB of Scheme data (estimated; the process uses about twice that).
-    public static let defaultLimit = 1 << 30
+    /// 1 GiB of Scheme data (estimated; the process uses about twice that),
+    /// or a third of the address space the process has left when that is
+    /// limited (`ulimit -v`): a program then runs out with an `out of
+    /// memory` error it can catch, before the system refuses memory and the
+    /// process has to stop.
+    public static let defaultLimit: Int = {
+        let standard = 1 << 30
+        let left = Int(clamping: omega_address_space_left())
+        return left > 0 ? max(4 << 20, min(standard, left / 3)) : standard
+    }()
 
     /// Root providers: each reports the values it keeps alive.
     var rootProviders: [(inout Marker) -> Void] = []
@@ -131,10 +141,16 @@ public final class Heap {
     /// 10000000000 elements`) fit under the limit beside what the last
     /// collection found live. Called before allocations whose size a program chooses.
     func reserve(_ bytes: Int, for what: @autoclosure () -> String) throws {
-        let room = limit &- liveBytes
+        // After an out-of-memory error, what the last collection found live
+        // may be garbage by now (the handler let go of it): judge this
+        // allocation by the limit alone, and have the next safe point collect
+        // and check what is really live.
+        let stale = forceCollection || graceAfterError
+        let room = limit &- (stale ? 0 : liveBytes)
         guard bytes >= 0, bytes <= room else {
             throw SchemeError.outOfMemory(what(), bytes: bytes, limit: limit)
         }
+        if stale { forceCollection = true; requestSafePoint(); return }
         // It fits beside what was live; with what was allocated since, it may
         // not: collect and check at the next call (one allocation over, at most).
         if bytes > room &- allocatedSinceCollection { requestSafePoint() }
