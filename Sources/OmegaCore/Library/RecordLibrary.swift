@@ -22,7 +22,7 @@ final class Record: HeapObject, CustomPrintable {
     }
     override func trace(_ marker: inout Marker) {
         marker.mark(object: type)
-        for v in fields { marker.mark(v) }
+        for k in 0..<fields.count { marker.mark(fields[k]) }
     }
     override var approximateSize: Int { 48 + fields.count * 8 }
     func printedForm(_ interp: Interpreter) -> String {
@@ -58,33 +58,41 @@ enum RecordLibrary: NativeLibrary {
         }
         i.define("%record-predicate") { i, t in
             let type = try recordType(t)
-            return i.native("\(type.name)?") { _, x in Value(x.as(Record.self)?.type === type) }
+            return i.native("\(type.name)?") { _, x in
+                Value(x.isObject(of: .record) && x.withObject { unsafeDowncast($0, to: Record.self).type === type })
+            }
         }
         i.define("%record-accessor") { i, t, field in
             let type = try recordType(t)
             let k = try fieldIndex(type, field)
             let name = "\(type.name)-\(type.fields[k].name)"
-            return i.native(name) { _, x in
-                guard let r = x.as(Record.self), r.type === type else {
-                    throw SchemeError.wrongType(x, expected: "a record of type \(type.name)")
-                }
-                return r.fields[k]
-            }
+            return i.native(name) { _, x in try withRecord(x, of: type) { $0.fields[k] } }
         }
         i.define("%record-modifier") { i, t, field in
             let type = try recordType(t)
             let k = try fieldIndex(type, field)
             let name = "set-\(type.name)-\(type.fields[k].name)!"
             let p = Primitive(name: name, body: .fixed2({ _, x, v in
-                guard let r = x.as(Record.self), r.type === type else {
-                    throw SchemeError.wrongType(x, expected: "a record of type \(type.name)")
-                }
-                r.fields[k] = v
+                try withRecord(x, of: type) { $0.fields[k] = v }
                 return .unspecified
             }), minArgs: 2, maxArgs: 2)
             return Value(object: i.heap.register(p))
         }
         i.define("record?") { _, x in Value(x.isObject(of: .record)) }
+    }
+
+    /// Runs `body` on `x` when it is a record of `type`, borrowing it (no
+    /// dynamic cast or reference counting on the accessors' path).
+    @inline(__always)
+    private static func withRecord<R>(_ x: Value, of type: RecordType, _ body: (Record) -> R) throws -> R {
+        if x.isObject(of: .record) {
+            let answer: R? = x.withObject { object in
+                let r = unsafeDowncast(object, to: Record.self)
+                return r.type === type ? body(r) : nil
+            }
+            if let answer { return answer }
+        }
+        throw SchemeError.wrongType(x, expected: "a record of type \(type.name)")
     }
 
     private static func recordType(_ v: Value) throws -> RecordType {
