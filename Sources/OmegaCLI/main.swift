@@ -110,9 +110,8 @@ struct TestCommand: ParsableCommand {
 /// Runs `body` on a large stack: the reader, compiler and printer recurse
 /// over nesting, and scripts deserve generous limits. The stack is made in
 /// this thread (`omega_run_on_stack`), so a run that starts no thread of its
-/// own keeps glibc's malloc on its single-threaded paths: with a second
-/// thread, every allocation a collection's frees feed goes through atomic
-/// operations and the arena lock (3.5x the time of the classic `cpstak`).
+/// own keeps glibc's malloc on its single-threaded paths (no atomic
+/// operations or arena lock when the tcache cannot serve an allocation).
 /// Where the address space is limited (`ulimit -v`), smaller stacks are
 /// tried, and at last the thread's own; the stack guard knows which it is.
 func onLargeStack(_ body: @escaping @Sendable () -> Int32) -> Int32 {
