@@ -194,30 +194,17 @@ public final class Heap {
         let e = epoch
         var live = 0
         var kept = 0
-        // Dead objects are freed last-made first: malloc hands freed blocks
-        // back in the reverse of the order they were freed, so the next
-        // cycle's allocations walk memory in the order this cycle's did
-        // (ascending, from a fresh heap) instead of scattering over it.
-        // (The classic `cpstak`, allocation-bound, runs in 0.55 s or, in
-        // some periods on a shared machine, 1.2 s; in those periods this
-        // order kept it at 0.55 s.) Survivors are gathered at the end, in
-        // order, then moved down.
         objects.withUnsafeMutableBufferPointer { all in
-            var slot = all.count
-            for i in stride(from: all.count - 1, through: 0, by: -1) {
+            for i in 0..<all.count {
                 let ref = all[i]
                 let size = ref._withUnsafeGuaranteedRef { $0.markEpoch == e ? $0.approximateSize : -1 }
                 if size >= 0 {
                     live &+= size
-                    slot -= 1
-                    all[slot] = ref
+                    all[kept] = ref
+                    kept += 1
                 } else {
                     ref.release()   // the heap's count: the object goes now
                 }
-            }
-            kept = all.count - slot
-            if slot > 0, let base = all.baseAddress {
-                base.update(from: base + slot, count: kept)
             }
         }
         objects.removeLast(objects.count - kept)
