@@ -63,8 +63,10 @@ import Testing
         for script in ["(define (build n acc) (if (= n 0) acc (build (- n 1) (cons n acc)))) (length (build 40000000 '()))",
                        "(let loop ((l '())) (loop (cons (make-string 100 #\\a) l)))",
                        "(define v (make-vector 50000000 0))"] {
-            let r = try Self.limited(["-e", script], addressSpace: 400_000)
-            #expect(r.status == 1 && r.stderr.contains("out of memory"), "\(script): status \(r.status): \(r.stderr.prefix(300))")
+            for limit in [[], ["--memory-limit", "2G"]] {   // a limit asked for is bounded too
+                let r = try Self.limited(limit + ["-e", script], addressSpace: 400_000)
+                #expect(r.status == 1 && r.stderr.contains("out of memory"), "\(limit) \(script): status \(r.status): \(r.stderr.prefix(300))")
+            }
         }
         let caught = try Self.limited(["-e", """
             (display (guard (e ((error-object? e) 'caught)) (let loop ((l '())) (loop (cons 1 l)))))

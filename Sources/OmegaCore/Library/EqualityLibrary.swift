@@ -50,25 +50,25 @@ enum Equality {
     /// does): every node is then expanded at most once per merge, so the
     /// walk ends, and circular structures that unfold alike are equal.
     static func equal(_ a: Value, _ b: Value) -> Bool {
-        if let plain = walk(a, b, classes: nil) { return plain }
-        var classes = EquivalenceClasses()
-        return withUnsafeMutablePointer(to: &classes) { walk(a, b, classes: $0) } ?? false
+        var plainWalk: EquivalenceClasses? = nil
+        if let plain = walk(a, b, classes: &plainWalk) { return plain }
+        var classes: EquivalenceClasses? = EquivalenceClasses()
+        return walk(a, b, classes: &classes) ?? false
     }
 
     private static let plainWalkSteps = 200_000
 
     /// The comparison, or nil when a plain walk (`classes` nil) ran out of steps.
-    private static func walk(_ a: Value, _ b: Value, classes: UnsafeMutablePointer<EquivalenceClasses>?) -> Bool? {
+    private static func walk(_ a: Value, _ b: Value, classes: inout EquivalenceClasses?) -> Bool? {
         var work: [(Value, Value)] = [(a, b)]
         var steps = 0
         while let (x, y) = work.popLast() {
             if eqv(x, y) { continue }
-            if let classes {
+            if classes != nil {
                 // Compound values already merged are taken as equal: a
                 // difference below them shows up on the path that merged them.
-                if (x.isPair && y.isPair) || (x.kind == .vector && y.kind == .vector) {
-                    if !classes.pointee.merge(x.raw, y.raw) { continue }
-                }
+                if (x.isPair && y.isPair) || (x.kind == .vector && y.kind == .vector),
+                   classes?.merge(x.raw, y.raw) == false { continue }
             } else {
                 steps += 1
                 if steps > plainWalkSteps { return nil }

@@ -248,17 +248,7 @@ enum NumberLibrary: NativeLibrary {
     }
 
     private static func registerIntegerDivision(_ i: Interpreter) {
-        /// Divides two integer arguments; fixnums (the common case: random
-        /// number generators, hashing, digit loops) never leave the word.
         func divide(_ a: Value, _ b: Value, _ kind: Num.DivisionKind) throws -> (Num, Num) {
-            if a.isFixnum && b.isFixnum {
-                let x = a.fixnum, y = b.fixnum
-                if y == 0 { throw SchemeError(.divisionByZero, "division by zero") }
-                // A fixnum divided by a fixnum cannot overflow Int (63-bit range).
-                var q = x / y, r = x % y
-                if kind == .floor && r != 0 && ((r < 0) != (y < 0)) { q -= 1; r += y }
-                return (.fix(q), .fix(r))
-            }
             let x = try Check.integer(a, 1), y = try Check.integer(b, 2)
             guard let qr = Num.intDivide(x, y, kind) else {
                 throw SchemeError(.divisionByZero, "division by zero")
@@ -269,10 +259,7 @@ enum NumberLibrary: NativeLibrary {
             i.define(name) { i, a, b in i.heap.number(try divide(a, b, kind).0) }
         }
         func remainder(_ name: String, _ kind: Num.DivisionKind) {
-            i.define(name) { i, a, b in
-                if a.isFixnum && b.isFixnum, b.fixnum > 0, a.fixnum >= 0 { return Value(fixnum: a.fixnum % b.fixnum) }
-                return i.heap.number(try divide(a, b, kind).1)
-            }
+            i.define(name) { i, a, b in i.heap.number(try divide(a, b, kind).1) }
         }
         func both(_ name: String, _ kind: Num.DivisionKind) {
             i.define(name) { i, a, b in

@@ -41,16 +41,20 @@ public final class Heap {
     public private(set) var collections = 0
     /// The most bytes (estimated) the heap may hold; beyond it allocations
     /// raise an `out of memory` error the program can catch.
-    public var limit = Heap.defaultLimit
+    /// Never more than `addressSpaceBound`, whatever is asked for.
+    public var limit = Heap.defaultLimit {
+        didSet { limit = min(limit, Heap.addressSpaceBound) }
+    }
     /// 1 GiB of Scheme data (estimated; the process uses about twice that),
-    /// or a third of the address space the process has left when that is
-    /// limited (`ulimit -v`): a program then runs out with an `out of
-    /// memory` error it can catch, before the system refuses memory and the
-    /// process has to stop.
-    public static let defaultLimit: Int = {
-        let standard = 1 << 30
+    /// or less under `ulimit -v` (`addressSpaceBound`).
+    public static let defaultLimit = min(1 << 30, addressSpaceBound)
+    /// A third of the address space the process has left when that is
+    /// limited (`ulimit -v`), else unbounded: a program then runs out with
+    /// an `out of memory` error it can catch before the system refuses a
+    /// slab or an array and the process has to stop.
+    public static let addressSpaceBound: Int = {
         let left = Int(clamping: omega_address_space_left())
-        return left > 0 ? max(4 << 20, min(standard, left / 3)) : standard
+        return left > 0 ? max(4 << 20, left / 3) : Int.max
     }()
 
     /// Root providers: each reports the values it keeps alive.
@@ -96,8 +100,9 @@ public final class Heap {
     }
 
     /// The system refused memory for a slab: as Swift does when malloc
-    /// fails for an object, stop. (Scheme data is bounded well before this by
-    /// `limit`.)
+    /// fails for an object, stop. Programs cannot get here: `limit` keeps
+    /// Scheme data to a third of the address space a `ulimit -v` leaves
+    /// (`addressSpaceBound`), and without one Linux does not refuse 128 KiB.
     @inline(never) private func systemOutOfMemory() -> Never {
         fatalError("out of system memory for pairs")
     }
