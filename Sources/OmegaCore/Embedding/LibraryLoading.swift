@@ -59,7 +59,8 @@ extension Interpreter {
         let mark = permanent.count
         for case .compiled(let t) in entries { permanent.append(Value(object: t)) }
         defer { permanent.removeSubrange(mark...) }
-        var scalars: [Int: [Unicode.Scalar]] = [:]
+        // An array, not a dictionary keyed by Int: see CodeGenerator.constantIndex.
+        var scalars = [[Unicode.Scalar]?](repeating: nil, count: sources.count)
         for entry in entries {
             switch entry {
             case .compiled(let template):

@@ -58,7 +58,9 @@ public final class Meter: EffectMeter {
     /// The current day's, week's and month's scopes.
     var windowScopes: [BudgetScope.Kind: BudgetScope] = [:]
     /// Model, agent and workflow limits since their reset.
-    var named: [BudgetScope.Kind: [String: BudgetScope]] = [.model: [:], .agent: [:], .workflow: [:], .shared: [:]]
+    /// Filled on first use: a dictionary literal here cost every start a
+    /// scan of the executable's protocol conformances (for Kind: Hashable).
+    var named: [BudgetScope.Kind: [String: BudgetScope]] = [:]
     /// Model, agent and workflow limits within a calendar window, by window kind, kind and name.
     var periodicScopes: [String: BudgetScope] = [:]
     /// The total since the last reset, when limited.
