@@ -827,6 +827,30 @@ package final class VM {
         }
     }
 
+    /// Inlined arithmetic and comparison on exact integers when one is
+    /// large (or two fixnums overflowed): the number tower's operations
+    /// called directly, without the generic primitive's argument list,
+    /// complex-number scan and fold (a fifth of `pi`'s time).
+    private func exactIntegerInline(_ op: Opcode, _ x: Value, _ y: Value) -> Value? {
+        guard x.isFixnum || x.isObject(of: .bignum), y.isFixnum || y.isObject(of: .bignum),
+              let a = Num(x), let b = Num(y) else { return nil }
+        switch op {
+        case .add: return heap.number(Num.add(a, b))
+        case .sub: return heap.number(Num.sub(a, b))
+        case .mul: return heap.number(Num.mul(a, b))
+        case .numEq, .lt, .le, .gt, .ge:
+            guard let c = Num.compare(a, b) else { return nil }
+            switch op {
+            case .numEq: return Value(c == 0)
+            case .lt: return Value(c < 0)
+            case .le: return Value(c <= 0)
+            case .gt: return Value(c > 0)
+            default: return Value(c >= 0)
+            }
+        default: return nil
+        }
+    }
+
     /// A comparison of two fixnums (their tagged words compare as the
     /// integers do) or two in-word flonums; nil for other operands.
     @inline(__always)
@@ -970,6 +994,7 @@ package final class VM {
         let first = sp - (argc - 1)
         if value.raw == integrable.raw {
             if let r = flonumInline(op, argc == 2 ? stack[first] : acc, acc) { return (r, first, pc, stack) }
+            if argc == 2, let r = exactIntegerInline(op, stack[first], acc) { return (r, first, pc, stack) }
         }
         if value.raw == integrable.raw && value.isObject(of: .primitive) {
             stack[sp] = acc  // make the arguments contiguous
