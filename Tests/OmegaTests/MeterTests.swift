@@ -35,6 +35,25 @@ import Testing
         return f.date(from: text)!
     }
 
+    /// A run closing the ledger leaves its write-ahead log for the next open
+    /// (no checkpoint, so no wait for the disk at every start and end), and
+    /// what the log holds is there when the ledger is opened again.
+    @Test func closingKeepsTheLogAndTheNextOpenReadsIt() throws {
+        let path = MeterTests.tempLedger()
+        defer { MeterTests.removeLedger(path) }
+        let first = try Ledger(path: path)
+        try first.startRun(id: "run-kept", script: "kept.scm", started: Date())
+        try first.endRun(id: "run-kept", outcome: "ok", totals: Amounts(inputTokens: 3, outputTokens: 4), ended: Date())
+        try first.close()
+        let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        #expect(log > 0)
+        let again = try Ledger(path: path)
+        let run = try again.run("run-kept")
+        #expect(run?.outcome == "ok")
+        #expect(run?.ended != nil)
+        try again.close()
+    }
+
     @Test func windowKeysFollowTheZoneAndISOWeeks() throws {
         let kolkata = CalendarWindows(timeZone: TimeZone(identifier: "Asia/Kolkata")!)
         // 18:40 UTC on the 23rd is already 00:10 on the 24th in Kolkata (+05:30).

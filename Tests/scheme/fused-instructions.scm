@@ -57,6 +57,42 @@
 (define (nested-args x) (add3 (add3 x x x) (add3 1 (add3 x 1 1) 1) x))
 (test 19 (nested-args 3))
 
+;; A return into a PUSH pushes in place, and a fixnum + before RETURN
+;; returns in place: the values must land where the skipped instructions
+;; would have put them, also when a continuation re-enters an argument.
+(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
+(test 6765 (fib 20))
+(define (sum-list l) (if (null? l) 0 (+ (car l) (sum-list (cdr l)))))
+(test 55 (sum-list '(1 2 3 4 5 6 7 8 9 10)))
+(define (same x) x)
+(define (three-args a b c) (list a b c))
+(test '(1 (2) 3) (three-args (same 1) (list (same 2)) (same 3)))
+(define (reenter-pushed)
+  (let ((k #f) (results '()))
+    (let ((r (+ (same (call/cc (lambda (c) (set! k c) 1))) (same 10))))
+      (set! results (cons r results))
+      (if (< (length results) 3) (k (* 2 (length results))) (reverse results)))))
+(test '(11 12 14) (reenter-pushed))
+(define (grow-sum n) (if (= n 0) 4611686018427387900 (+ 1 (grow-sum (- n 1)))))
+(test 4611686018427387910 (grow-sum 10))
+
+;; Exact integers with a large operand, and complex numbers, take the
+;; inlined instructions' slow path straight to the number tower.
+(test 4611686018427387904 (+ 4611686018427387903 1))
+(test -4611686018427387905 (- -4611686018427387904 1))
+(test 21267647932558653966460912964485513216 (* 4611686018427387904 4611686018427387904))
+(test #t (< 4611686018427387903 (+ 4611686018427387903 1)))
+(test #t (= (expt 2 100) (* (expt 2 50) (expt 2 50))))
+(test #f (< (expt 2 100) (expt 2 99)))
+(test #t (>= (expt 2 100) (expt 2 100)))
+(test #t (> (expt 2 100) 1.0e29))
+(test 0 (- (expt 3 90) (expt 3 90)))
+(test 5 (* 1+2i 1-2i))
+(test 4+2i (+ 1+2i 3))
+(test -2+2i (- 1+2i 3))
+(test 'wrong-type (guard (e (#t 'wrong-type)) (+ 1+2i "x")))
+(test 'wrong-type (guard (e (#t 'wrong-type)) (< (expt 2 100) 'x)))
+
 ;; Redefined after compilation: the slow path calls the new procedure and
 ;; the value is still pushed where the fused instruction would have put it.
 (set! - (lambda (a b) (list 'minus a b)))
