@@ -68,11 +68,7 @@ let package = Package(
             name: "OmegaCore",
             dependencies: ["COmegaShims", "CGMP"],
             path: "Sources/OmegaCore",
-            // Release builds drop the run-time exclusivity checks (a call
-            // into the Swift runtime on every access to a class's stored
-            // property the compiler cannot prove exclusive: 3 % of `pi`);
-            // debug builds, which the tests run, keep them.
-            swiftSettings: fuzzSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
+            swiftSettings: fuzzSettings,
             plugins: ["EmbedStdlib"]
         ),
         // The model runtime: tokens, prices, effects and backends, the meter,
