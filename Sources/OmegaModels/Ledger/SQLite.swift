@@ -72,8 +72,8 @@ final class SQLiteDatabase {
                 // next open, waited for the disk four times a run (3 ms of
                 // the 15 `omega -e 1` took). The log is as safe as the file
                 // (a commit is in it before it returns); the next open reads
-                // it, and checkpoints come every wal_autocheckpoint pages
-                // (after which the log is cut back to journal_size_limit).
+                // it, and a close checkpoints it once it is past
+                // `logKeptAtClose` (as a writer does past wal_autocheckpoint).
                 guard omega_sqlite_no_checkpoint_on_close(handle) == SQLITE_OK else {
                     throw LedgerError("cannot open the ledger \(path): cannot configure its write-ahead log")
                 }
@@ -86,6 +86,11 @@ final class SQLiteDatabase {
 
     deinit { try? close() }
 
+    /// The most write-ahead log a close leaves for the next open to read
+    /// (about 250 pages: a fraction of a millisecond; a checkpoint every
+    /// fifty or so runs).
+    static let logKeptAtClose = 1 << 20
+
     /// Closes the connection now (as the last connection, SQLite checkpoints
     /// the WAL into the file and removes it), rather than when the last
     /// reference goes: a process may exit without releasing its objects.
@@ -94,6 +99,15 @@ final class SQLiteDatabase {
         guard let db = connection else { return }
         for statement in statements.values { sqlite3_finalize(statement) }
         statements = [:]
+        // The log is kept at close (see init), but the next open reads all
+        // of it to rebuild its index: past `logKeptAtClose` bytes it is
+        // checkpointed and cut to nothing here, without waiting for another
+        // process that holds it (that one, or a later run, does it then).
+        var info = stat()
+        if path != ":memory:", stat(path + "-wal", &info) == 0, Int(info.st_size) > SQLiteDatabase.logKeptAtClose {
+            sqlite3_busy_timeout(db, 0)
+            sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil)
+        }
         connection = nil
         let status = sqlite3_close_v2(db)
         guard status == SQLITE_OK else {
