@@ -91,9 +91,9 @@ final class SQLiteDatabase {
     /// fifty or so runs).
     static let logKeptAtClose = 1 << 20
 
-    /// Closes the connection now (as the last connection, SQLite checkpoints
-    /// the WAL into the file and removes it), rather than when the last
-    /// reference goes: a process may exit without releasing its objects.
+    /// Closes the connection now (folding the write-ahead log into the file
+    /// only when it has grown past `logKeptAtClose`), rather than when the
+    /// last reference goes: a process may exit without releasing its objects.
     /// Nothing may use the database afterwards.
     func close() throws {
         guard let db = connection else { return }
