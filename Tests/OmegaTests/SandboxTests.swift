@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import OmegaCore
 @testable import OmegaModels
@@ -98,6 +99,72 @@ import Testing
             #expect(e.message.contains("time limit exceeded"))
         }
         #expect(omega.int(try omega.evaluate("(+ 1 2)")) == 3, "usable afterwards")
+    }
+
+    /// The compiler, too, ends on any input: circular code (datum labels or
+    /// `eval` of a circular list) is an error, and a macro that loops or
+    /// doubles its input is stopped by the time limit, the memory limit or
+    /// an interrupt, as a runaway loop is.
+    @Test func circularCodeAndRunawayMacrosEnd() throws {
+        var options = Interpreter.Options()
+        options.capabilities = []
+        options.memoryLimit = 64 << 20
+        options.timeLimit = 2
+        let omega = try Interpreter(options: options)
+        let doubling = "(define-syntax double (syntax-rules () ((_ x ...) (double x ... x ...)))) (double 1)"
+        let shared = "(define-syntax d (syntax-rules () ((_ () x) x) ((_ (n) x) (d n (begin x x)))))"
+            + " (d " + String(repeating: "(", count: 40) + String(repeating: ")", count: 40) + " 1)"
+        for (script, expected) in [
+            ("#0=(let () . #0#)", "improper body"),
+            ("(eval (let ((c (list 'begin 1))) (set-cdr! (cdr c) c) c) (interaction-environment))", "improper list"),
+            ("(define #0=(#0# a) 1)", "nested deeper than 2000 levels"),
+            ("(define-values #0=(a . #0#) (values 1 2))", "duplicate parameter"),
+            ("(parameterize #0=((p 1) . #0#) 1)", "no syntax-rules pattern matches"),
+            ("(define-syntax f (syntax-rules () ((_ x ...) '(x ...)))) (f . #0=(a . #0#))", "no syntax-rules pattern matches"),
+            ("(define-syntax f (syntax-rules () ((_ . #0=(a . #0#)) 1))) (f 1 2)", "f: a pattern is a circular list"),
+            ("(define-syntax f (syntax-rules () ((_) '#0=(a . #0#)))) (f)", "nested too deeply (or circular)"),
+            ("(define-syntax f (syntax-rules () ((_ a ...) #0=(a ... . #0#)))) (f 1)", "nested too deeply (or circular)"),
+            (doubling, "time limit exceeded"),
+            (shared, "time limit exceeded"),
+        ] {
+            do {
+                _ = try omega.evaluate(script)
+                Issue.record("\(script) ended")
+            } catch let e as OmegaError {
+                #expect(e.message.contains(expected), "\(script): \(e.message)")
+            }
+        }
+        // Data a macro quotes may be circular (a literal): it is kept as it is.
+        let quoted = try omega.evaluate("(define-syntax f (syntax-rules () ((_ x) '(a . x)))) (f #0=(1 . #0#))")
+        #expect(omega.writeString(quoted) == "(a . #0=(1 . #0#))")
+
+        // Without a time limit: memory stops the doubling; the code a shared
+        // expansion makes counts as memory too; an interrupt stops either.
+        var untimed = Interpreter.Options()
+        untimed.memoryLimit = 16 << 20
+        let bounded = try Interpreter(options: untimed)
+        for script in [doubling, shared] {
+            do {
+                _ = try bounded.evaluate(script)
+                Issue.record("\(script) ended")
+            } catch let e as OmegaError {
+                #expect(e.message.contains("out of memory: compiling this form"), "\(script): \(e.message)")
+            }
+        }
+        let free = try Interpreter()
+        let done = Atomic<Bool>(false)
+        let stopper = free.interruptSwitch
+        let thread = Thread {
+            while !done.load(ordering: .relaxed) { stopper.interrupt(); usleep(20_000) }
+        }
+        thread.start()
+        defer { done.store(true, ordering: .relaxed) }
+        do {
+            _ = try free.evaluate(shared)
+            Issue.record("the expansion ended")
+        } catch let e as OmegaError {
+            #expect(e.message.contains("interrupted"), "\(e.message)")
+        }
     }
 
     @Test func theCommandLineSandbox() throws {

@@ -19,6 +19,17 @@ final class Expander {
     var environment: GlobalEnvironment
     /// Libraries made by define-library, by name in write form.
     var libraries: [String: Library] = [:]
+    /// Steps of expansion work; every 1,024th runs `safePoint`.
+    private var work = 0
+    /// The heap's allocation count when the current top-level form began.
+    private var allocatedAtStart = 0
+    /// Expressions expanded, and their count when the current form began.
+    private var expressions = 0, expressionsAtStart = 0
+    /// What the compiled form of one expression costs in Swift memory
+    /// (its node and its share of the code), roughly: code counts against
+    /// the memory limit too, or a form whose expansion is a DAG (a macro
+    /// that doubles a shared argument) could fill the machine's memory.
+    static let bytesPerExpression = 128
 
     init(interp: Interpreter) {
         self.interp = interp
@@ -92,10 +103,35 @@ final class Expander {
 
     /// Compiles one top-level form into a lambda of no arguments.
     func expandToplevel(_ form: Value) throws -> LambdaNode {
+        allocatedAtStart = interp.heap.allocatedSinceCollection
+        expressionsAtStart = expressions
         let lambda = LambdaNode(parent: nil, name: "top level", location: locationOf(form, .none))
         let scope = Scope(parent: nil, lambda: lambda)
         lambda.body = try expand(form, scope, locationOf(form, .none), toplevel: true)
         return lambda
+    }
+
+    // MARK: Safe points
+
+    /// Counts a step of expansion work (an expression, a macro use, a
+    /// pattern or template part) and now and then checks on the expansion.
+    @inline(__always) func tick() throws {
+        work &+= 1
+        if work & 1023 == 0 { try safePoint() }
+    }
+
+    /// Expanding makes no procedure calls, so the VM's safe points never
+    /// come while a macro loops or a form doubles at each expansion: the
+    /// expander checks the interrupt, the time limit and memory itself.
+    /// (Its data cannot be collected meanwhile: nothing roots it.)
+    private func safePoint() throws {
+        try interp.vm.compilerSafePoint()
+        let heap = interp.heap
+        let code = (expressions &- expressionsAtStart) &* Expander.bytesPerExpression
+        let grown = max(0, heap.allocatedSinceCollection &- allocatedAtStart) &+ max(0, code)
+        if heap.liveBytes &+ grown > heap.limit {
+            throw SchemeError.outOfMemory("compiling this form (its macro expansions and code)", bytes: grown, limit: heap.limit)
+        }
     }
 
     // MARK: Expressions
@@ -103,6 +139,8 @@ final class Expander {
     func expand(_ x: Value, _ scope: Scope, _ loc: SourceLocation, toplevel: Bool = false) throws -> Node {
         if x.isPair {
             let here = locationOf(x, loc)
+            expressions &+= 1
+            try tick()
             depth += 1
             defer { depth -= 1 }
             if depth > Expander.maxDepth || interp.stackGuard.isLow {
@@ -207,7 +245,6 @@ final class Expander {
         let lam = LambdaNode(parent: scope.lambda, name: name, location: loc)
         let inner = Scope(parent: scope, lambda: lam)
         var seen = Set<ObjectIdentifier>()
-        var p = params
         func bindParam(_ v: Value) throws -> Variable {
             guard let id = identifier(v) else {
                 throw SchemeError.syntax("lambda: parameter must be a symbol, got \(interp.writeString(v))", at: loc)
@@ -219,11 +256,10 @@ final class Expander {
             inner.bind(id, variable)
             return variable
         }
-        while p.isPair {
-            lam.params.append(try bindParam(p.car))
-            p = p.cdr
-        }
-        if !p.isNull { lam.rest = try bindParam(p) }
+        var walk = ListWalk(params)
+        while let p = walk.next() { lam.params.append(try bindParam(p.car)) }
+        if walk.isCircular { throw SchemeError.syntax("lambda: circular parameter list", at: loc) }
+        if !walk.rest.isNull { lam.rest = try bindParam(walk.rest) }
         lam.body = try expandBody(body, inner, loc, what: "lambda")
         return lam
     }
@@ -287,10 +323,7 @@ final class Expander {
     /// enough to see whether they are definitions, and internal
     /// `define-syntax` forms bound in `scope`.
     private func flattenBody(_ body: Value, _ scope: Scope, into out: inout [Value], _ loc: SourceLocation) throws {
-        var pending: [Value] = []
-        var b = body
-        while b.isPair { pending.append(b.car); b = b.cdr }
-        if !b.isNull { throw SchemeError.syntax("improper body", at: loc) }
+        guard var pending = listToArray(body) else { throw SchemeError.syntax("improper body", at: loc) }
         pending.reverse()
         var expansions = 0
         while let f = pending.popLast() {
@@ -329,7 +362,12 @@ final class Expander {
         }
         // (define (name . params) body …), also curried: (define ((name a) b) …)
         var body = form.cdr.cdr
+        var nesting = 0
         while target.isPair {
+            nesting += 1
+            if nesting > Expander.maxDepth {
+                throw SchemeError.syntax("define: the name is nested deeper than \(Expander.maxDepth) levels", at: here)
+            }
             let params = target.cdr
             body = list(sym.kLambda, params).appendingList(body, heap: interp.heap, location: here)
             target = target.car
@@ -387,32 +425,16 @@ extension Value {
 /// The number of elements of a proper list, or nil for an improper or
 /// circular one; counts without copying the elements.
 func properListLength(_ v: Value) -> Int? {
+    var walk = ListWalk(v)
     var count = 0
-    var p = v
-    var slow = v
-    while p.isPair {
-        count += 1
-        p = p.cdr
-        if count & 1 == 0 {
-            slow = slow.cdr
-            if p.raw == slow.raw && p.isPair { return nil }
-        }
-    }
-    return p.isNull ? count : nil
+    while walk.next() != nil { count += 1 }
+    return walk.endedProperly ? count : nil
 }
 
 /// The elements of a proper list, or nil for an improper or circular one.
 func listToArray(_ v: Value) -> [Value]? {
     var out: [Value] = []
-    var p = v
-    var slow = v
-    while p.isPair {
-        out.append(p.car)
-        p = p.cdr
-        if out.count & 1 == 0 {
-            slow = slow.cdr
-            if p.raw == slow.raw && p.isPair { return nil }
-        }
-    }
-    return p.isNull ? out : nil
+    var walk = ListWalk(v)
+    while let p = walk.next() { out.append(p.car) }
+    return walk.endedProperly ? out : nil
 }

@@ -118,32 +118,39 @@ extension Expander {
         return false
     }
 
-    private func stripAliases(_ v: Value) -> Value {
-        if v.isPair {
-            var items: [Value] = []
-            var p = v
-            var changed = false
-            while p.isPair {
-                let a = stripAliases(p.car)
-                if a.raw != p.car.raw { changed = true }
-                items.append(a)
-                p = p.cdr
-                if items.count > 10_000_000 { break }
+    /// A copy of the data with symbols for aliases, made pair by pair from
+    /// a work list (not by recursion), so shared parts stay shared and a
+    /// circular datum gets a circular copy.
+    private func stripAliases(_ root: Value) -> Value {
+        var copies: [UInt64: Value] = [:]
+        var unfilled: [(from: Value, to: Value)] = []
+        func copy(_ v: Value) -> Value {
+            if v.isPair {
+                if let c = copies[v.raw] { return c }
+                let c = interp.heap.locatedPair(.null, .null, location: v.pair.location)
+                copies[v.raw] = c
+                unfilled.append((v, c))
+                return c
             }
-            let tail = stripAliases(p)
-            if tail.raw != p.raw { changed = true }
-            if !changed { return v }
-            var r = tail
-            for x in items.reversed() { r = interp.cons(x, r) }
-            return r
+            guard v.isOtherObject else { return v }
+            if let a = v.as(Alias.self) { return Value(object: a.symbol) }
+            guard let vector = v.as(SchemeVector.self) else { return v }
+            if let c = copies[v.raw] { return c }
+            let c = Value(object: interp.heap.register(SchemeVector(vector.items, mutable: false)))
+            copies[v.raw] = c
+            unfilled.append((v, c))
+            return c
         }
-        if let a = v.as(Alias.self) { return Value(object: a.symbol) }
-        if let vec = v.as(SchemeVector.self) {
-            let items = vec.items.map { stripAliases($0) }
-            if zip(items, vec.items).allSatisfy({ $0.raw == $1.raw }) { return v }
-            return Value(object: interp.heap.register(SchemeVector(items, mutable: false)))
+        let result = copy(root)
+        while let (from, to) = unfilled.popLast() {
+            if from.isPair {
+                to.pair.car = copy(from.car)
+                to.pair.cdr = copy(from.cdr)
+            } else if let source = from.as(SchemeVector.self), let target = to.as(SchemeVector.self) {
+                for k in source.items.indices { target.items[k] = copy(source.items[k]) }
+            }
         }
-        return v
+        return result
     }
 
     // MARK: Definition
@@ -182,13 +189,19 @@ extension Expander {
 
     /// Expands one use of a macro.
     func transcribe(_ macro: Macro, _ form: Value, _ scope: Scope, _ loc: SourceLocation) throws -> Value {
-        for rule in macro.rules {
-            var bindings: [ObjectIdentifier: Match] = [:]
-            // The keyword position is ignored (R7RS).
-            if try match(rule.pattern.cdr, form.cdr, macro, scope, &bindings) {
-                var renames: [ObjectIdentifier: Value] = [:]
-                return try instantiate(rule.template, bindings, macro, &renames, loc)
+        try tick()
+        do {
+            for rule in macro.rules {
+                var bindings: [ObjectIdentifier: Match] = [:]
+                // The keyword position is ignored (R7RS).
+                if try match(rule.pattern.cdr, form.cdr, macro, scope, &bindings) {
+                    var renames: [ObjectIdentifier: Value] = [:]
+                    return try instantiate(rule.template, bindings, macro, &renames, loc)
+                }
             }
+        } catch var e as SchemeError where !e.location.isKnown {
+            e.location = loc  // a bad pattern or template: placed at the macro's use
+            throw e
         }
         throw SchemeError.syntax("\(macro.name): no syntax-rules pattern matches \(interp.writeString(stripSyntax(form)))", at: loc)
     }
@@ -218,6 +231,8 @@ extension Expander {
 
     private func match(_ pattern: Value, _ form: Value, _ macro: Macro, _ scope: Scope,
                        _ b: inout [ObjectIdentifier: Match]) throws -> Bool {
+        try tick()
+        if interp.stackGuard.isLow { throw nestedTooDeeply(macro) }
         if let id = identifier(pattern) {
             if isLiteral(id, macro) {
                 guard let input = identifier(form) else { return false }
@@ -230,19 +245,21 @@ extension Expander {
         if pattern.isPair {
             // Elements before an ellipsis, the repeated one, and those after.
             var before: [Value] = []
-            var p = pattern
             var repeated: Value? = nil
             var after: [Value] = []
-            while p.isPair {
+            var walk = ListWalk(pattern)
+            var skipEllipsis = false
+            while let p = walk.next() {
+                if skipEllipsis { skipEllipsis = false; continue }
                 if p.cdr.isPair && isEllipsis(p.cdr.car, macro) && repeated == nil {
                     repeated = p.car
-                    p = p.cdr.cdr
+                    skipEllipsis = true
                     continue
                 }
                 if repeated == nil { before.append(p.car) } else { after.append(p.car) }
-                p = p.cdr
             }
-            let tailPattern = p
+            if walk.isCircular { throw SchemeError(.syntax, "\(macro.name): a pattern is a circular list") }
+            let tailPattern = walk.rest
             // Walk the input.
             var f = form
             for sub in before {
@@ -251,8 +268,9 @@ extension Expander {
             }
             if let rep = repeated {
                 var items: [Value] = []
-                var q = f
-                while q.isPair { items.append(q.car); q = q.cdr }
+                var walk = ListWalk(f)
+                while let q = walk.next() { items.append(q.car) }
+                if walk.isCircular { return false }
                 let available = items.count - after.count
                 guard available >= 0 else { return false }
                 // With a non-list tail pattern, the repeated part takes all it can.
@@ -262,7 +280,7 @@ extension Expander {
                     guard try match(rep, item, macro, scope, &one) else { return false }
                     seqs.append(one)
                 }
-                for v in patternVariables(rep, macro) {
+                for v in try patternVariables(rep, macro) {
                     b[ObjectIdentifier(v)] = .many(seqs.map { $0[ObjectIdentifier(v)] ?? .many([]) })
                 }
                 var rest = f
@@ -284,18 +302,27 @@ extension Expander {
     }
 
     /// The pattern variables inside a pattern.
-    private func patternVariables(_ pattern: Value, _ macro: Macro) -> [HeapObject] {
+    private func patternVariables(_ pattern: Value, _ macro: Macro) throws -> [HeapObject] {
+        try tick()
+        if interp.stackGuard.isLow { throw nestedTooDeeply(macro) }
         if let id = identifier(pattern) {
             if isLiteral(id, macro) || isEllipsis(pattern, macro) || baseSymbol(id) === sym.underscore { return [] }
             return [id]
         }
-        if pattern.isPair { return patternVariables(pattern.car, macro) + patternVariables(pattern.cdr, macro) }
-        if let v = pattern.as(SchemeVector.self) { return v.items.flatMap { patternVariables($0, macro) } }
+        if pattern.isPair { return try patternVariables(pattern.car, macro) + patternVariables(pattern.cdr, macro) }
+        if let v = pattern.as(SchemeVector.self) { return try v.items.flatMap { try patternVariables($0, macro) } }
         return []
+    }
+
+    /// A pattern or template too deep for the stack: circular, or absurdly nested.
+    private func nestedTooDeeply(_ macro: Macro) -> SchemeError {
+        SchemeError(.syntax, "\(macro.name): a pattern or template is nested too deeply (or circular)")
     }
 
     private func instantiate(_ t: Value, _ b: [ObjectIdentifier: Match], _ macro: Macro,
                              _ renames: inout [ObjectIdentifier: Value], _ loc: SourceLocation) throws -> Value {
+        try tick()
+        if interp.stackGuard.isLow { throw nestedTooDeeply(macro) }
         if let id = identifier(t) {
             if let m = b[ObjectIdentifier(id)] {
                 guard case .one(let v) = m else {
@@ -318,7 +345,11 @@ extension Expander {
             let element = t.car
             var rest = t.cdr
             var depth = 0
-            while rest.isPair && isEllipsis(rest.car, macro) { depth += 1; rest = rest.cdr }
+            while rest.isPair && isEllipsis(rest.car, macro) {
+                depth += 1
+                rest = rest.cdr
+                if depth > Expander.maxDepth { throw nestedTooDeeply(macro) }
+            }
             let tail = try instantiate(rest, b, macro, &renames, loc)
             if depth == 0 {
                 let head = try instantiate(element, b, macro, &renames, loc)
@@ -340,7 +371,7 @@ extension Expander {
     /// Instantiates `element …` (with `depth` ellipses) once per match.
     private func repeatInstantiate(_ element: Value, _ depth: Int, _ b: [ObjectIdentifier: Match], _ macro: Macro,
                                    _ renames: inout [ObjectIdentifier: Value], _ loc: SourceLocation) throws -> [Value] {
-        let vars = patternVariables(element, macro).filter {
+        let vars = try patternVariables(element, macro).filter {
             if case .many? = b[ObjectIdentifier($0)] { return true } else { return false }
         }
         guard !vars.isEmpty else {

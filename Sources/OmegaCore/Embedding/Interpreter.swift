@@ -231,8 +231,15 @@ public final class Interpreter {
     }
 
     func eval(_ form: Value) throws -> Value {
-        let lambda = try expander.expandToplevel(form)
-        return try run(topLevel: try CodeGenerator.generate(lambda, interp: self))
+        vm.compilationStarts()
+        let template: Template
+        do {
+            template = try CodeGenerator.generate(try expander.expandToplevel(form), interp: self)
+        } catch {
+            vm.compilationFailed()
+            throw error
+        }
+        return try run(topLevel: template)
     }
 
     /// Runs the compiled thunk of a top-level form.

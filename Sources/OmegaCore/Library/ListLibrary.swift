@@ -84,32 +84,33 @@ enum ListLibrary: NativeLibrary {
         }
         i.define("list-copy") { i, x in
             var items: [Value] = []
-            var p = x
-            // A circular list has no copy: found by a second pointer at half speed.
-            var slow = x
-            while p.isPair {
-                items.append(p.car)
-                p = p.cdr
-                if items.count % 2 == 0 {
-                    slow = slow.cdr
-                    if p.isPair && p.raw == slow.raw { throw SchemeError.wrongType(x, expected: "a list, not a circular one") }
-                }
-            }
-            var r = p
+            var walk = ListWalk(x)
+            while let p = walk.next() { items.append(p.car) }
+            if walk.isCircular { throw SchemeError.wrongType(x, expected: "a list, not a circular one") }
+            var r = walk.rest
             for v in items.reversed() { r = i.cons(v, r) }
             return r
         }
         i.define("last-pair") { _, x in
-            var p = try Check.pair(x)
-            while p.cdr.isPair { p = p.cdr.pair }
-            return Value(pair: p)
+            _ = try Check.pair(x)
+            var walk = ListWalk(x)
+            var last = x
+            while let p = walk.next() { last = p }
+            if walk.isCircular { throw SchemeError.wrongType(x, expected: "a list, not a circular one") }
+            return last
         }
+        // A circular list is an error only when the walk comes round
+        // without finding the element (R7RS leaves it undefined; it must end).
         func member(_ name: String, _ same: @escaping (Interpreter, Value, Value) -> Bool) {
             i.define(name) { i, x, list in
-                var p = list
-                while p.isPair {
+                var walk = ListWalk(list)
+                while let p = walk.next() {
                     if same(i, x, p.car) { return p }
-                    p = p.cdr
+                }
+                if walk.isCircular {
+                    var e = SchemeError.wrongType(list, expected: "a list, not a circular one", argument: 2)
+                    e.procedure = name.hasPrefix("%") ? String(name.dropFirst()) : name  // %member is member's
+                    throw e
                 }
                 return .false
             }
@@ -119,16 +120,19 @@ enum ListLibrary: NativeLibrary {
         member("%member") { _, a, b in Equality.equal(a, b) }
         func assoc(_ name: String, _ same: @escaping (Value, Value) -> Bool) {
             i.define(name) { _, x, list in
-                var p = list
-                while p.isPair {
+                var walk = ListWalk(list)
+                while let p = walk.next() {
                     let entry = p.car
-                    guard entry.isPair else {
-                        throw SchemeError.wrongType(list, expected: "an association list (a list of pairs)", argument: 2)
-                    }
+                    guard entry.isPair else { throw notAnAssociationList("an association list (a list of pairs)") }
                     if same(x, entry.car) { return entry }
-                    p = p.cdr
                 }
+                if walk.isCircular { throw notAnAssociationList("an association list, not a circular one") }
                 return .false
+                func notAnAssociationList(_ expected: String) -> SchemeError {
+                    var e = SchemeError.wrongType(list, expected: expected, argument: 2)
+                    e.procedure = name.hasPrefix("%") ? String(name.dropFirst()) : name  // %assoc is assoc's
+                    return e
+                }
             }
         }
         assoc("assq") { a, b in a.raw == b.raw }

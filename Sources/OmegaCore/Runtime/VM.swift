@@ -57,6 +57,9 @@ package final class VM {
     /// Seconds a top-level evaluation may run (nil: no limit), and when the current one must end.
     var timeLimit: Double?
     private var deadline: ContinuousClock.Instant?
+    /// The deadline of a top-level form whose compilation has begun: its
+    /// run keeps it, so the time limit covers macro expansion and run together.
+    private var pendingDeadline: ContinuousClock.Instant?
     /// Set from any thread (e.g. a Ctrl-C handler) to stop the evaluation.
     package let interrupts = InterruptSwitch()
 
@@ -169,7 +172,8 @@ package final class VM {
         pc = stub
         if runDepth == 0 {
             stepsUsed = 0; fuel = fuelSlice; overflowReserve = 0
-            deadline = timeLimit.map { ContinuousClock.now + .seconds($0) }
+            deadline = pendingDeadline ?? timeLimit.map { ContinuousClock.now + .seconds($0) }
+            pendingDeadline = nil
         }
         runBases.append(saved.sp)
         defer { runBases.removeLast() }
@@ -231,6 +235,32 @@ package final class VM {
 
     /// Makes the next procedure call run the safe point's checks.
     func requestSafePoint() { fuel = 0 }
+
+    // MARK: Compilation
+
+    /// Starts the clock of a top-level form before it is compiled (nothing
+    /// runs yet at run depth 0); `compilationFailed` stops it again.
+    func compilationStarts() {
+        guard runDepth == 0 else { return }
+        pendingDeadline = timeLimit.map { ContinuousClock.now + .seconds($0) }
+    }
+
+    /// A form that failed to compile will not run: its clock stops.
+    func compilationFailed() {
+        if runDepth == 0 { pendingDeadline = nil }
+    }
+
+    /// The checks of a safe point the compiler makes now and then while it
+    /// expands (macro expansion can loop or grow without a procedure call):
+    /// an interrupt and the time limit. Memory is the expander's to check.
+    func compilerSafePoint() throws {
+        if interrupts.requested.exchange(false, ordering: .relaxed) {
+            throw SchemeError(.interrupted, "interrupted")
+        }
+        if let d = runDepth == 0 ? pendingDeadline : deadline, ContinuousClock.now > d {
+            throw SchemeError(.stepLimit, "time limit exceeded: the evaluation ran more than \(timeLimit ?? 0) s (while its code was being expanded)")
+        }
+    }
 
     /// Runs the checks that are too costly for every call: collection,
     /// interrupts, the step limit.

@@ -259,11 +259,10 @@ enum BudgetLibrary: NativeLibrary {
     }
 
     static func field(_ alist: Value, _ key: String, _ interp: Interpreter) -> Value? {
-        var l = alist
-        while l.isPair {
-            let entry = l.pair.car
+        var walk = ListWalk(alist)
+        while let p = walk.next() {
+            let entry = p.pair.car
             if entry.isPair, entry.pair.car.as(Symbol.self)?.name == key { return entry.pair.cdr }
-            l = l.pair.cdr
         }
         return nil
     }
