@@ -375,20 +375,28 @@ enum NumberLibrary: NativeLibrary {
                 return i.heap.number(Complex.expt(zb, ze))
             }
             let base = try Check.number(b, 1), ex = try Check.number(e, 2)
+            // An exact power is as large as k times its base: it must fit
+            // in memory before it is computed (one call, no safe point).
+            func reservePower(_ base: Num, _ k: Int) throws {
+                let bits = base.numerator.magnitude.bitWidth + base.denominator.bitWidth
+                try i.heap.reserve(Heap.bytes(k, each: bits) / 8, for: "an exact power with exponent \(k)")
+            }
             if case .fix(let k) = ex, base.isExact {
                 if k >= 0 {
                     if k > 1 << 24 && !(base.isZero || base.numerator.magnitude.compare(1) == 0) {
                         throw SchemeError(.range, "expt: exponent too large for an exact result: ", irritants: [e])
                     }
+                    try reservePower(base, k)
                     switch base {
                     case .rat(let p, let q):
-                        return i.heap.number(Num.rational(p.power(k), q.power(k)) ?? .fix(0))
+                        return i.heap.number(Num.coprimeRational(p.power(k), q.power(k)) ?? .fix(0))
                     default: return i.heap.integer(base.bigValue.power(k))
                     }
                 }
                 if base.isZero { throw SchemeError(.divisionByZero, "division by zero") }
-                let m = -k
-                return i.heap.number(Num.rational(base.denominator.power(m), base.numerator.power(m)) ?? .fix(0))
+                let m = k == Int.min ? Int.max : -k
+                try reservePower(base, m)
+                return i.heap.number(Num.coprimeRational(base.denominator.power(m), base.numerator.power(m)) ?? .fix(0))
             }
             let bd = base.doubleValue, ed = ex.doubleValue
             if bd < 0 && !ex.isInteger && ed.isFinite {

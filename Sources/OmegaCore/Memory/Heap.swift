@@ -73,9 +73,16 @@ public final class Heap {
     @inline(__always) @discardableResult
     func register<T: HeapObject>(_ object: T) -> T {
         objects.append(Unmanaged.passRetained(object))
-        allocatedSinceCollection &+= object.approximateSize
+        let size = object.approximateSize
+        allocatedSinceCollection &+= size
+        // A few calls can make a few huge objects (a bignum squared again
+        // and again) long before the VM's next safe point: check at the next call.
+        if size >= Heap.largeObject { requestSafePoint() }
         return object
     }
+
+    /// An object this large makes the next procedure call a safe point.
+    static let largeObject = 1 << 16
 
     /// A new pair, owned by the heap (the VM's `cons`).
     @inline(__always)
@@ -119,7 +126,10 @@ public final class Heap {
     }
 
     /// Accounts for memory an existing object grew by (e.g. a string append).
-    func grew(by bytes: Int) { allocatedSinceCollection &+= bytes }
+    func grew(by bytes: Int) {
+        allocatedSinceCollection &+= bytes
+        if bytes >= Heap.largeObject { requestSafePoint() }
+    }
 
     /// Whether the VM should collect at its next safe point: past the
     /// threshold, or when what was allocated may no longer fit under the

@@ -45,6 +45,14 @@ package enum Num {
         return .rat(n, d)
     }
 
+    /// n/d for n and d already coprime (a power of a normalised ratio): no gcd to take.
+    static func coprimeRational(_ n: LargeInt, _ d: LargeInt) -> Num? {
+        if d.isZero { return nil }
+        let (n, d) = d.isNegative ? (-n, -d) : (n, d)
+        if d.compare(1) == 0 { return integer(n) }
+        return .rat(n, d)
+    }
+
     var isExact: Bool { if case .flo = self { return false } else { return true } }
 
     var bigValue: LargeInt {
