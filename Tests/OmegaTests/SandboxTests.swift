@@ -89,6 +89,24 @@ import Testing
                 #expect(e.message.contains(expected), "\(script): \(e.message)")
             }
         }
+        // An error about shared structure that prints exponentially long
+        // shows the start of it, at once.
+        do {
+            _ = try omega.evaluate("(car (let loop ((x (list 1)) (i 0)) (if (< i 60) (loop (cons x x) (+ i 1)) (vector x))))")
+            Issue.record("car of a vector ended")
+        } catch let e as OmegaError {
+            #expect(e.message.hasPrefix("car: argument 1: expected a pair, got #((((") && e.message.hasSuffix("...")
+                    && e.message.utf8.count < 2 * Interpreter.irritantTextLimit, "\(e.message.prefix(200))")
+        }
+        // Few calls, each making a huge number: the limits still hold.
+        for script in ["(let loop ((x 3) (i 0)) (if (< i 40) (loop (* x x) (+ i 1)) x))", "(expt 123456789/1000 16000000)"] {
+            do {
+                _ = try omega.evaluate(script)
+                Issue.record("\(script) ended")
+            } catch let e as OmegaError {
+                #expect(e.message.contains("out of memory") || e.message.contains("time limit exceeded"), "\(script): \(e.message)")
+            }
+        }
         var timed = Interpreter.Options()
         timed.timeLimit = 0.3
         let slow = try Interpreter(options: timed)

@@ -353,8 +353,8 @@ public final class Interpreter {
         if let p = e.procedure, !p.isEmpty { message = "\(p): \(message)" }
         let inMessage = message.hasSuffix(" ") && !e.irritants.isEmpty
         if inMessage {
-            message += writeString(e.irritants[0])
-            for v in e.irritants.dropFirst() { message += " " + writeString(v) }
+            message += irritantText(e.irritants[0])
+            for v in e.irritants.dropFirst() { message += " " + irritantText(v) }
         }
         return Value(object: heap.register(ErrorObject(kind: e.kind, message: message, irritants: e.irritants,
                                                        irritantsInMessage: inMessage, location: final.location,
@@ -383,7 +383,7 @@ public final class Interpreter {
         if let p = e.procedure, !p.isEmpty { message = "\(p): \(message)" }
         for (i, v) in e.irritants.enumerated() {
             // "expected a pair, got " reads on with the offending value.
-            if i == 0 && message.hasSuffix(" ") { message += writeString(v) } else { message += " " + writeString(v) }
+            if i == 0 && message.hasSuffix(" ") { message += irritantText(v) } else { message += " " + irritantText(v) }
         }
         let kind: OmegaError.Kind
         switch e.kind {
@@ -487,6 +487,17 @@ public final class Interpreter {
     public func displayString(_ v: Value) -> String {
         printedForm(v, display: true, sharing: .cycles).text
     }
+
+    /// A value in an error message, in write form, cut short with `...`
+    /// past `irritantTextLimit` bytes: an error's message is made whenever
+    /// it is raised, and a million-element list (or shared structure that
+    /// prints exponentially long) must not make every error take seconds.
+    func irritantText(_ v: Value) -> String {
+        printedForm(v, display: false, sharing: .cycles, limit: Interpreter.irritantTextLimit).text
+    }
+
+    /// The most bytes of one value an error message shows.
+    static let irritantTextLimit = 10_000
 
     /// The text `write`, `write-shared`, `write-simple` (`display: false`) or
     /// `display` puts on a port. Shared structure can print exponentially
