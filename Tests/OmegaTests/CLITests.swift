@@ -135,6 +135,16 @@ import Testing
         #expect(r.status == 1)
         #expect(r.stderr.contains("\(path):2:1: error: unexpected end of input"))
     }
+
+    @Test func aScriptThatIsNotUTF8SaysSo() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("omega-latin1-\(getpid()).scm").path
+        try Data("(display \"caf".utf8 + [0xE9] + Data("\")\n".utf8)).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try runOmega([path])
+        #expect(r.status == 1 && r.stderr.contains("cannot read \(path): not valid UTF-8 text"), "\(r.stderr)")
+        let loaded = try runOmega(["-e", "(load \"\(path)\")"])
+        #expect(loaded.status == 1 && loaded.stderr.contains("not valid UTF-8 text"), "\(loaded.stderr)")
+    }
 }
 
 /// One mapping from what went wrong to an exit status, whichever subcommand

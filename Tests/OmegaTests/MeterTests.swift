@@ -192,6 +192,26 @@ import Testing
         #expect(interp.effects.inFlight == 0)
     }
 
+    /// A forecast's dry run whose thunk fails, uncaught, ends with the
+    /// evaluation: the next call is charged to the real meter again.
+    @Test func aFailedDryRunDoesNotOutliveItsEvaluation() throws {
+        let meter = Meter(report: { _ in })
+        var models = ModelLibrary()
+        models.meter = meter
+        let interp = try Interpreter(models: models)
+        for _ in 0..<3 {
+            do {
+                _ = try interp.evaluate("(forecast-budget-details '(job 1) (lambda () (effect infer.op \"a\") (car '())))")
+                Issue.record("the failing dry run ended")
+            } catch let e as OmegaError {
+                #expect(e.message.contains("car"), "\(e.message)")
+            }
+            #expect(interp.meter === meter, "the dry run's meter is still in place")
+        }
+        _ = try interp.evaluate("(effect infer.op \"hi\")")
+        #expect(meter.runTotals.calls == 1, "the call after the failed dry run was not charged")
+    }
+
     @Test func replayedAndCachedAnswersCostNothing() throws {
         let path = Self.tempLedger()
         defer { MeterTests.removeLedger(path) }

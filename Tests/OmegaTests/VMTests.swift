@@ -40,6 +40,11 @@ import Testing
                 == "(caught (7))")
         // After catching, the machine is back to normal.
         #expect(try h.eval("(count 1000)") == "1000")
+        // And the next overflow is caught as the first was: in a later
+        // form, and within one form (the handler's reserve is given back).
+        #expect(try h.eval("(guard (e (#t 'caught-again)) (count 1000000))") == "caught-again")
+        #expect(try h.eval("(let loop ((i 0) (caught '())) (if (= i 3) caught (loop (+ i 1) (cons (guard (e (#t i)) (count 1000000)) caught))))")
+                == "(2 1 0)")
     }
 
     @Test func continuationsEscapeThroughHostProcedures() throws {

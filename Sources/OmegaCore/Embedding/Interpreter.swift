@@ -217,7 +217,7 @@ public final class Interpreter {
             return String(cString: strerror(code.rawValue)).lowercased()
         }
         if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadNoSuchFileError { return "no such file" }
-        if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadInapplicableStringEncodingError { return "not valid UTF-8 text" }
+        if ns.domain == NSCocoaErrorDomain && (ns.code == NSFileReadInapplicableStringEncodingError || ns.code == NSFileReadCorruptFileError) { return "not valid UTF-8 text" }
         return ns.localizedDescription
     }
 

@@ -23,7 +23,11 @@ package final class VM {
 
     // The value stack.
     private(set) var stack: UnsafeMutablePointer<Value>
+    /// The slots the program may use now: at most `allocated`, and over the
+    /// stack's limit only while a stack overflow is being handled.
     private(set) var capacity: Int
+    /// The slots the stack's memory holds.
+    private var allocated: Int
     /// The stack of a VM that got no memory for one (capacity 0).
     nonisolated(unsafe) private static let noStack = UnsafeMutablePointer<Value>.allocate(capacity: 8)
     /// The most slots the stack may grow to (configurable).
@@ -107,6 +111,7 @@ package final class VM {
         self.interp = interp
         heap = interp.heap
         capacity = initialCapacity
+        allocated = initialCapacity
         self.maxCapacity = max(maxCapacity, initialCapacity)
         // malloc'd, not Swift-allocated: the stack grows with realloc. Slots
         // above `sp` are never read, so new ones are left untouched (a deep
@@ -114,7 +119,7 @@ package final class VM {
         // Without memory for it, the stack starts empty and the first call
         // that needs room reports a stack overflow.
         let memory = malloc(initialCapacity * MemoryLayout<Value>.stride)
-        if memory == nil { capacity = 0 }
+        if memory == nil { capacity = 0; allocated = 0 }
         stack = memory?.bindMemory(to: Value.self, capacity: initialCapacity) ?? VM.noStack
         stub = .allocate(capacity: 2)
         stub.initialize(repeating: instruction(.halt), count: 2)
@@ -132,7 +137,7 @@ package final class VM {
     }
 
     deinit {
-        if capacity > 0 { free(stack) }
+        if allocated > 0 { free(stack) }
         stub.deallocate()
         haltCode.deallocate()
         tailSite.deallocate()
@@ -171,7 +176,8 @@ package final class VM {
         stub[0] = instruction(.call, args.count)
         pc = stub
         if runDepth == 0 {
-            stepsUsed = 0; fuel = fuelSlice; overflowReserve = 0
+            stepsUsed = 0; fuel = fuelSlice
+            if overflowReserve > 0 { endOverflowReserve() }
             deadline = pendingDeadline ?? timeLimit.map { ContinuousClock.now + .seconds($0) }
             pendingDeadline = nil
         }
@@ -212,8 +218,7 @@ package final class VM {
     /// under `--memory-limit 64M` stops near 64 MB, not at the stack limit).
     private func ensureCapacity(_ needed: Int) throws {
         if needed <= capacity { return }
-        let slotsInMemory = max(1 << 14, (heap.limit &- heap.liveBytes) / MemoryLayout<Value>.stride)
-        let limit = min(maxCapacity, slotsInMemory)
+        let limit = stackLimit
         guard needed <= limit + overflowReserve else {
             if limit < maxCapacity {
                 throw SchemeError(.stackOverflow,
@@ -222,15 +227,35 @@ package final class VM {
             throw SchemeError(.stackOverflow,
                 "stack overflow: recursion too deep (the stack limit is \(maxCapacity) slots; raise it with the interpreter's stackLimit option)")
         }
-        var newCapacity = max(capacity, 1 << 10)
+        if needed <= allocated {
+            capacity = min(allocated, limit + overflowReserve)
+            return
+        }
+        var newCapacity = max(allocated, 1 << 10)
         while newCapacity < needed { newCapacity *= 2 }
         newCapacity = min(newCapacity, limit + overflowReserve)
         // realloc moves a large stack by remapping its pages, not copying them.
-        guard let grown = realloc(capacity > 0 ? UnsafeMutableRawPointer(stack) : nil, newCapacity * MemoryLayout<Value>.stride) else {
+        guard let grown = realloc(allocated > 0 ? UnsafeMutableRawPointer(stack) : nil, newCapacity * MemoryLayout<Value>.stride) else {
             throw SchemeError(.stackOverflow, "stack overflow: no memory for a stack of \(newCapacity) slots")
         }
         stack = grown.bindMemory(to: Value.self, capacity: newCapacity)
+        allocated = newCapacity
         capacity = newCapacity
+    }
+
+    /// The most slots the stack may take (its reserve aside): the stack
+    /// limit, or what the memory limit leaves beside the live data.
+    private var stackLimit: Int {
+        let slotsInMemory = max(1 << 14, (heap.limit &- heap.liveBytes) / MemoryLayout<Value>.stride)
+        return min(maxCapacity, slotsInMemory)
+    }
+
+    /// The handled stack overflow is over: the reserve goes back, and with
+    /// it the slots over the limit (or the next overflow, finding them
+    /// taken, would leave its handler no room and go uncaught).
+    private func endOverflowReserve() {
+        overflowReserve = 0
+        capacity = min(capacity, stackLimit)
     }
 
     /// Makes the next procedure call run the safe point's checks.
@@ -266,7 +291,7 @@ package final class VM {
     /// interrupts, the step limit.
     private func safePoint() throws {
         fuel = fuelSlice
-        if overflowReserve > 0 && sp < maxCapacity / 2 { overflowReserve = 0 }
+        if overflowReserve > 0 && sp < maxCapacity / 2 { endOverflowReserve() }
         if heap.wantsCollection || gcStress {
             interp.collectGarbage()
             try heap.checkLimit()

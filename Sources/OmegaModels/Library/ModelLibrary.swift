@@ -79,7 +79,21 @@ public final class ModelRuntime: InterpreterAttachment {
     /// The budget scopes an evaluation opened end with it (a failed,
     /// declined, interrupted or escaped `with-budget` must not go on
     /// charging and refusing later calls).
-    public func evaluationEnded(_ interp: Interpreter) { meter.closeAllScopes() }
+    public func evaluationEnded(_ interp: Interpreter) {
+        endDryRuns()
+        meter.closeAllScopes()
+    }
+
+    /// A dry run an evaluation left unfinished (its thunk failed and no
+    /// handler took the error, so its `dynamic-wind` never ran the end)
+    /// must not outlive it: later calls would go to the simulator and its
+    /// throwaway meter, charged against nothing and recorded nowhere.
+    func endDryRuns() {
+        guard let outermost = dryRunSaved.first else { return }
+        dryRunSaved.removeAll()
+        replaceMeter(outermost.meter)
+        effects.backend = outermost.backend
+    }
 
     /// Swaps in another meter (a dry run's), keeping the engine's in step.
     func replaceMeter(_ m: Meter) {
